@@ -1,0 +1,16 @@
+//! The Switchboard flow language compiler: a pure library.
+//!
+//! `pipeline` reads like the table of contents: source text is parsed (`syntax`),
+//! names are resolved and types checked (`check`), lints run, and a checked project
+//! compiles to a `bytecode::Bundle`. Nothing here touches a file, the environment or a
+//! clock: files arrive through `loader::Loader`.
+
+pub mod diagnostic;
+pub mod loader;
+pub mod render;
+pub mod syntax;
+pub mod types;
+pub mod value;
+
+pub use diagnostic::{Code, Diagnostic, FileId, Severity};
+pub use loader::{Loader, SourceFile};

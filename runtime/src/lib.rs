@@ -1,0 +1,7 @@
+//! The Switchboard runtime: everything that runs a compiled bundle.
+
+pub mod acd;
+pub mod calendar;
+pub mod sandbox;
+pub mod sources;
+pub mod staffing;
