@@ -187,8 +187,7 @@ impl Type {
     }
 
     pub const BUILTIN_NAMES: [&'static str; 12] = [
-        "text", "number", "bool", "duration", "time", "date", "datetime", "money", "phone", "email", "channel",
-        "agent",
+        "text", "number", "bool", "duration", "time", "date", "datetime", "money", "phone", "email", "channel", "agent",
     ];
 }
 

@@ -529,10 +529,20 @@ pub enum ExprKind {
     Percent(f64),
     Bool(bool),
     Duration(i64),
-    Time { hour: u32, minute: u32 },
-    Date { year: i32, month: u32, day: u32 },
+    Time {
+        hour: u32,
+        minute: u32,
+    },
+    Date {
+        year: i32,
+        month: u32,
+        day: u32,
+    },
     /// `£12.50`: the symbol and the amount in minor units (pence, cents).
-    Money { symbol: char, minor: i64 },
+    Money {
+        symbol: char,
+        minor: i64,
+    },
     /// `+441632960000`
     Phone(String),
     /// `"Hello {name}"`
@@ -543,12 +553,26 @@ pub enum ExprKind {
     None,
     Name(Ident),
     /// `a.b` or `a?.b`
-    Field { base: Box<Expr>, name: Ident, optional: bool },
-    Call { callee: Ident, args: Vec<Expr> },
+    Field {
+        base: Box<Expr>,
+        name: Ident,
+        optional: bool,
+    },
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
     /// `{ name: "Kim", … }`: a record, or a per-language text when it stands for a text.
     Record(Vec<(Ident, Expr)>),
-    Unary { op: UnaryOp, expr: Box<Expr> },
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }
 
