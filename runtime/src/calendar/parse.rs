@@ -3,6 +3,7 @@
 
 use super::zone::{resolve_local, time_zone};
 use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
 const EXAMPLE: &str = "2026-11-23 10:00";
@@ -16,7 +17,7 @@ pub fn parse_local(text: &str, zone: &str) -> Result<Timestamp, String> {
     let (Some(date), Some(time), None) = (words.next(), words.next(), words.next()) else {
         return Err(format!("expected a date and time like `{EXAMPLE}`, found `{}`", text.trim()));
     };
-    Ok(resolve_local(&zone, DateTime::from_parts(parse_date(date)?, parse_time(time)?)))
+    instant(&zone, DateTime::from_parts(parse_date(date)?, parse_time(time)?))
 }
 
 /// Reads `2026-11-23 10:00 Europe/London` (seconds optional; the zone may be quoted, and without
@@ -36,7 +37,14 @@ pub fn parse_at(text: &str) -> Result<Zoned, String> {
     };
     let zone = time_zone(zone)?;
     let local = DateTime::from_parts(parse_date(date)?, parse_time(time)?);
-    Ok(resolve_local(&zone, local).to_zoned(zone))
+    Ok(instant(&zone, local)?.to_zoned(zone))
+}
+
+/// The instant of a local time, or an error at the very ends of the supported range.
+fn instant(zone: &TimeZone, local: DateTime) -> Result<Timestamp, String> {
+    zone.to_timestamp(local)
+        .map_err(|_| format!("`{}` is outside the supported range of years", local.strftime("%Y-%m-%d %H:%M")))?;
+    Ok(resolve_local(zone, local))
 }
 
 fn unquote(word: &str) -> &str {

@@ -567,6 +567,7 @@ fn parse_errors_say_what_was_expected() {
         ("2026-11-23 10h", LONDON, "expected a time like `10:00` or `10:00:30`, found `10h`"),
         ("2026-11-23 +1:00", LONDON, "expected a time like `10:00` or `10:00:30`, found `+1:00`"),
         ("2026-11-23 10:00", "Mars/Base", "unknown time zone `Mars/Base`"),
+        ("9999-12-31 23:00", NEW_YORK, "`9999-12-31 23:00` is outside the supported range of years"),
     ];
     for (text, zone, error) in cases {
         assert_eq!(parse_local(text, zone), Err(error.to_string()), "{text}");
