@@ -16,7 +16,7 @@
 //! expiry uses the time the caller passes; only the timeout measures real time.
 
 mod cache;
-mod cell;
+pub(crate) mod cell;
 mod csv_file;
 pub mod lookup;
 mod matching;
