@@ -7,7 +7,7 @@
 //! | `text`, `agent` | anything (an agent is its id) |
 //! | `number` | `42`, `-3.5`, `1e3`; not `NaN` or infinity |
 //! | `bool` | `true`/`false`, `yes`/`no`, `1`/`0`, any case |
-//! | `money` | `250`, `250.00`, `1,250.50`, `£250`, `-£5`, `250 GBP` in the project's currency, at most two decimals |
+//! | `money` | `250`, `250.00`, `1,250.50`, `£250`, `-£5`, `250 GBP`: the project's currency, two decimals at most |
 //! | `phone` | international form, normalized to E.164 (`+44 7700 900001`, `0044…`) |
 //! | `email` | an address, lower-cased |
 //! | `date` | `YYYY-MM-DD` |

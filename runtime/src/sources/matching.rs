@@ -8,7 +8,9 @@
 //! - a `text` key (the `from` of a chat, SMS or social contact) is tried three ways: as a
 //!   phone number (if it normalizes to E.164), as an email address (if it is one), and as
 //!   text against text and agent key fields, exactly (after trimming) — except a text that
-//!   starts with `@`, a handle, which matches text cells that start with `@`, ignoring case;
+//!   starts with `@`, a handle, which matches text cells that start with `@`, ignoring case.
+//!   Sources know no default region, so only an international number (`+44…`, `0044…`)
+//!   is read as a phone; the channel adapter normalizes national numbers before this;
 //! - an `agent` key matches text and agent key fields exactly;
 //! - any other key (number, enum, date, …) matches key fields holding an equal value;
 //! - `none` matches nothing; a list key field matches when any of its items does.
