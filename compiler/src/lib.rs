@@ -5,11 +5,13 @@
 //! compiles to a `bytecode::Bundle`. Nothing here touches a file, the environment or a
 //! clock: files arrive through `loader::Loader`.
 
+pub mod check;
 pub mod diagnostic;
 pub mod loader;
 pub mod render;
 pub mod syntax;
 pub mod types;
+pub mod tz;
 pub mod value;
 
 pub use diagnostic::{Code, Diagnostic, FileId, Severity};

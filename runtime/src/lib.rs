@@ -2,6 +2,9 @@
 
 pub mod acd;
 pub mod calendar;
+pub mod cli;
+pub mod project;
 pub mod sandbox;
 pub mod sources;
 pub mod staffing;
+pub mod stdlib;

@@ -1,5 +1,7 @@
-//! The `switchboard` command line.
+//! The `switchboard` binary.
 
-fn main() {
-    println!("switchboard");
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    switchboard_runtime::cli::run(switchboard_runtime::cli::Cli::parse())
 }

@@ -1,0 +1,342 @@
+//! Names, types, channels and lints: everything `switchboard check` reports after parsing.
+//!
+//! Analysis accumulates instead of failing: every file of every module is checked and
+//! every diagnostic is kept, so one run reports every mistake.
+
+mod decls;
+pub mod env;
+mod expr;
+mod files;
+mod stmt;
+pub mod symbols;
+mod tests;
+
+use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId};
+use crate::loader::{Loader, SourceFile};
+use crate::syntax::{self, ast};
+use rayon::prelude::*;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use symbols::Symbols;
+
+/// What a compilation starts from: the project's files, the standard library's modules,
+/// and a way to read the data files and scripts the project names.
+pub struct Input<'a> {
+    pub files: Vec<SourceFile>,
+    /// `std` modules by name (`surveys` for `std.surveys`), as flow-language source.
+    pub std: &'a BTreeMap<String, Arc<str>>,
+    pub loader: &'a dyn Loader,
+    /// The name this project is known by: "" for a user's project, or `std.NAME` when a
+    /// standard library module is checked (and tested) on its own.
+    pub module: Arc<str>,
+}
+
+/// A module of a compilation: the project itself or one `std` module it uses.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub name: Arc<str>,
+    pub files: Vec<FileId>,
+}
+
+/// The result of checking: every file (project first, then `std` modules), their trees,
+/// the modules, and every diagnostic.
+#[derive(Debug)]
+pub struct Checked {
+    pub files: Vec<SourceFile>,
+    pub asts: Vec<ast::File>,
+    pub modules: Vec<Module>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The trees of one module's files, with their ids.
+    pub fn module_files(&self, module: usize) -> Vec<(FileId, &ast::File)> {
+        self.modules[module].files.iter().map(|&f| (f, &self.asts[f.0 as usize])).collect()
+    }
+
+    /// The project's symbols, with its imports resolved (no diagnostics).
+    pub fn project_symbols(&self) -> Symbols<'_> {
+        let mut ignored = Vec::new();
+        let module_syms: Vec<Symbols<'_>> = (0..self.modules.len())
+            .map(|m| Symbols::collect(&self.modules[m].name, &self.module_files(m), &mut ignored))
+            .collect();
+        let mut resolved: Vec<Option<Symbols<'_>>> = module_syms.into_iter().map(Some).collect();
+        resolve_imports(self, &mut resolved, 0, &mut ignored, &mut Vec::new());
+        resolved[0].take().unwrap_or_default()
+    }
+}
+
+/// Parses and checks a project. Never panics on any input.
+pub fn check(input: Input<'_>) -> Checked {
+    let mut files = input.files;
+    // Parse every project file, both cores at once.
+    let parsed: Vec<syntax::Parsed> =
+        files.par_iter().enumerate().map(|(i, f)| syntax::parse(FileId(i as u32), &f.text)).collect();
+    let mut diagnostics = Vec::new();
+    let mut asts = Vec::with_capacity(parsed.len());
+    for p in parsed {
+        diagnostics.extend(p.diagnostics);
+        asts.push(p.file);
+    }
+    let mut modules = vec![Module { name: input.module.clone(), files: (0..files.len() as u32).map(FileId).collect() }];
+
+    // Load the std modules the project uses, and the ones they use, once each.
+    let mut pending: Vec<(usize, FileId, ast::Ident, Vec<String>)> = Vec::new();
+    queue_uses(&asts, &modules[0], 0, &mut pending);
+    let mut loaded: BTreeMap<String, usize> = BTreeMap::new();
+    while let Some((_, file, ident, path)) = pending.pop() {
+        let Some(name) = std_module_name(&path) else {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    file,
+                    ident.span,
+                    format!("there is no module `{}`", path.join(".")),
+                )
+                .with_label("unknown module")
+                .with_help("standard library modules start with `std.`, e.g. `use std.surveys.{nps}`"),
+            );
+            continue;
+        };
+        if loaded.contains_key(&name) || format!("std.{name}") == *input.module {
+            continue;
+        }
+        let Some(text) = input.std.get(&name) else {
+            let mut d =
+                Diagnostic::new(Code::UnknownName, file, ident.span, format!("there is no module `std.{name}`"))
+                    .with_label("unknown module");
+            if let Some(help) = did_you_mean(&name, input.std.keys().map(String::as_str)) {
+                d = d.with_help(help.replace('`', "`std.").replacen("`std.", "`", 0));
+            }
+            diagnostics.push(d);
+            continue;
+        };
+        let id = FileId(files.len() as u32);
+        files.push(SourceFile { path: format!("<std>/{name}.flow"), text: text.clone() });
+        let p = syntax::parse(id, text);
+        diagnostics.extend(p.diagnostics);
+        asts.push(p.file);
+        modules.push(Module { name: Arc::from(format!("std.{name}")), files: vec![id] });
+        let m = modules.len() - 1;
+        loaded.insert(name, m);
+        queue_uses(&asts, &modules[m], m, &mut pending);
+    }
+
+    let mut checked = Checked { files, asts, modules, diagnostics };
+    let mut diags = std::mem::take(&mut checked.diagnostics);
+    check_modules(&checked, input.loader, &mut diags);
+    sort_and_dedup(&mut diags);
+    checked.diagnostics = diags;
+    checked
+}
+
+fn queue_uses(
+    asts: &[ast::File],
+    module: &Module,
+    index: usize,
+    pending: &mut Vec<(usize, FileId, ast::Ident, Vec<String>)>,
+) {
+    for &f in &module.files {
+        for item in &asts[f.0 as usize].items {
+            if let ast::ItemKind::Use(u) = &item.kind {
+                let path: Vec<String> = u.module.iter().map(|i| i.name.clone()).collect();
+                let ident = u.module.first().cloned().unwrap_or(ast::Ident { name: String::new(), span: item.span });
+                pending.push((index, f, ident, path));
+            }
+        }
+    }
+}
+
+/// `["std", "surveys"]` → `surveys`.
+fn std_module_name(path: &[String]) -> Option<String> {
+    match path {
+        [std, rest @ ..] if std == "std" && !rest.is_empty() => Some(rest.join(".")),
+        _ => None,
+    }
+}
+
+fn module_index(checked: &Checked, path: &[ast::Ident]) -> Option<usize> {
+    let name: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+    let name = name.join(".");
+    checked.modules.iter().position(|m| *m.name == *name)
+}
+
+/// Fills in each module's imports, depth first, reporting `import-cycle` for rings.
+fn resolve_imports<'a>(
+    checked: &'a Checked,
+    syms: &mut [Option<Symbols<'a>>],
+    m: usize,
+    diags: &mut Vec<Diagnostic>,
+    stack: &mut Vec<usize>,
+) {
+    if stack.contains(&m) {
+        return;
+    }
+    stack.push(m);
+    let Some(mut own) = syms[m].take() else {
+        stack.pop();
+        return;
+    };
+    for (file, u) in own.uses.clone() {
+        let Some(target) = module_index(checked, &u.module) else { continue };
+        if stack.contains(&target) {
+            let ring: Vec<&str> = stack[stack.iter().position(|&s| s == target).unwrap_or(0)..]
+                .iter()
+                .map(|&s| &*checked.modules[s].name)
+                .collect();
+            let first = u.module.first().map_or(ast::Span::default(), |i| i.span);
+            let last = u.module.last().map_or(first, |i| i.span);
+            diags.push(
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    file,
+                    first.to(last),
+                    format!(
+                        "modules use each other in a ring: {} → {}",
+                        ring.join(" → "),
+                        checked.modules[target].name
+                    ),
+                )
+                .with_label("this `use` closes the ring")
+                .with_help("move what both need into a third module"),
+            );
+            continue;
+        }
+        resolve_imports(checked, syms, target, diags, stack);
+        let Some(from) = syms[target].as_ref() else { continue };
+        for name in &u.names {
+            if !own.import(from, &name.name) {
+                let mut d = Diagnostic::new(
+                    Code::UnknownName,
+                    file,
+                    name.span,
+                    format!("module `{}` has no `{}`", checked.modules[target].name, name.name),
+                )
+                .with_label("not in that module");
+                if let Some(help) = did_you_mean(&name.name, from.all_names()) {
+                    d = d.with_help(help);
+                }
+                diags.push(d);
+            }
+        }
+    }
+    syms[m] = Some(own);
+    stack.pop();
+}
+
+fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnostic>) {
+    let mut module_syms: Vec<Option<Symbols<'_>>> = (0..checked.modules.len())
+        .map(|m| Some(Symbols::collect(&checked.modules[m].name, &checked.module_files(m), diags)))
+        .collect();
+    for m in 0..checked.modules.len() {
+        resolve_imports(checked, &mut module_syms, m, diags, &mut Vec::new());
+    }
+    let results: Vec<Vec<Diagnostic>> = module_syms
+        .par_iter()
+        .enumerate()
+        .map(|(m, syms)| {
+            let Some(syms) = syms else { return Vec::new() };
+            let files = checked.module_files(m);
+            let ctx = Checker::new(syms, &checked.modules[m].name, loader, m == 0);
+            ctx.check_module(&files)
+        })
+        .collect();
+    for r in results {
+        diags.extend(r);
+    }
+}
+
+fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| (a.file, a.span.start, a.span.end, a.code).cmp(&(b.file, b.span.start, b.span.end, b.code)));
+    diags.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.code == b.code && a.message == b.message);
+}
+
+/// What the checker of one module carries: its symbols, and what has been used.
+pub(crate) struct Checker<'s, 'a> {
+    pub syms: &'s Symbols<'a>,
+    pub module: &'s str,
+    pub loader: &'s dyn Loader,
+    /// Only the root module reports `unused`: a std module's unused parts are not the user's.
+    pub report_unused: bool,
+    pub diags: RefCell<Vec<Diagnostic>>,
+    pub used: RefCell<HashSet<(symbols::Kind, String)>>,
+    /// Every waypoint and outcome name in the module, for checking tests.
+    pub waypoints: RefCell<HashSet<String>>,
+    pub outcomes: RefCell<HashSet<String>>,
+}
+
+impl<'s, 'a> Checker<'s, 'a> {
+    fn new(syms: &'s Symbols<'a>, module: &'s str, loader: &'s dyn Loader, root: bool) -> Checker<'s, 'a> {
+        Checker {
+            syms,
+            module,
+            loader,
+            report_unused: root,
+            diags: RefCell::new(Vec::new()),
+            used: RefCell::new(HashSet::new()),
+            waypoints: RefCell::new(HashSet::new()),
+            outcomes: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// A checker that reports nothing: for looking at types a second time.
+    pub fn quiet(&self) -> Checker<'_, '_> {
+        Checker {
+            syms: self.syms,
+            module: self.module,
+            loader: self.loader,
+            report_unused: false,
+            diags: Default::default(),
+            used: Default::default(),
+            waypoints: Default::default(),
+            outcomes: Default::default(),
+        }
+    }
+
+    pub fn report(&self, d: Diagnostic) {
+        self.diags.borrow_mut().push(d);
+    }
+
+    pub fn mark_used(&self, kind: symbols::Kind, name: &str) {
+        self.used.borrow_mut().insert((kind, name.to_string()));
+    }
+
+    /// `expect` on the symbol table, reporting into this checker.
+    pub fn expect(&self, kind: symbols::Kind, file: FileId, name: &ast::Ident) -> bool {
+        let mut d = Vec::new();
+        let ok = self.syms.expect(kind, file, name, &mut d);
+        self.diags.borrow_mut().extend(d);
+        if ok {
+            self.mark_used(kind, &name.name);
+        }
+        ok
+    }
+
+    pub fn resolve_type(&self, file: FileId, ty: &ast::TypeExpr) -> crate::types::Type {
+        let mut d = Vec::new();
+        let t = self.syms.resolve_type(file, ty, &mut d);
+        self.diags.borrow_mut().extend(d);
+        t
+    }
+
+    fn check_module(self, files: &[(FileId, &'a ast::File)]) -> Vec<Diagnostic> {
+        for &(file, ast) in files {
+            for item in &ast.items {
+                self.item(file, item);
+            }
+        }
+        // Tests read waypoints and outcomes found anywhere, so they go last.
+        for &(file, test) in &self.syms.tests {
+            if files.iter().any(|(f, _)| *f == file) {
+                self.test(file, test);
+            }
+        }
+        self.unused_lints(files);
+        self.diags.into_inner()
+    }
+}

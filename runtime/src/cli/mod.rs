@@ -1,0 +1,55 @@
+//! The `switchboard` command line: parsing arguments and running one command.
+
+mod check;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about = "Contact-center routing as typed, tested code")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check projects for errors and warnings, as CI does
+    Check {
+        /// How to print diagnostics
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Fail (exit 1) on warnings too
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Project folders (every .flow under them) or .flow files
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+/// Exit codes: 0 clean, 1 the checked thing failed, 2 the command could not run.
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Finding a project's files on disk: the edge where the pure compiler meets the file system.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use switchboard_compiler::check::Input;
+use switchboard_compiler::{Loader, SourceFile};
+
+/// One project to check, test or build: its root folder and its `.flow` files.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+    pub files: Vec<SourceFile>,
+    /// `std.NAME` when this is a standard library module checked on its own, else "".
+    pub module: Arc<str>,
+}
+
+/// Reads project files relative to the project folder, and never outside it.
+#[derive(Debug, Clone)]
+pub struct FsLoader {
+    pub root: PathBuf,
+}
+
+impl Loader for FsLoader {
+    fn load(&self, path: &str) -> Result<Vec<u8>, String> {
+        let rel = Path::new(path);
+        if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
+            return Err("project files must stay inside the project folder".to_string());
+        }
+        std::fs::read(self.root.join(rel)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            _ => e.to_string(),
+        })
+    }
+}
+
+/// How a path is shown to people: relative to the working folder when it can be.
+pub fn display_path(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let shown = cwd.as_deref().and_then(|c| path.strip_prefix(c).ok()).unwrap_or(path);
+    shown.display().to_string()
+}
+
+/// Turns command-line paths into projects: a folder is a project (every `.flow` under it);
+/// files named together form one project rooted at the first file's folder. The folder of
+/// the standard library itself gives one project per module.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<Project>, String> {
+    let mut projects = Vec::new();
+    let mut loose: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            collect_flows(path, &mut found).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+            found.sort();
+            if is_stdlib(path) {
+                for file in found {
+                    let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                    projects.push(Project {
+                        root: path.clone(),
+                        files: vec![read_source(&file)?],
+                        module: Arc::from(format!("std.{name}")),
+                    });
+                }
+            } else {
+                let files = found.iter().map(|f| read_source(f)).collect::<Result<Vec<_>, _>>()?;
+                projects.push(Project { root: path.clone(), files, module: Arc::from("") });
+            }
+        } else {
+            loose.push(path.clone());
+        }
+    }
+    if let Some(first) = loose.first() {
+        let root = first.parent().map(Path::to_path_buf).unwrap_or_default();
+        let files = loose.iter().map(|f| read_source(f)).collect::<Result<Vec<_>, _>>()?;
+        projects.push(Project { root, files, module: Arc::from("") });
+    }
+    Ok(projects)
+}
+
+fn is_stdlib(path: &Path) -> bool {
+    let own = Path::new(env!("CARGO_MANIFEST_DIR")).join("../stdlib");
+    match (path.canonicalize(), own.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => path.file_name().is_some_and(|n| n == "stdlib"),
+    }
+}
+
+fn collect_flows(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.') || n == "target");
+            if !hidden {
+                collect_flows(&path, out)?;
+            }
+        } else if path.extension().is_some_and(|e| e == "flow") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one source file. Bytes that are not UTF-8 are kept as far as they are valid and
+/// reported by the compiler as a syntax error, rather than failing the whole run.
+pub fn read_source(path: &Path) -> Result<SourceFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let mut t = String::from_utf8_lossy(&e.into_bytes()[..valid]).into_owned();
+            t.push_str("\u{FFFD}");
+            t
+        }
+    };
+    Ok(SourceFile { path: display_path(path), text: Arc::from(text) })
+}
+
+impl Project {
+    pub fn loader(&self) -> FsLoader {
+        FsLoader { root: self.root.clone() }
+    }
+
+    /// The compiler's input for this project.
+    pub fn input<'a>(&self, std: &'a std::collections::BTreeMap<String, Arc<str>>, loader: &'a FsLoader) -> Input<'a> {
+        Input { files: self.files.clone(), std, loader, module: self.module.clone() }
+    }
+}
