@@ -324,13 +324,39 @@ impl<'s, 'a> Checker<'s, 'a> {
         t
     }
 
+    fn imported_names(&self) {
+        let mut blocks: Vec<&ast::Block> = Vec::new();
+        for d in self.syms.surveys.values().filter(|d| *d.module != *self.module) {
+            blocks.push(&d.node.body);
+        }
+        for d in self.syms.flows.values().filter(|d| *d.module != *self.module) {
+            blocks.push(&d.node.body);
+        }
+        for d in self.syms.scripts.values().filter(|d| *d.module != *self.module) {
+            blocks.extend(d.node.steps.iter().map(|s| &s.body));
+        }
+        for b in blocks {
+            decls::visit_block_stmts(b, &mut |s| match &s.kind {
+                ast::StmtKind::Waypoint(w) => {
+                    self.waypoints.borrow_mut().insert(w.name.clone());
+                }
+                ast::StmtKind::Outcome(o) => {
+                    self.outcomes.borrow_mut().insert(o.name.clone());
+                }
+                _ => {}
+            });
+        }
+    }
+
     fn check_module(self, files: &[(FileId, &'a ast::File)]) -> Vec<Diagnostic> {
         for &(file, ast) in files {
             for item in &ast.items {
                 self.item(file, item);
             }
         }
-        // Tests read waypoints and outcomes found anywhere, so they go last.
+        // Tests read waypoints and outcomes found anywhere, so they go last; imported
+        // surveys, scripts and flows bring theirs.
+        self.imported_names();
         for &(file, test) in &self.syms.tests {
             if files.iter().any(|(f, _)| *f == file) {
                 self.test(file, test);
