@@ -5,7 +5,9 @@
 //! compiles to a `bytecode::Bundle`. Nothing here touches a file, the environment or a
 //! clock: files arrive through `loader::Loader`.
 
+pub mod bytecode;
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod loader;
 pub mod render;

@@ -59,15 +59,17 @@ impl Checked {
         self.modules[module].files.iter().map(|&f| (f, &self.asts[f.0 as usize])).collect()
     }
 
-    /// The project's symbols, with its imports resolved (no diagnostics).
-    pub fn project_symbols(&self) -> Symbols<'_> {
+    /// Every module's symbols, with imports resolved (no diagnostics).
+    pub fn module_symbols(&self) -> Vec<Symbols<'_>> {
         let mut ignored = Vec::new();
-        let module_syms: Vec<Symbols<'_>> = (0..self.modules.len())
-            .map(|m| Symbols::collect(&self.modules[m].name, &self.module_files(m), &mut ignored))
+        let mut resolved: Vec<Option<Symbols<'_>>> = (0..self.modules.len())
+            .map(|m| Some(Symbols::collect(&self.modules[m].name, &self.module_files(m), &mut ignored)))
             .collect();
-        let mut resolved: Vec<Option<Symbols<'_>>> = module_syms.into_iter().map(Some).collect();
-        resolve_imports(self, &mut resolved, 0, &mut ignored, &mut Vec::new());
-        resolved[0].take().unwrap_or_default()
+        let mut done = vec![false; self.modules.len()];
+        for m in 0..self.modules.len() {
+            resolve_imports(self, &mut resolved, m, &mut ignored, &mut Vec::new(), &mut done);
+        }
+        resolved.into_iter().map(Option::unwrap_or_default).collect()
     }
 }
 
@@ -173,8 +175,9 @@ fn resolve_imports<'a>(
     m: usize,
     diags: &mut Vec<Diagnostic>,
     stack: &mut Vec<usize>,
+    done: &mut Vec<bool>,
 ) {
-    if stack.contains(&m) {
+    if stack.contains(&m) || done[m] {
         return;
     }
     stack.push(m);
@@ -207,7 +210,7 @@ fn resolve_imports<'a>(
             );
             continue;
         }
-        resolve_imports(checked, syms, target, diags, stack);
+        resolve_imports(checked, syms, target, diags, stack, done);
         let Some(from) = syms[target].as_ref() else { continue };
         for name in &u.names {
             if !own.import(from, &name.name) {
@@ -227,14 +230,16 @@ fn resolve_imports<'a>(
     }
     syms[m] = Some(own);
     stack.pop();
+    done[m] = true;
 }
 
 fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnostic>) {
     let mut module_syms: Vec<Option<Symbols<'_>>> = (0..checked.modules.len())
         .map(|m| Some(Symbols::collect(&checked.modules[m].name, &checked.module_files(m), diags)))
         .collect();
+    let mut done = vec![false; checked.modules.len()];
     for m in 0..checked.modules.len() {
-        resolve_imports(checked, &mut module_syms, m, diags, &mut Vec::new());
+        resolve_imports(checked, &mut module_syms, m, diags, &mut Vec::new(), &mut done);
     }
     let results: Vec<Vec<Diagnostic>> = module_syms
         .par_iter()
