@@ -6,6 +6,7 @@
 //! clock: files arrive through `loader::Loader`.
 
 pub mod diagnostic;
+pub mod fmt;
 pub mod loader;
 pub mod render;
 pub mod syntax;
