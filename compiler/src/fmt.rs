@@ -1383,27 +1383,32 @@ fn signed(n: &NumberLit) -> String {
     }
 }
 
-/// Units largest first, each at most once, no zero part (but a lone `0s`), no leading zero.
+/// Whether a duration is written tidily: units largest first, each at most once, no zero
+/// part (but a lone `0s`), no leading zero, and after the first part no count that fills
+/// the unit above (`1h30m`, `90m` and `60s` are tidy; `30m1h`, `0h5m` and `1m60s` are not).
 fn is_tidy_duration(written: &str) -> bool {
-    const UNITS: [&str; 5] = ["d", "h", "m", "s", "ms"];
+    // Each unit with how many of it make the next larger one.
+    const UNITS: [(&str, u64); 5] = [("d", u64::MAX), ("h", 24), ("m", 60), ("s", 60), ("ms", 1000)];
     let mut previous: Option<usize> = None;
     let mut parts = 0;
-    let mut has_zero = false;
     let mut rest = written;
     while !rest.is_empty() {
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         let (count, tail) = rest.split_at(digits);
         let unit = if tail.starts_with("ms") { "ms" } else { tail.get(..1).unwrap_or("") };
-        let Some(rank) = UNITS.iter().position(|u| *u == unit) else { return false };
-        if count.is_empty() || (count.len() > 1 && count.starts_with('0')) || previous.is_some_and(|p| rank <= p) {
+        let Some(rank) = UNITS.iter().position(|(u, _)| *u == unit) else { return false };
+        let Ok(n) = count.parse::<u64>() else { return false };
+        let leading_zero = count.len() > 1 && count.starts_with('0');
+        let out_of_order = previous.is_some_and(|p| rank <= p);
+        let overflows = previous.is_some() && n >= UNITS[rank].1;
+        if leading_zero || out_of_order || overflows || (n == 0 && written.len() > count.len() + unit.len()) {
             return false;
         }
-        has_zero |= count == "0";
         previous = Some(rank);
         parts += 1;
         rest = &tail[unit.len()..];
     }
-    parts > 0 && !(has_zero && parts > 1)
+    parts > 0
 }
 
 /// `5400000` → `1h30m`: largest units first.
