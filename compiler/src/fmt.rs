@@ -424,9 +424,9 @@ impl<'s> Printer<'s> {
             ItemKind::Currency(_) | ItemKind::Skills(_) | ItemKind::Enum(_) => Some(3),
             _ => None,
         };
-        let one_line = |item: &Item| {
-            !self.has_comments(item.span.start as usize, self.code_end(item.span.end as usize))
-                && self.measure(|p| p.item(item)).is_some()
+        let one_line = |item: &Item| match &item.kind {
+            ItemKind::Enum(e) => self.enum_is_flat(item, e),
+            _ => self.measure(|p| p.item(item)).is_some(),
         };
         group(a).is_some()
             && group(a) == group(b)
@@ -466,10 +466,8 @@ impl<'s> Printer<'s> {
                 self.write("enum ");
                 self.write(&e.name.name);
                 self.write(" ");
-                let flat = format!("{{ {} }}", names(&e.variants, ", "));
-                let fits = self.column() + flat.chars().count() <= MAX_WIDTH;
-                if !e.variants.is_empty() && fits && !self.has_comments(item.span.start as usize, close) {
-                    self.write(&flat);
+                if self.enum_is_flat(item, e) {
+                    self.write(&format!("{{ {} }}", names(&e.variants, ", ")));
                 } else {
                     let children: Vec<Child<'_>> =
                         e.variants.iter().map(|v| Child::new(Node::Variant(v), v.span)).collect();
@@ -581,6 +579,15 @@ impl<'s> Printer<'s> {
                 self.braced(self.brace_after(t.name.span.end as usize), close, &children);
             }
         }
+    }
+
+    /// `enum Tier { standard, gold }`: when it has variants, no comment inside and fits.
+    fn enum_is_flat(&self, item: &Item, e: &EnumDecl) -> bool {
+        let line = format!("enum {} {{ {} }}", e.name.name, names(&e.variants, ", "));
+        let open = self.brace_after(e.name.span.end as usize);
+        !e.variants.is_empty()
+            && line.chars().count() <= MAX_WIDTH
+            && !self.has_comments(open, item.span.end as usize - 1)
     }
 
     fn signature(&mut self, name: &Ident, params: &[Param], ret: &TypeExpr) {

@@ -50,8 +50,7 @@ fn blank_spans(value: &mut Value) {
 }
 
 fn comment_texts(source: &str) -> Vec<String> {
-    let mut texts: Vec<String> =
-        syntax::parse(FileId(0), source).file.comments.into_iter().map(|c| c.text).collect();
+    let mut texts: Vec<String> = syntax::parse(FileId(0), source).file.comments.into_iter().map(|c| c.text).collect();
     texts.sort();
     texts
 }
@@ -170,6 +169,8 @@ fn check(input: &str, expected: &str) {
 macro_rules! layouts {
     ($($name:ident: $input:expr => $expected:expr;)*) => {
         $(#[test] fn $name() { check($input, $expected) })*
+        /// Every input above, for the noise test.
+        const LAYOUT_INPUTS: &[&str] = &[$($input),*];
     };
 }
 
@@ -706,4 +707,108 @@ queue q {
   overflow after 1h to r
 }
 "#;
+}
+
+/// The white space runs of `source` where a line break or a comment may go: outside texts,
+/// comments and the two spots where the grammar wants spaces (`contains any`, the
+/// one-line `expect no …`). Each with whether it starts right after a comment.
+fn gaps(source: &str) -> Vec<(usize, usize, bool)> {
+    let bytes = source.as_bytes();
+    let line_of = |i: usize| {
+        let start = source[..i].rfind('\n').map_or(0, |n| n + 1);
+        let end = source[i..].find('\n').map_or(source.len(), |n| i + n);
+        &source[start..end]
+    };
+    let mut gaps = Vec::new();
+    // Open texts (`"`) and interpolations (`{`) inside them.
+    let mut stack: Vec<u8> = Vec::new();
+    let mut after_comment = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let next = bytes.get(i + 1).copied();
+        if stack.last() == Some(&b'"') {
+            match b {
+                b'\\' => i += 1,
+                b'{' | b'}' if next == Some(b) => i += 1,
+                b'{' => stack.push(b'{'),
+                // A text ends at its line's end, as the comment scanner has it.
+                b'"' | b'\n' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => stack.push(b'"'),
+            b'}' if !stack.is_empty() => {
+                stack.pop();
+            }
+            b'/' if next == Some(b'/') => {
+                i = source[i..].find('\n').map_or(source.len(), |n| i + n);
+                after_comment = true;
+                continue;
+            }
+            b if b.is_ascii_whitespace() && stack.is_empty() => {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let spaces_only = source[..start].ends_with("contains") && source[i..].starts_with("any")
+                    || line_of(start).contains("expect no")
+                    || line_of(i.min(source.len() - 1)).contains("expect no");
+                if !spaces_only {
+                    gaps.push((start, i, after_comment));
+                }
+                after_comment = false;
+                continue;
+            }
+            _ => {}
+        }
+        after_comment = false;
+        i += 1;
+    }
+    gaps
+}
+
+/// `source` with white space and comments shuffled in at random (with a fixed seed).
+fn with_noise(source: &str, seed: u64) -> String {
+    let fillers = [" ", "\n\n\n", " // noise\n", "\n// noise\n\n", "\t \n  \n"];
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut noisy = String::new();
+    let mut at = 0;
+    for (start, end, after_comment) in gaps(source) {
+        let filler = fillers[rng.usize(..fillers.len())];
+        // A comment would swallow the rest of its line.
+        if !rng.bool() || after_comment && !filler.contains('\n') {
+            continue;
+        }
+        noisy.push_str(&source[at..start]);
+        noisy.push_str(filler);
+        at = end;
+    }
+    noisy.push_str(&source[at..]);
+    noisy
+}
+
+/// The acme samples, the messy file and the layout cases, with noise between their tokens:
+/// every variant keeps its tree and comments through formatting, and formats stably.
+#[test]
+fn noise_between_tokens_never_changes_the_program() {
+    let acme: Vec<String> =
+        flow_files(&repo().join("flows")).iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    let cases = acme.iter().map(|s| (s.as_str(), 12)).chain(LAYOUT_INPUTS.iter().chain([&MESSY]).map(|s| (*s, 4)));
+    let mut variants = 0;
+    for (source, seeds) in cases {
+        let tree = shape(source);
+        for seed in 0..seeds {
+            let noisy = with_noise(source, seed);
+            assert_eq!(shape(&noisy), tree, "the noise itself changed the program (seed {seed}):\n{noisy}");
+            format_checked(&noisy);
+            variants += 1;
+        }
+    }
+    assert!(variants > 100);
 }
