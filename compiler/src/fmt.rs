@@ -18,8 +18,9 @@
 //!   on a line stays on it. A per-language text (a record where a text stands: `say`,
 //!   prompts, `send`, `note`, expectations) also breaks when its line would pass 100
 //!   columns. No other line is ever broken.
-//! - Literals print canonically (`90m` → `1h30m`, `£12.5` → `£12.50`, `8:00` → `08:00`);
-//!   `yes`/`no` keep their spelling; texts are re-escaped; parentheses stay as written.
+//! - Literals print canonically (`007` → `7`, `£12.5` → `£12.50`, `8:00` → `08:00`,
+//!   `30m1h` → `1h30m`), except that a tidy duration keeps its units (`60s` stays `60s`)
+//!   and `yes`/`no` keep their spelling; texts are re-escaped; parentheses stay as written.
 //! - Comments: one on its own line stays before the thing that follows it, at that
 //!   thing's indentation (or before the `}` that closes its block); one after code stays at
 //!   the end of that line, and such trailing comments on consecutive lines are aligned.
@@ -171,6 +172,12 @@ impl<'s> Printer<'s> {
 
     // -----------------------------------------------------------------------------------
     // Lines, blank lines and comments
+
+    fn write_all(&mut self, parts: &[&str]) {
+        for part in parts {
+            self.write(part);
+        }
+    }
 
     fn write(&mut self, s: &str) {
         if !self.cur_open {
@@ -442,30 +449,20 @@ impl<'s> Printer<'s> {
                 let module: Vec<&str> = u.module.iter().map(|m| m.name.as_str()).collect();
                 self.write("use ");
                 if u.braced {
-                    self.write(&module.join("."));
-                    self.write(".{");
-                    self.write(&names(&u.names, ", "));
-                    self.write("}");
+                    self.write_all(&[&module.join("."), ".{", &names(&u.names, ", "), "}"]);
                 } else {
                     let path: Vec<&str> = module.into_iter().chain(u.names.iter().map(|n| n.name.as_str())).collect();
                     self.write(&path.join("."));
                 }
             }
-            ItemKind::Currency(c) => {
-                self.write("currency ");
-                self.write(&c.name);
-            }
+            ItemKind::Currency(c) => self.write_all(&["currency ", &c.name]),
             ItemKind::Record(r) => {
-                self.write("record ");
-                self.write(&r.name.name);
-                self.write(" ");
+                self.write_all(&["record ", &r.name.name, " "]);
                 let children: Vec<Child<'_>> = r.fields.iter().map(|f| Child::new(Node::Field(f), f.span)).collect();
                 self.braced(self.brace_after(r.name.span.end as usize), close, &children);
             }
             ItemKind::Enum(e) => {
-                self.write("enum ");
-                self.write(&e.name.name);
-                self.write(" ");
+                self.write_all(&["enum ", &e.name.name, " "]);
                 if self.enum_is_flat(item, e) {
                     self.write(&format!("{{ {} }}", names(&e.variants, ", ")));
                 } else {
@@ -474,38 +471,24 @@ impl<'s> Printer<'s> {
                     self.braced(self.brace_after(e.name.span.end as usize), close, &children);
                 }
             }
-            ItemKind::Skills(skills) => {
-                self.write("skills ");
-                self.write(&names(skills, ", "));
-            }
+            ItemKind::Skills(skills) => self.write_all(&["skills ", &names(skills, ", ")]),
             ItemKind::Source(s) => {
-                self.write("source ");
-                self.write(&s.name.name);
-                self.write(": ");
-                self.write(&s.record.name);
-                self.write(" ");
+                self.write_all(&["source ", &s.name.name, ": ", &s.record.name, " "]);
                 let children: Vec<Child<'_>> = s.clauses.iter().map(|c| Child::new(Node::Source(c), c.span)).collect();
                 self.braced(self.brace_after(s.record.span.end as usize), close, &children);
             }
             ItemKind::Hours(h) => {
-                self.write("hours ");
-                self.write(&h.name.name);
-                self.write(" ");
+                self.write_all(&["hours ", &h.name.name, " "]);
                 let children: Vec<Child<'_>> = h.clauses.iter().map(|c| Child::new(Node::Hours(c), c.span)).collect();
                 self.braced(self.brace_after(h.name.span.end as usize), close, &children);
             }
             ItemKind::Entry(e) => {
-                self.write("entry ");
-                self.write(&e.channel.name);
-                self.write(" ");
+                self.write_all(&["entry ", &e.channel.name, " "]);
                 self.expr(&e.address, Place::Value);
-                self.write(" -> ");
-                self.write(&e.flow.name);
+                self.write_all(&[" -> ", &e.flow.name]);
             }
             ItemKind::Queue(q) => {
-                self.write("queue ");
-                self.write(&q.name.name);
-                self.write(" ");
+                self.write_all(&["queue ", &q.name.name, " "]);
                 let children: Vec<Child<'_>> = q.clauses.iter().map(|c| Child::new(Node::Queue(c), c.span)).collect();
                 self.braced(self.brace_after(q.name.span.end as usize), close, &children);
             }
@@ -526,11 +509,7 @@ impl<'s> Printer<'s> {
                 self.str_lit(&f.path.value);
             }
             ItemKind::Flow(f) => {
-                self.write("flow ");
-                self.write(&f.name.name);
-                self.write(" on ");
-                self.write(&names(&f.channels, ", "));
-                self.write(" ");
+                self.write_all(&["flow ", &f.name.name, " on ", &names(&f.channels, ", "), " "]);
                 let after_channels = f.channels.last().map_or(f.name.span.end, |c| c.span.end);
                 let open = self.brace_after(after_channels as usize);
                 let mut children = Vec::new();
@@ -542,11 +521,9 @@ impl<'s> Printer<'s> {
                 self.braced(open, close, &children);
             }
             ItemKind::Script(s) => {
-                self.write("script ");
-                self.write(&s.name.name);
+                self.write_all(&["script ", &s.name.name]);
                 if let Some(queue) = &s.queue {
-                    self.write(" for queue ");
-                    self.write(&queue.name);
+                    self.write_all(&[" for queue ", &queue.name]);
                 }
                 self.write(" ");
                 let header_end = s.queue.as_ref().unwrap_or(&s.name).span.end;
@@ -555,17 +532,13 @@ impl<'s> Printer<'s> {
                 self.braced(self.brace_after(header_end as usize), close, &children);
             }
             ItemKind::Survey(s) => {
-                self.write("survey ");
-                self.write(&s.name.name);
-                self.write(" ");
+                self.write_all(&["survey ", &s.name.name, " "]);
                 let mut children: Vec<Child<'_>> = s.via.iter().map(|v| Child::new(Node::Via(v), v.span)).collect();
                 children.extend(s.body.stmts.iter().map(Child::stmt));
                 self.braced(self.brace_after(s.name.span.end as usize), close, &children);
             }
             ItemKind::Retry(r) => {
-                self.write("retry ");
-                self.write(&r.name.name);
-                self.write(" for ");
+                self.write_all(&["retry ", &r.name.name, " for "]);
                 self.param(&r.param);
                 self.write(" ");
                 let children: Vec<Child<'_>> = r.clauses.iter().map(|c| Child::new(Node::Retry(c), c.span)).collect();
@@ -591,22 +564,18 @@ impl<'s> Printer<'s> {
     }
 
     fn signature(&mut self, name: &Ident, params: &[Param], ret: &TypeExpr) {
-        self.write(&name.name);
-        self.write("(");
+        self.write_all(&[&name.name, "("]);
         for (i, p) in params.iter().enumerate() {
             if i > 0 {
                 self.write(", ");
             }
             self.param(p);
         }
-        self.write(") -> ");
-        self.write(&type_expr(ret));
+        self.write_all(&[") -> ", &type_expr(ret)]);
     }
 
     fn param(&mut self, param: &Param) {
-        self.write(&param.name.name);
-        self.write(": ");
-        self.write(&type_expr(&param.ty));
+        self.write_all(&[&param.name.name, ": ", &type_expr(&param.ty)]);
     }
 
     /// One node inside braces, without its line end.
@@ -623,16 +592,10 @@ impl<'s> Printer<'s> {
                 ViaKind::Email => "via email",
             }),
             Node::Step(step) => {
-                self.write("step ");
-                self.write(&step.name.name);
-                self.write(" ");
+                self.write_all(&["step ", &step.name.name, " "]);
                 self.block(&step.body);
             }
-            Node::Field(f) => {
-                self.write(&f.name.name);
-                self.write(": ");
-                self.write(&type_expr(&f.ty));
-            }
+            Node::Field(f) => self.write_all(&[&f.name.name, ": ", &type_expr(&f.ty)]),
             Node::Variant(v) => self.write(&v.name),
             Node::Source(c) => self.source_clause(c),
             Node::Hours(c) => self.hours_clause(c),
@@ -682,12 +645,10 @@ impl<'s> Printer<'s> {
             }
             Node::Choose(option) => {
                 self.str_lit(&option.label.value);
-                self.write(" -> ");
-                self.write(&option.step.name);
+                self.write_all(&[" -> ", &option.step.name]);
             }
             Node::Entry(key, value) => {
-                self.write(&key.name);
-                self.write(": ");
+                self.write_all(&[&key.name, ": "]);
                 self.expr(value, Place::Value);
             }
         }
@@ -708,17 +669,13 @@ impl<'s> Printer<'s> {
             SourceClauseKind::Http(url) => {
                 // The URL's `{key}` placeholder is written as one, not as literal braces.
                 let text = format!("\"{}\"", escape(&url.value)).replace("{{key}}", "{key}");
-                self.write("http ");
-                self.write(&text);
+                self.write_all(&["http ", &text]);
             }
             SourceClauseKind::Sql(query) => {
                 self.write("sql ");
                 self.str_lit(&query.value);
             }
-            SourceClauseKind::Key(keys) => {
-                self.write("key ");
-                self.write(&names(keys, ", "));
-            }
+            SourceClauseKind::Key(keys) => self.write_all(&["key ", &names(keys, ", ")]),
             SourceClauseKind::Timeout(d) => {
                 self.write("timeout ");
                 self.duration(d);
@@ -746,30 +703,21 @@ impl<'s> Printer<'s> {
                     .collect();
                 self.write(&days.join(", "));
                 for (from, to) in ranges {
-                    self.write(" ");
-                    self.write(&time(from.hour, from.minute));
-                    self.write("-");
-                    self.write(&time(to.hour, to.minute));
+                    self.write_all(&[" ", &time(from.hour, from.minute), "-", &time(to.hour, to.minute)]);
                 }
             }
             HoursClauseKind::Closed(dates) => {
                 let dates: Vec<String> = dates.iter().map(|d| date(d.year, d.month, d.day)).collect();
-                self.write("closed ");
-                self.write(&dates.join(", "));
+                self.write_all(&["closed ", &dates.join(", ")]);
             }
         }
     }
 
     fn queue_clause(&mut self, clause: &QueueClause) {
         match &clause.kind {
-            QueueClauseKind::Skills(skills) => {
-                self.write("skills ");
-                self.write(&names(skills, ", "));
-            }
+            QueueClauseKind::Skills(skills) => self.write_all(&["skills ", &names(skills, ", ")]),
             QueueClauseKind::Target { channel, percent, within } => {
-                self.write("target ");
-                self.write(&channel.name);
-                self.write(" ");
+                self.write_all(&["target ", &channel.name, " "]);
                 self.number(percent);
                 self.write("% in ");
                 self.duration(within);
@@ -780,8 +728,7 @@ impl<'s> Printer<'s> {
                     if i > 0 {
                         self.write(", ");
                     }
-                    self.write(&channel.name);
-                    self.write(" ");
+                    self.write_all(&[&channel.name, " "]);
                     self.number(n);
                 }
             }
@@ -794,8 +741,7 @@ impl<'s> Printer<'s> {
             QueueClauseKind::Overflow { after, to } => {
                 self.write("overflow after ");
                 self.duration(after);
-                self.write(" to ");
-                self.write(&to.name);
+                self.write_all(&[" to ", &to.name]);
             }
         }
     }
@@ -807,19 +753,12 @@ impl<'s> Printer<'s> {
                 self.expr(zone, Place::Value);
             }
             RetryClauseKind::Quiet { from, to } => {
-                self.write("quiet ");
-                self.write(&time(from.hour, from.minute));
-                self.write("-");
-                self.write(&time(to.hour, to.minute));
+                self.write_all(&["quiet ", &time(from.hour, from.minute), "-", &time(to.hour, to.minute)])
             }
             RetryClauseKind::Step { when, action } => {
                 match when {
                     When::Immediately(_) => self.write("immediately "),
-                    When::At(t) => {
-                        self.write("at ");
-                        self.write(&time(t.hour, t.minute));
-                        self.write(" ");
-                    }
+                    When::At(t) => self.write_all(&["at ", &time(t.hour, t.minute), " "]),
                     When::After(d) => {
                         self.write("after ");
                         self.duration(d);
@@ -829,9 +768,7 @@ impl<'s> Printer<'s> {
                 self.stmt(action);
             }
             RetryClauseKind::On { event, body } => {
-                self.write("on ");
-                self.write(&event.name);
-                self.write(" ");
+                self.write_all(&["on ", &event.name, " "]);
                 match self.one_line_body(body) {
                     Some(stmt) => {
                         self.write("{ ");
@@ -862,17 +799,11 @@ impl<'s> Printer<'s> {
         let close = stmt.span.end as usize - 1;
         match &stmt.kind {
             StmtKind::Let { name, value } => {
-                self.write("let ");
-                self.write(&name.name);
-                self.write(" = ");
+                self.write_all(&["let ", &name.name, " = "]);
                 self.expr(value, Place::Value);
             }
             StmtKind::Lookup { name, source, key, else_block } => {
-                self.write("let ");
-                self.write(&name.name);
-                self.write(" = lookup ");
-                self.write(&source.name);
-                self.write(" by ");
+                self.write_all(&["let ", &name.name, " = lookup ", &source.name, " by "]);
                 self.expr(key, Place::Value);
                 if let Some(block) = else_block {
                     self.write(" else ");
@@ -889,9 +820,7 @@ impl<'s> Printer<'s> {
                 self.expr(text, Place::Text);
             }
             StmtKind::Ask(ask) => {
-                self.write("ask ");
-                self.write(&ask.name.name);
-                self.write(": ");
+                self.write_all(&["ask ", &ask.name.name, ": "]);
                 match &ask.ty.kind {
                     AskTypeKind::Digits(n) => {
                         self.write("digits(");
@@ -949,16 +878,11 @@ impl<'s> Printer<'s> {
                 let children: Vec<Child<'_>> = arms.iter().map(|a| Child::new(Node::Arm(a), a.span)).collect();
                 self.braced(self.brace_after(scrutinee.span.end as usize), close, &children);
             }
-            StmtKind::Waypoint(name) => {
-                self.write("waypoint ");
-                self.write(&name.name);
-            }
+            StmtKind::Waypoint(name) => self.write_all(&["waypoint ", &name.name]),
             StmtKind::Queue(q) => {
-                self.write("queue ");
-                self.write(&q.queue.name);
+                self.write_all(&["queue ", &q.queue.name]);
                 if let Some(priority) = &q.priority {
-                    self.write(" priority ");
-                    self.write(&signed(priority));
+                    self.write_all(&[" priority ", &signed(priority.value, self.slice(priority.span))]);
                 }
                 if let Some((agent, wait)) = &q.prefer {
                     self.write(" prefer ");
@@ -967,8 +891,7 @@ impl<'s> Printer<'s> {
                     self.duration(wait);
                 }
                 if !q.require.is_empty() {
-                    self.write(" require skill ");
-                    self.write(&names(&q.require, ", "));
+                    self.write_all(&[" require skill ", &names(&q.require, ", ")]);
                 }
             }
             StmtKind::Transfer(to) => {
@@ -976,30 +899,23 @@ impl<'s> Printer<'s> {
                 self.expr(to, Place::Value);
             }
             StmtKind::OfferCallback { keep_place } => {
-                self.write(if *keep_place { "offer callback keep place" } else { "offer callback" });
+                self.write(if *keep_place { "offer callback keep place" } else { "offer callback" })
             }
             StmtKind::CollectPayment(amount) => {
                 self.write("collect payment ");
                 self.expr(amount, Place::Value);
             }
             StmtKind::Send { medium, to, text } => {
-                self.write("send ");
-                self.write(&medium.name);
-                self.write(" to ");
+                self.write_all(&["send ", &medium.name, " to "]);
                 self.expr(to, Place::Value);
                 self.write(" ");
                 self.expr(text, Place::Text);
             }
             StmtKind::StartRetry { retry, arg } => {
-                self.write("start retry ");
-                self.write(&retry.name);
-                self.write(" for ");
+                self.write_all(&["start retry ", &retry.name, " for "]);
                 self.expr(arg, Place::Value);
             }
-            StmtKind::Survey(name) => {
-                self.write("survey ");
-                self.write(&name.name);
-            }
+            StmtKind::Survey(name) => self.write_all(&["survey ", &name.name]),
             StmtKind::End => self.write("end"),
             StmtKind::Note(text) => {
                 self.write("note ");
@@ -1012,30 +928,21 @@ impl<'s> Printer<'s> {
                 let children: Vec<Child<'_>> = options.iter().map(|o| Child::new(Node::Choose(o), o.span)).collect();
                 self.braced(self.brace_after(prompt.span.end as usize), close, &children);
             }
-            StmtKind::Goto(step) => {
-                self.write("goto ");
-                self.write(&step.name);
-            }
-            StmtKind::Outcome(name) => {
-                self.write("outcome ");
-                self.write(&name.name);
-            }
+            StmtKind::Goto(step) => self.write_all(&["goto ", &step.name]),
+            StmtKind::Outcome(name) => self.write_all(&["outcome ", &name.name]),
             StmtKind::Call { to, queue, script } => {
                 self.write("call ");
                 self.expr(to, Place::Value);
-                self.write(" queue ");
-                self.write(&queue.name);
+                self.write_all(&[" queue ", &queue.name]);
                 if let Some(script) = script {
-                    self.write(" script ");
-                    self.write(&script.name);
+                    self.write_all(&[" script ", &script.name]);
                 }
             }
             StmtKind::Again { delay, at, max } => {
                 self.write("again in ");
                 self.duration(delay);
                 if let Some(at) = at {
-                    self.write(" at ");
-                    self.write(&time(at.hour, at.minute));
+                    self.write_all(&[" at ", &time(at.hour, at.minute)]);
                 }
                 self.write(" max ");
                 self.number(max);
@@ -1050,35 +957,24 @@ impl<'s> Printer<'s> {
     fn test_line(&mut self, line: &TestLine) {
         match &line.kind {
             TestLineKind::Given { source, row } => {
-                self.write("given ");
-                self.write(&source.name);
-                self.write(" ");
+                self.write_all(&["given ", &source.name, " "]);
                 self.expr(row, Place::Value);
             }
             TestLineKind::At { date: d, time: t, zone } => {
-                self.write("at ");
-                self.write(&date(d.year, d.month, d.day));
-                self.write(" ");
-                self.write(&time(t.hour, t.minute));
+                self.write_all(&["at ", &date(d.year, d.month, d.day), " ", &time(t.hour, t.minute)]);
                 if let Some(zone) = zone {
                     self.write(" ");
                     self.str_lit(&zone.value);
                 }
             }
             TestLineKind::Agent { name, skills, languages } => {
-                self.write("agent ");
-                self.write(&name.name);
-                self.write(" skills ");
-                self.write(&names(skills, ", "));
+                self.write_all(&["agent ", &name.name, " skills ", &names(skills, ", ")]);
                 if !languages.is_empty() {
-                    self.write(" languages ");
-                    self.write(&names(languages, ", "));
+                    self.write_all(&[" languages ", &names(languages, ", ")]);
                 }
             }
             TestLineKind::Contact { channel, from, to, subject, text } => {
-                self.write("contact ");
-                self.write(&channel.name);
-                self.write(" from ");
+                self.write_all(&["contact ", &channel.name, " from "]);
                 self.expr(from, Place::Value);
                 for (keyword, value) in [(" to ", to), (" subject ", subject), (" text ", text)] {
                     if let Some(value) = value {
@@ -1087,24 +983,13 @@ impl<'s> Printer<'s> {
                     }
                 }
             }
-            TestLineKind::Script(name) => {
-                self.write("script ");
-                self.write(&name.name);
-            }
-            TestLineKind::Survey(name) => {
-                self.write("survey ");
-                self.write(&name.name);
-            }
+            TestLineKind::Script(name) => self.write_all(&["script ", &name.name]),
+            TestLineKind::Survey(name) => self.write_all(&["survey ", &name.name]),
             TestLineKind::StartRetry { retry, arg } => {
-                self.write("start retry ");
-                self.write(&retry.name);
-                self.write(" for ");
+                self.write_all(&["start retry ", &retry.name, " for "]);
                 self.expr(arg, Place::Value);
             }
-            TestLineKind::Press(keys) => {
-                self.write("press ");
-                self.write(&keys.value);
-            }
+            TestLineKind::Press(keys) => self.write_all(&["press ", &keys.value]),
             TestLineKind::Type(text) => {
                 self.write("type ");
                 self.expr(text, Place::Value);
@@ -1114,10 +999,7 @@ impl<'s> Printer<'s> {
                 self.duration(d);
             }
             TestLineKind::AdvanceTo { date: d, time: t } => {
-                self.write("advance to ");
-                self.write(&date(d.year, d.month, d.day));
-                self.write(" ");
-                self.write(&time(t.hour, t.minute));
+                self.write_all(&["advance to ", &date(d.year, d.month, d.day), " ", &time(t.hour, t.minute)])
             }
             TestLineKind::Answer(value) => {
                 self.write("answer ");
@@ -1127,10 +1009,7 @@ impl<'s> Printer<'s> {
                 self.write("choose ");
                 self.str_lit(&option.value);
             }
-            TestLineKind::Event(name) => {
-                self.write("event ");
-                self.write(&name.name);
-            }
+            TestLineKind::Event(name) => self.write_all(&["event ", &name.name]),
             TestLineKind::Accept => self.write("accept"),
             TestLineKind::HangUp => self.write("hang up"),
             TestLineKind::Expect(expectation) => {
@@ -1138,11 +1017,9 @@ impl<'s> Printer<'s> {
                 self.expectation(expectation);
             }
             TestLineKind::ExpectNo { kind, name } => {
-                self.write("expect no ");
-                self.write(&kind.name);
+                self.write_all(&["expect no ", &kind.name]);
                 if let Some(name) = name {
-                    self.write(" ");
-                    self.write(&name.name);
+                    self.write_all(&[" ", &name.name]);
                 }
             }
         }
@@ -1158,16 +1035,11 @@ impl<'s> Printer<'s> {
                 self.write("note ");
                 self.expr(text, Place::Text);
             }
-            Expectation::Waypoint(name) => {
-                self.write("waypoint ");
-                self.write(&name.name);
-            }
+            Expectation::Waypoint(name) => self.write_all(&["waypoint ", &name.name]),
             Expectation::Queue { queue, priority } => {
-                self.write("queue ");
-                self.write(&queue.name);
+                self.write_all(&["queue ", &queue.name]);
                 if let Some(priority) = priority {
-                    self.write(" priority ");
-                    self.write(&signed(priority));
+                    self.write_all(&[" priority ", &signed(priority.value, self.slice(priority.span))]);
                 }
             }
             Expectation::Transfer(to) => {
@@ -1175,9 +1047,7 @@ impl<'s> Printer<'s> {
                 self.expr(to, Place::Value);
             }
             Expectation::Send { medium, to, text } => {
-                self.write("send ");
-                self.write(&medium.name);
-                self.write(" to ");
+                self.write_all(&["send ", &medium.name, " to "]);
                 self.expr(to, Place::Value);
                 if let Some(text) = text {
                     self.write(" ");
@@ -1188,18 +1058,11 @@ impl<'s> Printer<'s> {
                 self.write("call ");
                 self.expr(to, Place::Value);
                 if let Some(queue) = queue {
-                    self.write(" queue ");
-                    self.write(&queue.name);
+                    self.write_all(&[" queue ", &queue.name]);
                 }
             }
-            Expectation::Outcome(name) => {
-                self.write("outcome ");
-                self.write(&name.name);
-            }
-            Expectation::Offer(name) => {
-                self.write("offer ");
-                self.write(&name.name);
-            }
+            Expectation::Outcome(name) => self.write_all(&["outcome ", &name.name]),
+            Expectation::Offer(name) => self.write_all(&["offer ", &name.name]),
             Expectation::Stop => self.write("stop"),
             Expectation::End => self.write("end"),
             Expectation::Error => self.write("error"),
@@ -1212,10 +1075,7 @@ impl<'s> Printer<'s> {
     fn expr(&mut self, expr: &Expr, place: Place) {
         match &expr.kind {
             ExprKind::Number(n) => self.write(&number(*n, self.slice(expr.span))),
-            ExprKind::Percent(n) => {
-                self.write(&number(*n, self.slice(expr.span).trim_end_matches('%')));
-                self.write("%");
-            }
+            ExprKind::Percent(n) => self.write_all(&[&number(*n, self.slice(expr.span).trim_end_matches('%')), "%"]),
             // `yes` and `no` read better than `true` and `false` where they were chosen.
             ExprKind::Bool(b) => match self.slice(expr.span) {
                 spelled @ ("yes" | "no") => self.write(spelled),
@@ -1234,11 +1094,9 @@ impl<'s> Printer<'s> {
                         TextPart::Expr(inner) => {
                             // `{ {…}.x }`: a record right after `{` would read as a literal `{{`.
                             let pad = if first_char(inner) == '{' { " " } else { "" };
-                            self.write("{");
-                            self.write(pad);
+                            self.write_all(&["{", pad]);
                             self.expr(inner, Place::Value);
-                            self.write(pad);
-                            self.write("}");
+                            self.write_all(&[pad, "}"]);
                         }
                     }
                 }
@@ -1246,9 +1104,7 @@ impl<'s> Printer<'s> {
             }
             ExprKind::Regex(pattern) => {
                 self.regexes.push(expr.span);
-                self.write("/");
-                self.write(pattern);
-                self.write("/");
+                self.write_all(&["/", pattern, "/"]);
             }
             ExprKind::List(items) => {
                 self.write("[");
@@ -1259,12 +1115,10 @@ impl<'s> Printer<'s> {
             ExprKind::Name(name) => self.write(&name.name),
             ExprKind::Field { base, name, optional } => {
                 self.expr(base, Place::Value);
-                self.write(if *optional { "?." } else { "." });
-                self.write(&name.name);
+                self.write_all(&[if *optional { "?." } else { "." }, &name.name]);
             }
             ExprKind::Call { callee, args } => {
-                self.write(&callee.name);
-                self.write("(");
+                self.write_all(&[&callee.name, "("]);
                 self.comma_separated(args);
                 self.write(")");
             }
@@ -1278,9 +1132,7 @@ impl<'s> Printer<'s> {
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 self.expr(lhs, Place::Value);
-                self.write(" ");
-                self.write(op.as_str());
-                self.write(" ");
+                self.write_all(&[" ", op.as_str(), " "]);
                 self.expr(rhs, Place::Value);
             }
             ExprKind::Paren(inner) => {
@@ -1323,8 +1175,7 @@ impl<'s> Printer<'s> {
             if i > 0 {
                 self.write(", ");
             }
-            self.write(&key.name);
-            self.write(": ");
+            self.write_all(&[&key.name, ": "]);
             self.expr(value, Place::Value);
         }
         self.write(" }");
@@ -1345,9 +1196,7 @@ impl<'s> Printer<'s> {
     }
 
     fn str_lit(&mut self, value: &str) {
-        self.write("\"");
-        self.write(&escape(value));
-        self.write("\"");
+        self.write_all(&["\"", &escape(value), "\""]);
     }
 
     fn slice(&self, span: Span) -> &'s str {
@@ -1381,12 +1230,11 @@ fn number(value: f64, written: &str) -> String {
 }
 
 /// `+5` or `-3`: priorities always carry their sign.
-fn signed(n: &NumberLit) -> String {
-    let digits = number(n.value.abs(), "");
-    if n.value.is_sign_negative() {
-        format!("-{digits}")
-    } else {
-        format!("+{digits}")
+fn signed(value: f64, written: &str) -> String {
+    match value.is_finite() {
+        true if value.is_sign_negative() => format!("-{}", -value),
+        true => format!("+{value}"),
+        false => written.to_string(),
     }
 }
 

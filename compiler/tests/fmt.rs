@@ -688,6 +688,84 @@ source crm: Customer {
   sqlite "crm.db" table "customers"
 }
 "#;
+    comments_around_closing_braces: r#"
+flow f on voice {
+
+  say f({
+    a: 1
+  }, // after the record
+  b)
+  if a {
+    end
+  } // between the branches
+  else {
+    end
+  }
+
+}
+"# => r#"
+flow f on voice {
+  say f({
+    a: 1
+  }, b)
+  // after the record
+  if a {
+    end
+  } else {
+    // between the branches
+    end
+  }
+}
+"#;
+    comments_in_declaration_headers_move_up: r#"
+record // the customer
+  Customer { id: text }
+use std.a // first
+use std.b
+//no space, kept as written
+////   so is this
+"# => r#"
+// the customer
+record Customer {
+  id: text
+}
+
+use std.a // first
+use std.b
+//no space, kept as written
+////   so is this
+"#;
+    records_inside_interpolations: r#"
+flow f on chat {
+  say "x{ {
+    a: 1
+  }.a }y{ {b: 2}.b }"
+  end
+}
+"# => r#"
+flow f on chat {
+  say "x{ {
+    a: 1
+  }.a }y{ { b: 2 }.b }"
+  end
+}
+"#;
+    empty_bodies: "flow f on voice {}\nflow g on voice { on error {} }\nscript s { step a {} }\nsurvey v {}\ntest \"t\" {}" => r#"
+flow f on voice {}
+
+flow g on voice {
+  on error {}
+}
+
+script s {
+  step a {}
+}
+
+survey v {}
+
+test "t" {}
+"#;
+    whitespace_only: "  \n\n\t\n" => "";
     hours_and_queues: r#"
 hours h { timezone "UTC"  sat,sun 10:00-12:00 14:00-16:00 mon 9:00-17:00 closed 2026-01-01 }
 queue q { skills a target chat 90.5% in 1m priority voice 1 while waiting {} overflow after 1h to r }
