@@ -237,7 +237,7 @@ impl<'s> Printer<'s> {
         let i = (self.next..self.comments.len())
             .find(|&i| !self.done[i] && self.comments[i].span.start as usize >= from)?;
         let span = self.comments[i].span;
-        let between = &self.src[from..span.start as usize];
+        let between = self.src.get(from..span.start as usize)?;
         if !between.chars().all(|c| matches!(c, ' ' | '\t' | ';' | ',')) {
             return None;
         }
