@@ -53,7 +53,8 @@
 //!   ([`Config::away_on_missed_offer`]), withdrawing their other ringing offers.
 //! - **`prefer agent X for D`**: the contact is offered only to X while the window is open
 //!   and X is logged in and could ever take it (skills, language, capacity); else, after D,
-//!   when X logs out, or when X rejects or misses it, it goes to anyone.
+//!   when X logs out, or when X rejects or misses it, it goes to anyone. X takes contacts
+//!   kept for them before any other.
 //! - **Callbacks** (`offer callback keep place`, [`Acd::keep_place`]): the customer leaves,
 //!   the contact becomes a placeholder with the same place; when an agent is found the event
 //!   is [`Event::CallbackDue`]: call the customer for that agent.
@@ -295,13 +296,16 @@ impl Acd {
         Ok(events)
     }
 
-    /// `offer callback keep place`: the customer leaves and the contact becomes a placeholder
-    /// that keeps their place; when it reaches an agent the event is `CallbackDue`.
+    /// `offer callback keep place`: the caller leaves and the call becomes a placeholder that
+    /// keeps their place; when it reaches an agent the event is `CallbackDue`. Voice only.
     pub fn keep_place(&mut self, contact: &str, customer: &str, _now: i64) -> Result<Vec<Event>, AcdError> {
         let slot = self.slot_of(contact)?;
         let found = self.contact_mut(slot);
         if !found.is_waiting() || found.kind != Kind::Live {
             return Err(AcdError::NotWaiting(contact.to_string()));
+        }
+        if found.channel != Channel::Voice {
+            return Err(AcdError::InvalidValue(format!("`{contact}` is not a call: callbacks are offered on voice")));
         }
         found.kind = Kind::Callback { customer: customer.to_string() };
         Ok(Vec::new())

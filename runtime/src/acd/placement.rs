@@ -123,21 +123,21 @@ impl Acd {
     /// Moves a waiting (or returning) contact to its queue's overflow queue, keeping its
     /// original enqueue time, and offers it there if an agent can take it.
     fn overflow(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) {
-        self.detach(slot);
         let contact = self.contact(slot);
         let (from, channel) = (contact.queue, contact.channel);
         let Some((_, to)) = self.queues[from as usize].overflow else { return };
+        self.detach(slot);
         self.stats[from as usize][channel as usize].overflowed_out += 1;
         self.stats[to as usize][channel as usize].offered += 1;
-        let prefer_timer = self.contact(slot).prefer_timer;
-        if let Some(timer) = prefer_timer {
-            self.timers.cancel(timer);
-        }
         let contact = self.contact_mut(slot);
         contact.queue = to;
         contact.queued_here_at = now;
         contact.prefer = None;
-        contact.prefer_timer = None;
+        let timers = [contact.prefer_timer.take(), contact.overflow_timer.take()];
+        for timer in timers.into_iter().flatten() {
+            self.timers.cancel(timer);
+        }
+        let contact = self.contact(slot);
         events.push(Event::Overflowed {
             contact: contact.id.clone(),
             from: self.queues[from as usize].name.clone(),

@@ -76,8 +76,8 @@ impl Acd {
         }
     }
 
-    /// The best waiting contact `agent` can take now, across their groups and the contacts
-    /// kept for them.
+    /// The best waiting contact `agent` can take now: a contact kept for them, else the best
+    /// across their groups.
     pub(super) fn best_contact_for(&self, agent: u32, now: i64) -> Option<u32> {
         let found = &self.agents[agent as usize];
         let open = Channel::ALL.map(|channel| found.can_take(channel));
@@ -91,11 +91,15 @@ impl Acd {
                 score::compare(now, rank, self.aging(channel), best_rank, self.aging(best_channel)).is_lt()
             }
         };
+        // Contacts kept for this agent come first: they wait for no one else.
         for (&rank, &slot) in &found.preferred {
             let channel = self.contact(slot).channel;
             if open[channel as usize] && beats(&best, rank, channel) {
                 best = Some((rank, channel, slot));
             }
+        }
+        if best.is_some() {
+            return best.map(|(_, _, slot)| slot);
         }
         for &group in &found.groups {
             let group = &self.groups[group as usize];
