@@ -41,8 +41,6 @@ pub(super) struct Agent {
     pub id: AgentId,
     pub name: String,
     pub skills: SkillSet,
-    /// Proficiency by skill number, 0 where the agent lacks the skill.
-    pub proficiency: Vec<u8>,
     pub languages: LangSet,
     pub capacity: [u8; 5],
     pub exclusive: ChannelSet,
@@ -57,8 +55,6 @@ pub(super) struct Agent {
     pub wraps: Vec<Wrap>,
     /// Offers ringing at the agent.
     pub offers: Vec<u64>,
-    /// When the agent last became available, received work, or finished a piece of work.
-    pub idle_since: i64,
     /// The waiting groups whose contacts the agent may take.
     pub groups: Vec<u32>,
     /// The queues whose skills the agent has: where their outbound work comes from.
@@ -95,11 +91,6 @@ impl Agent {
     /// Skills and language: whether the agent may ever take a contact that needs these.
     pub fn can_serve(&self, needs: SkillSet, language: Option<u8>) -> bool {
         self.skills.contains_all(needs) && language.is_none_or(|language| self.languages.contains(language))
-    }
-
-    /// The agent's proficiency for a contact: the sum over the skills it needs.
-    pub fn proficiency_for(&self, needs: SkillSet) -> u32 {
-        needs.iter().map(|skill| self.proficiency[skill as usize] as u32).sum()
     }
 
     pub fn working(&self) -> bool {
@@ -160,42 +151,4 @@ pub(super) struct Occupancy {
     pub since: i64,
     pub staffed_ms: i64,
     pub busy_ms: i64,
-}
-
-/// A set of agents by number: the agents who can take a contact on one channel now.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(transparent)]
-pub(super) struct AgentBits(Vec<u64>);
-
-impl AgentBits {
-    pub fn set(&mut self, agent: u32, on: bool) {
-        let word = agent as usize / 64;
-        if word >= self.0.len() {
-            if !on {
-                return;
-            }
-            self.0.resize(word + 1, 0);
-        }
-        let bit = 1u64 << (agent % 64);
-        if on {
-            self.0[word] |= bit;
-        } else {
-            self.0[word] &= !bit;
-        }
-    }
-
-    /// The agents in the set, lowest number first.
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        self.0.iter().enumerate().flat_map(|(word, &bits)| {
-            let mut bits = bits;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let bit = bits.trailing_zeros();
-                bits &= bits - 1;
-                Some(word as u32 * 64 + bit)
-            })
-        })
-    }
 }

@@ -89,6 +89,7 @@ mod persist;
 mod placement;
 mod presence;
 mod queries;
+mod roster;
 mod routing;
 mod score;
 mod stats;
@@ -107,7 +108,7 @@ pub use ids::{AgentId, ContactId, OfferId, QueueName};
 pub use queries::ContactState;
 pub use stats::ChannelStats;
 
-use agent::{Agent, AgentBits};
+use agent::Agent;
 use ids::{SkillSet, Vocabulary};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -124,8 +125,7 @@ pub struct Acd {
     queue_index: BTreeMap<QueueName, u16>,
     agents: Vec<Agent>,
     agent_index: BTreeMap<AgentId, u32>,
-    /// Per channel, the agents who can take a contact on it now.
-    free: [AgentBits; 5],
+    roster: roster::Roster,
     contacts: Slab,
     contact_index: BTreeMap<ContactId, u32>,
     groups: Vec<Group>,
@@ -210,6 +210,7 @@ impl Acd {
         }
         let stats = queues.iter().map(|spec| spec.targets.map(ChannelStats::new)).collect();
         let outbound = BTreeMap::new();
+        let roster = roster::Roster::new(vocabulary.skill_count());
         Ok(Acd {
             config,
             vocabulary,
@@ -218,7 +219,7 @@ impl Acd {
             queue_index,
             agents: Vec::new(),
             agent_index: BTreeMap::new(),
-            free: Default::default(),
+            roster,
             contacts: Slab::default(),
             contact_index: BTreeMap::new(),
             groups: Vec::new(),
@@ -335,7 +336,7 @@ impl Acd {
             worker.held[channel as usize] += 1;
             self.timers.set(until, Timer::WrapUpEnds { agent });
         } else {
-            worker.idle_since = now;
+            self.roster.idle_since[agent as usize] = now;
         }
         let stats = &mut self.stats[queue as usize][channel as usize];
         if outbound {
@@ -419,11 +420,8 @@ impl Acd {
         self.outbound_waiting += 1;
 
         let needs = self.queues[queue as usize].skills;
-        let mut idle: Vec<u32> = self.free[channel as usize]
-            .iter()
-            .filter(|&agent| self.agents[agent as usize].can_serve(needs, None))
-            .collect();
-        idle.sort_by_key(|&agent| (self.agents[agent as usize].idle_since, agent));
+        let mut idle: Vec<u32> = self.roster.candidates(channel, needs, None).collect();
+        idle.sort_by_key(|&agent| (self.roster.idle_since[agent as usize], agent));
         let mut events = Vec::new();
         for agent in idle {
             if !matches!(self.contact(slot).status, Status::Outbound { .. }) {

@@ -35,7 +35,6 @@ impl Acd {
             id: AgentId::from(spec.id.as_str()),
             name: spec.name.clone(),
             skills,
-            proficiency,
             languages,
             capacity: spec.capacity.per_channel,
             exclusive: spec.capacity.exclusive,
@@ -46,7 +45,6 @@ impl Acd {
             handling: 0,
             wraps: Vec::new(),
             offers: Vec::new(),
-            idle_since: now,
             groups: Vec::new(),
             queues: Vec::new(),
             preferred: BTreeMap::new(),
@@ -61,6 +59,7 @@ impl Acd {
         agent.queues = (0..self.queues.len() as u16)
             .filter(|&queue| skills.contains_all(self.queues[queue as usize].skills))
             .collect();
+        self.roster.add(number, skills, languages, &proficiency, now);
         self.agent_index.insert(agent.id.clone(), number);
         self.agents.push(agent);
         Ok(())
@@ -74,7 +73,7 @@ impl Acd {
         worker.account(now);
         if worker.presence != Presence::Available {
             worker.presence = Presence::Available;
-            worker.idle_since = now;
+            self.roster.idle_since[agent as usize] = now;
         }
         self.refresh(agent);
         let mut events = Vec::new();
@@ -133,8 +132,8 @@ impl Acd {
             return;
         }
         worker.held = held;
-        worker.idle_since = now;
         events.push(Event::WrapUpEnded { agent: worker.id.clone() });
+        self.roster.idle_since[agent as usize] = now;
         self.refresh(agent);
         self.route_agent(agent, now, events);
     }

@@ -15,7 +15,7 @@ impl Acd {
     pub(super) fn refresh(&mut self, agent: u32) {
         let found = &self.agents[agent as usize];
         for channel in Channel::ALL {
-            self.free[channel as usize].set(agent, found.can_take(channel));
+            self.roster.set_free(agent, channel, found.can_take(channel));
         }
     }
 
@@ -38,21 +38,20 @@ impl Acd {
         let contact = self.contact(slot);
         let needs = self.needs(contact.queue, contact.extra);
         let mut best: Option<(u32, i64, u32)> = None;
-        for agent in self.free[contact.channel as usize].iter() {
-            let candidate = &self.agents[agent as usize];
-            if !candidate.can_serve(needs, contact.language) || contact.skips(agent, now) {
+        for agent in self.roster.candidates(contact.channel, needs, contact.language) {
+            if contact.skips(agent, now) {
                 continue;
             }
-            let proficiency = candidate.proficiency_for(needs);
+            let proficiency = self.roster.proficiency_for(agent, needs);
+            let idle_since = self.roster.idle_since[agent as usize];
             let better = match best {
                 None => true,
                 Some((best_proficiency, best_idle, _)) => {
-                    proficiency > best_proficiency
-                        || (proficiency == best_proficiency && candidate.idle_since < best_idle)
+                    proficiency > best_proficiency || (proficiency == best_proficiency && idle_since < best_idle)
                 }
             };
             if better {
-                best = Some((proficiency, candidate.idle_since, agent));
+                best = Some((proficiency, idle_since, agent));
             }
         }
         best.map(|(_, _, agent)| agent)
@@ -170,7 +169,7 @@ impl Acd {
         let worker = &mut self.agents[agent as usize];
         worker.live[contact.channel as usize] += 1;
         worker.offers.push(offer);
-        worker.idle_since = now;
+        self.roster.idle_since[agent as usize] = now;
         let queue = self.queues[contact.queue as usize].name.clone();
         events.push(match &contact.kind {
             Kind::Callback { customer } => Event::CallbackDue {
@@ -200,7 +199,7 @@ impl Acd {
         worker.account(now);
         worker.live[contact.channel as usize] += 1;
         worker.handling += 1;
-        worker.idle_since = now;
+        self.roster.idle_since[agent as usize] = now;
         let Kind::Outbound { customer } = &contact.kind else { unreachable!("outbound lists hold outbound work") };
         events.push(Event::OutboundAssigned {
             contact: contact.id.clone(),
