@@ -72,7 +72,10 @@
 //! channel, language and set of extra skills — each an ordered tree whose head every agent
 //! who may take any of it would take first; each agent keeps the list of groups they may
 //! serve. An agent freeing up compares the heads of their groups (dozens, not thousands of
-//! contacts); a contact arriving scans a bit set of the agents free on its channel.
+//! contacts). A contact arriving ANDs, 64 agents to a word, the set of agents free on its
+//! channel with the sets of agents having each skill it needs and its language (`roster`),
+//! and weighs only the agents left. With 10,000 waiting contacts and 1,000 agents over 20
+//! skills either decision takes about 1–2 µs (`benches/acd.rs`).
 //!
 //! # Queries
 //!
