@@ -3,8 +3,11 @@
 pub mod acd;
 pub mod calendar;
 pub mod cli;
+pub mod engine;
 pub mod project;
 pub mod sandbox;
 pub mod sources;
 pub mod staffing;
 pub mod stdlib;
+pub mod testing;
+pub mod vm;

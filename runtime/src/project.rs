@@ -111,7 +111,7 @@ pub fn read_source(path: &Path) -> Result<SourceFile, String> {
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
             let mut t = String::from_utf8_lossy(&e.into_bytes()[..valid]).into_owned();
-            t.push_str("\u{FFFD}");
+            t.push('\u{FFFD}');
             t
         }
     };

@@ -723,9 +723,7 @@ impl Checker<'_, '_> {
                         self.expect_type(file, env, rhs, inner);
                     }
                     _ => {
-                        if !lt.is_error() && !text_like(&lt) {
-                            self.mismatch(file, lhs.span, &Type::Text, &lt);
-                        } else if lt.is_optional() {
+                        if (!lt.is_error() && !text_like(&lt)) || lt.is_optional() {
                             self.mismatch(file, lhs.span, &Type::Text, &lt);
                         }
                         self.expect_type(file, env, rhs, &Type::Text);

@@ -32,13 +32,11 @@ impl Checker<'_, '_> {
                     );
                 }
             }
-            SourceClauseKind::Http(url) => {
-                if !(url.value.starts_with("https://") || url.value.starts_with("http://")) {
-                    self.report(
-                        Diagnostic::new(Code::InvalidValue, file, url.span, "an http source needs a web address")
-                            .with_help("write it like \"https://crm.example.com/customers/{key}\""),
-                    );
-                }
+            SourceClauseKind::Http(url) if !(url.value.starts_with("https://") || url.value.starts_with("http://")) => {
+                self.report(
+                    Diagnostic::new(Code::InvalidValue, file, url.span, "an http source needs a web address")
+                        .with_help("write it like \"https://crm.example.com/customers/{key}\""),
+                );
             }
             _ => {}
         }

@@ -257,7 +257,7 @@ fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnos
 }
 
 fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| (a.file, a.span.start, a.span.end, a.code).cmp(&(b.file, b.span.start, b.span.end, b.code)));
+    diags.sort_by_key(|d| (d.file, d.span.start, d.span.end, d.code));
     diags.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.code == b.code && a.message == b.message);
 }
 

@@ -302,7 +302,7 @@ impl Checker<'_, '_> {
     }
 
     fn step_ref(&self, file: FileId, step: &Ident, unit: &Unit) {
-        if !unit.steps.iter().any(|s| *s == step.name) {
+        if !unit.steps.contains(&step.name) {
             let mut d =
                 Diagnostic::new(Code::UnknownName, file, step.span, format!("there is no step `{}`", step.name))
                     .with_label("unknown step");

@@ -1,6 +1,7 @@
 //! The `switchboard` command line: parsing arguments and running one command.
 
 mod check;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -27,6 +28,18 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Run the `test` blocks of projects on the real engine, with a virtual clock
+    Test {
+        /// Only tests whose name contains this text
+        #[arg(long)]
+        filter: Option<String>,
+        /// Also run every test saving and restoring each session at every step, and
+        /// fail if the transcript changes
+        #[arg(long)]
+        roundtrip: bool,
+        /// Project folders or .flow files (default: the current folder)
+        paths: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -44,6 +57,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
+        Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,737 @@
+//! The engine: runs sessions of the VM for contacts, scripts, surveys and retry
+//! strategies, performs the effects they yield, and keeps the transcript of events.
+//!
+//! One engine serves `switchboard test` (virtual time, in-memory sources), `run` and the
+//! simulator: there is no second interpreter. Time only moves when the engine is told
+//! (`advance`), so the same inputs always give the same transcript.
+
+pub mod answers;
+pub mod events;
+mod retry;
+
+use crate::calendar::{InMemoryTimers, TimerId, Timers};
+use crate::sandbox::{self, Sandbox};
+use crate::sources::{self, LiveSource, LookupOutcome, MemorySource, Source, SourceSpec};
+use answers::Reply;
+use events::{Event, EventKind};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use switchboard_compiler::bytecode::*;
+use switchboard_compiler::types::{Channel, Type};
+use switchboard_compiler::value::{Currency, Record, Value};
+
+pub use crate::vm::{AgentView, Contact};
+use crate::vm::{Effect, Host, Resume, Step, Vm};
+
+/// How much one session may compute before the engine checks on it.
+const FUEL: u32 = 10_000;
+/// A session that computes this much without waiting for anyone has a runaway loop.
+const MAX_INSTRUCTIONS: u64 = 10_000_000;
+
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Serialize and restore every VM at every suspension (proves sessions are durable).
+    pub roundtrip: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    Flow(FlowId),
+    Script(ScriptId),
+    Survey(SurveyId),
+    /// A retry strategy's step (`step`) or its handler for an outcome (`None`).
+    Retry {
+        run: u64,
+        step: Option<usize>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Wait {
+    Nothing,
+    Ask { ask: AskId, prompt: Arc<str>, tries: u32, timer: Option<TimerId> },
+    Menu { menu: MenuId, prompt: Arc<str>, tries: u32, timer: Option<TimerId> },
+    Choose { choice: ChoiceId },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Session {
+    id: u64,
+    kind: SessionKind,
+    vm: Vm,
+    wait: Wait,
+    /// Surveys to run for this contact once it has ended.
+    surveys: Vec<SurveyId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+enum Timer {
+    /// An `ask` or `menu` heard nothing in time.
+    Silence {
+        session: u64,
+    },
+    RetryStep {
+        run: u64,
+        step: usize,
+    },
+    RetryRepeat {
+        run: u64,
+        step: usize,
+    },
+    HeldSend {
+        run: u64,
+        medium: Medium,
+        to: Value,
+        text: String,
+    },
+}
+
+/// Runs compiled flows for contacts.
+pub struct Engine {
+    pub bundle: Arc<Bundle>,
+    options: Options,
+    now: Timestamp,
+    sources: Vec<LiveSource>,
+    sandbox: Sandbox,
+    scripts: Vec<Option<sandbox::ScriptId>>,
+    timers: InMemoryTimers<Timer>,
+    sessions: BTreeMap<u64, Session>,
+    retries: BTreeMap<u64, retry::RetryRun>,
+    /// Contacts by id, as they arrived (scripts and surveys run for them later).
+    contacts: BTreeMap<u64, Contact>,
+    events: Vec<Event>,
+    next_id: u64,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("now", &self.now).field("sessions", &self.sessions.len()).finish_non_exhaustive()
+    }
+}
+
+/// The schema of a bundle's source, for the data-source layer.
+pub fn source_spec(bundle: &Bundle, info: &SourceInfo) -> SourceSpec {
+    let record = &bundle.records[info.record.index()];
+    let fields = record
+        .fields
+        .iter()
+        .map(|(name, ty)| sources::FieldSchema {
+            name: name.clone(),
+            ty: ty.clone(),
+            enum_variants: match ty.unwrap_optional() {
+                Type::Enum(e) => bundle.enums.iter().find(|x| *x.name == **e).map(|x| x.variants.clone()),
+                _ => None,
+            },
+        })
+        .collect();
+    SourceSpec {
+        name: info.name.clone(),
+        schema: sources::RecordSchema { name: record.name.clone(), fields },
+        keys: info.keys.clone(),
+        timeout_ms: info.timeout_ms,
+        cache_ms: info.cache_ms,
+        currency: bundle.currency.unwrap_or(Currency::GBP),
+    }
+}
+
+/// A source that is declared but cannot be reached from here (HTTP, SQL): every look-up
+/// fails, which flows see as none and reports see as a `lookup … failed` event.
+struct Unreachable(String);
+
+impl Source for Unreachable {
+    fn lookup(&self, _key: &Value) -> Result<Option<Arc<Record>>, sources::SourceError> {
+        Err(sources::SourceError::Unavailable { source: String::new(), message: self.0.clone() })
+    }
+}
+
+impl Engine {
+    /// An engine over `bundle` whose sources are the project's own files (`root` is the
+    /// project folder, for SQLite databases).
+    pub fn new(bundle: Arc<Bundle>, root: &Path, options: Options, now: Timestamp) -> Result<Engine, String> {
+        let mut live = Vec::new();
+        for info in &bundle.sources {
+            let spec = source_spec(&bundle, info);
+            let source: Arc<dyn Source> = match &info.location {
+                SourceLocation::Csv { contents, .. } => {
+                    Arc::new(sources::CsvSource::load(&spec, contents).map_err(|e| e.to_string())?)
+                }
+                SourceLocation::Sqlite { path, table } => {
+                    Arc::new(sources::SqliteSource::open(&spec, root.join(path), table).map_err(|e| e.to_string())?)
+                }
+                SourceLocation::Http { url } => Arc::new(Unreachable(format!("http source {url} is not configured"))),
+                SourceLocation::Sql { .. } => Arc::new(Unreachable("sql source is not configured".to_string())),
+            };
+            live.push(LiveSource::new(&spec, source));
+        }
+        Engine::with_sources(bundle, live, options, now)
+    }
+
+    /// An engine whose sources hold exactly `rows` (by source index): what tests use.
+    pub fn with_rows(
+        bundle: Arc<Bundle>,
+        rows: Vec<Vec<Arc<Record>>>,
+        options: Options,
+        now: Timestamp,
+    ) -> Result<Engine, String> {
+        let mut live = Vec::new();
+        for (i, info) in bundle.sources.iter().enumerate() {
+            let spec = source_spec(&bundle, info);
+            let source = MemorySource::new(&spec, rows.get(i).cloned().unwrap_or_default());
+            live.push(LiveSource::new(&spec, Arc::new(source)));
+        }
+        Engine::with_sources(bundle, live, options, now)
+    }
+
+    fn with_sources(
+        bundle: Arc<Bundle>,
+        sources: Vec<LiveSource>,
+        options: Options,
+        now: Timestamp,
+    ) -> Result<Engine, String> {
+        let mut sandbox = Sandbox::new(sandbox::Limits::default());
+        sandbox.set_currency(bundle.currency.unwrap_or(Currency::GBP));
+        for info in &bundle.sources {
+            sandbox.declare_record(source_spec(&bundle, info).schema);
+        }
+        for e in &bundle.enums {
+            sandbox.declare_enum(&e.name, e.variants.clone());
+        }
+        let scripts = bundle.externs.iter().map(|x| sandbox.load(&x.path, &x.script).ok()).collect();
+        Ok(Engine {
+            bundle,
+            options,
+            now,
+            sources,
+            sandbox,
+            scripts,
+            timers: InMemoryTimers::new(),
+            sessions: BTreeMap::new(),
+            retries: BTreeMap::new(),
+            contacts: BTreeMap::new(),
+            events: Vec::new(),
+            next_id: 1,
+        })
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    fn id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn emit(&mut self, session: u64, kind: EventKind, origin: Option<SourceSpan>) {
+        self.events.push(Event { at: self.now, session, kind, origin });
+    }
+
+    /// A contact arrives on `channel` from `from`, addressed to `to`: the flow of the
+    /// entry for that address runs until it waits. Returns the contact's id. With no
+    /// entry for the channel at all, the contact is kept without a flow (for scripts and
+    /// surveys run on it).
+    pub fn contact(
+        &mut self,
+        channel: Channel,
+        from: &str,
+        to: Option<&str>,
+        subject: &str,
+        text: &str,
+    ) -> Result<u64, String> {
+        let bundle = self.bundle.clone();
+        let entries: Vec<&EntryInfo> = bundle.entries.iter().filter(|e| e.channel == channel).collect();
+        let entry = match to {
+            Some(to) => {
+                let key = address_key(channel, to);
+                let found = entries.iter().find(|e| e.address == key).copied();
+                if found.is_none() && !entries.is_empty() {
+                    return Err(format!("no {channel} entry answers {to}"));
+                }
+                found
+            }
+            None if entries.len() > 1 => return Err(format!("several {channel} entries: say which with `to`")),
+            None => entries.first().copied(),
+        };
+        let flow = entry.map(|e| e.flow);
+        let id = self.id();
+        let from_value = match channel {
+            Channel::Voice | Channel::Sms => match sources::normalize::normalize_phone(from, None) {
+                Some(p) => Value::Phone(Arc::from(p)),
+                None => Value::text(from),
+            },
+            Channel::Email => Value::Email(Arc::from(from.trim().to_lowercase())),
+            _ => Value::text(from),
+        };
+        let to_text = to.map(str::to_string).or_else(|| entry.map(|e| e.address.clone())).unwrap_or_default();
+        let contact = Contact {
+            id: format!("c{id}"),
+            channel,
+            from: from_value,
+            country: country_of(&to_text).to_string(),
+            to: to_text.clone(),
+            text: text.to_string(),
+            subject: subject.to_string(),
+            language: "en".to_string(),
+            started_at: self.now,
+            attributes: BTreeMap::new(),
+        };
+        self.contacts.insert(id, contact.clone());
+        if let Some(flow) = flow {
+            let info = &bundle.flows[flow.index()];
+            self.emit(
+                id,
+                EventKind::Contact {
+                    channel: channel.to_string(),
+                    from: from.to_string(),
+                    to: to_text,
+                    flow: info.name.clone(),
+                },
+                None,
+            );
+            let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
+            self.sessions.insert(
+                id,
+                Session { id, kind: SessionKind::Flow(flow), vm, wait: Wait::Nothing, surveys: Vec::new() },
+            );
+            self.drive(id);
+        }
+        Ok(id)
+    }
+
+    /// Starts script `script` on an agent's screen for `contact`. Returns the session.
+    pub fn start_script(&mut self, contact: u64, script: ScriptId, agent: AgentView) -> Result<u64, String> {
+        let c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let info = &self.bundle.scripts[script.index()];
+        let mut vm = Vm::new(&self.bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
+        vm.agent = Some(agent);
+        let id = self.id();
+        self.sessions.insert(
+            id,
+            Session { id, kind: SessionKind::Script(script), vm, wait: Wait::Nothing, surveys: Vec::new() },
+        );
+        self.drive(id);
+        Ok(id)
+    }
+
+    /// Runs survey `survey` for `contact` now (production runs it once the contact ends).
+    pub fn start_survey(&mut self, contact: u64, survey: SurveyId) -> Result<u64, String> {
+        let mut c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let info = &self.bundle.surveys[survey.index()];
+        match info.via {
+            SurveyVia::Sms => c.channel = Channel::Sms,
+            SurveyVia::Email => c.channel = Channel::Email,
+            SurveyVia::SameChannel => {}
+        }
+        let vm = Vm::new(&self.bundle, info.body, c, Vec::new(), None);
+        let id = self.id();
+        self.sessions.insert(
+            id,
+            Session { id, kind: SessionKind::Survey(survey), vm, wait: Wait::Nothing, surveys: Vec::new() },
+        );
+        self.drive(id);
+        Ok(id)
+    }
+
+    /// Whether a session is still running (waiting for someone or something).
+    pub fn is_live(&self, session: u64) -> bool {
+        self.sessions.contains_key(&session)
+    }
+
+    /// Delivers keys, text or a value to what `session` waits for.
+    pub fn input(&mut self, session: u64, reply: Reply) -> Result<(), String> {
+        let s = self.sessions.get(&session).ok_or("nothing is running to take that")?;
+        let wait = s.wait.clone();
+        self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+        match wait {
+            Wait::Nothing => Err("nothing is waiting for an answer".to_string()),
+            Wait::Ask { ask, timer, .. } => {
+                let info = &self.bundle.asks[ask.index()];
+                match answers::validate(&info.kind, &reply, self.bundle.currency.unwrap_or(Currency::GBP)) {
+                    Some(v) => {
+                        self.cancel(timer);
+                        self.answer(session, Resume::Value(v));
+                    }
+                    None => self.unanswered(session),
+                }
+                Ok(())
+            }
+            Wait::Menu { menu, timer, .. } => {
+                let info = &self.bundle.menus[menu.index()];
+                let text = reply.as_text();
+                let by_label = !matches!(reply, Reply::Keys(_));
+                let chosen = info.options.iter().position(|(key, label)| {
+                    *key == text || (by_label && label.as_ref().is_some_and(|l| l.eq_ignore_ascii_case(&text)))
+                });
+                match chosen {
+                    Some(i) => {
+                        self.cancel(timer);
+                        self.answer(session, Resume::Value(Value::Number(i as f64)));
+                    }
+                    None => self.unanswered(session),
+                }
+                Ok(())
+            }
+            Wait::Choose { choice } => {
+                let text = reply.as_text();
+                let info = &self.bundle.choices[choice.index()];
+                let i = info
+                    .options
+                    .iter()
+                    .position(|o| o.eq_ignore_ascii_case(&text))
+                    .ok_or_else(|| format!("\"{text}\" is not one of the options: {}", info.options.join(", ")))?;
+                self.answer(session, Resume::Value(Value::Number(i as f64)));
+                Ok(())
+            }
+        }
+    }
+
+    /// The session currently waiting for input, most recent first.
+    pub fn waiting_session(&self) -> Option<u64> {
+        self.sessions.values().rev().find(|s| s.wait != Wait::Nothing).map(|s| s.id)
+    }
+
+    fn cancel(&mut self, timer: Option<TimerId>) {
+        if let Some(t) = timer {
+            self.timers.cancel(t);
+        }
+    }
+
+    fn answer(&mut self, session: u64, resume: Resume) {
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.wait = Wait::Nothing;
+            s.vm.resume(&self.bundle, resume);
+        }
+        self.drive(session);
+    }
+
+    /// Silence or an answer that does not fit: ask again, or give up after the retries.
+    fn unanswered(&mut self, session: u64) {
+        let Some(s) = self.sessions.get(&session) else { return };
+        let channel = s.vm.contact.channel;
+        let script = matches!(s.kind, SessionKind::Script(_));
+        match s.wait.clone() {
+            Wait::Ask { ask, prompt, tries, timer } => {
+                self.cancel(timer);
+                let info = &self.bundle.asks[ask.index()];
+                if tries + 1 > info.retries.unwrap_or(2) {
+                    self.answer(session, Resume::Value(Value::None));
+                } else {
+                    let timeout = ask_timeout(info, channel, script);
+                    let origin = self.sessions[&session].vm.position(&self.bundle);
+                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session }));
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.wait = Wait::Ask { ask, prompt, tries: tries + 1, timer };
+                    }
+                }
+            }
+            Wait::Menu { menu, prompt, tries, timer } => {
+                self.cancel(timer);
+                let info = &self.bundle.menus[menu.index()];
+                if tries + 1 > info.retries {
+                    let route = info.options.len();
+                    self.answer(session, Resume::Value(Value::Number(route as f64)));
+                } else {
+                    let ms = info.timeout_ms;
+                    let origin = self.sessions[&session].vm.position(&self.bundle);
+                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    let timer = Some(self.schedule_in(ms, Timer::Silence { session }));
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.wait = Wait::Menu { menu, prompt, tries: tries + 1, timer };
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn schedule_in(&mut self, ms: i64, timer: Timer) -> TimerId {
+        let due = self.now.checked_add(jiff::SignedDuration::from_millis(ms)).unwrap_or(self.now);
+        self.timers.schedule(due, timer)
+    }
+
+    /// Moves time forward to `to`, firing every timer due on the way, in order.
+    pub fn advance(&mut self, to: Timestamp) {
+        while let Some(due) = self.timers.next_due() {
+            if due > to {
+                break;
+            }
+            if due > self.now {
+                self.now = due;
+            }
+            for (_, timer) in self.timers.pop_due(due) {
+                self.fire(timer);
+            }
+        }
+        if to > self.now {
+            self.now = to;
+        }
+    }
+
+    fn fire(&mut self, timer: Timer) {
+        match timer {
+            Timer::Silence { session } => self.unanswered(session),
+            Timer::RetryStep { run, step } => self.retry_step(run, step, false),
+            Timer::RetryRepeat { run, step } => self.retry_step(run, step, true),
+            Timer::HeldSend { run, medium, to, text } => {
+                if self.retries.get(&run).is_some_and(|r| !r.stopped) {
+                    self.emit_send(run, medium, &to, &text, None);
+                }
+            }
+        }
+    }
+
+    /// Runs a session until it waits, ends or fails.
+    fn drive(&mut self, id: u64) {
+        let Some(mut s) = self.sessions.remove(&id) else { return };
+        let bundle = self.bundle.clone();
+        let host = Host::default();
+        let mut spent: u64 = 0;
+        loop {
+            let mut fuel = FUEL;
+            let step = s.vm.run(&bundle, &host, self.now, &mut fuel);
+            spent += u64::from(FUEL - fuel);
+            match step {
+                Step::Running if s.wait == Wait::Nothing && spent < MAX_INSTRUCTIONS => continue,
+                Step::Running if s.wait == Wait::Nothing => {
+                    self.emit(
+                        id,
+                        EventKind::Error { message: "the flow computed too long without waiting".into() },
+                        None,
+                    );
+                    return;
+                }
+                Step::Running => break,
+                Step::Yield(effect) => {
+                    let origin = s.vm.position(&bundle);
+                    let done = effect.is_final();
+                    let resume = self.perform(&mut s, effect, origin);
+                    if self.options.roundtrip && !done {
+                        s.vm = roundtrip(&s.vm);
+                    }
+                    match resume {
+                        Some(r) => s.vm.resume(&bundle, r),
+                        None => break,
+                    }
+                }
+                Step::Done => {
+                    self.finished(&s);
+                    return;
+                }
+                Step::Failed(message) => {
+                    let origin = s.vm.position(&bundle);
+                    self.emit(id, EventKind::Error { message }, origin);
+                    self.finished(&s);
+                    return;
+                }
+            }
+        }
+        self.keep_contact(&s);
+        self.sessions.insert(id, s);
+    }
+
+    /// What a flow changed on its contact (`contact.language = …`) outlives the flow.
+    fn keep_contact(&mut self, s: &Session) {
+        if let SessionKind::Flow(_) = s.kind {
+            self.contacts.insert(s.id, s.vm.contact.clone());
+        }
+    }
+
+    fn finished(&mut self, s: &Session) {
+        self.keep_contact(s);
+        if let SessionKind::Retry { run, step: Some(step) } = s.kind {
+            self.retry_step_done(run, step);
+        }
+    }
+
+    /// Performs one effect. `Some` resumes the VM at once; `None` leaves it waiting.
+    fn perform(&mut self, s: &mut Session, effect: Effect, origin: Option<SourceSpan>) -> Option<Resume> {
+        let id = s.id;
+        let bundle = self.bundle.clone();
+        match effect {
+            Effect::Say(text) => self.emit(id, EventKind::Say { text: text.to_string() }, origin),
+            Effect::Note(text) => self.emit(id, EventKind::Note { text: text.to_string() }, origin),
+            Effect::Waypoint(name) => self.emit(id, EventKind::Waypoint { name: name.to_string() }, origin),
+            Effect::Ask { ask, prompt } => {
+                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                let info = &bundle.asks[ask.index()];
+                let timeout = ask_timeout(info, s.vm.contact.channel, matches!(s.kind, SessionKind::Script(_)));
+                let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session: id }));
+                s.wait = Wait::Ask { ask, prompt, tries: 0, timer };
+                return None;
+            }
+            Effect::Menu { menu, prompt } => {
+                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                let timer =
+                    Some(self.schedule_in(bundle.menus[menu.index()].timeout_ms, Timer::Silence { session: id }));
+                s.wait = Wait::Menu { menu, prompt, tries: 0, timer };
+                return None;
+            }
+            Effect::Choose { choice, prompt } => {
+                let options = bundle.choices[choice.index()].options.clone();
+                self.emit(id, EventKind::Choice { prompt: prompt.to_string(), options }, origin);
+                s.wait = Wait::Choose { choice };
+                return None;
+            }
+            Effect::Lookup { source, key } => {
+                let live = &self.sources[source.index()];
+                let outcome = live.lookup(&key, self.now.as_millisecond());
+                let described = match &outcome {
+                    LookupOutcome::Found(_) => "found".to_string(),
+                    LookupOutcome::Missed => "no match".to_string(),
+                    LookupOutcome::TimedOut => "timed out".to_string(),
+                    LookupOutcome::Failed(why) => format!("failed: {why}"),
+                };
+                let name = live.name().to_string();
+                self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
+                return Some(Resume::Value(outcome.value()));
+            }
+            Effect::Queue { queue, priority, .. } => {
+                let name = bundle.queues[queue.index()].name.clone();
+                self.emit(id, EventKind::Queue { queue: name, priority }, origin);
+            }
+            Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display() }, origin),
+            Effect::OfferCallback { keep_place } => self.emit(id, EventKind::Callback { keep_place }, origin),
+            Effect::CollectPayment { amount } => {
+                // The card is captured by the channel's secure form; only the amount is kept.
+                self.emit(id, EventKind::Payment { amount: amount.display() }, origin)
+            }
+            Effect::Send { medium, to, text } => {
+                if let SessionKind::Retry { run, step: None } = s.kind {
+                    if self.held(run, medium) {
+                        let due = self.release(run);
+                        self.timers.schedule(due, Timer::HeldSend { run, medium, to, text: text.to_string() });
+                        return Some(Resume::Unit);
+                    }
+                }
+                self.emit_send(id, medium, &to, &text, origin);
+            }
+            Effect::StartRetry { retry, subject } => {
+                self.start_retry(retry, subject);
+            }
+            Effect::Survey { survey } => s.surveys.push(survey),
+            Effect::End => self.emit(id, EventKind::End, origin),
+            Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.to_string() }, origin),
+            Effect::Call { to, queue, .. } => {
+                let name = bundle.queues[queue.index()].name.clone();
+                self.emit(id, EventKind::Call { to: to.display(), queue: name }, origin);
+                if let SessionKind::Retry { run, step } = s.kind {
+                    if let Some(r) = self.retries.get_mut(&run) {
+                        r.pending_call = step.or(r.pending_call);
+                    }
+                }
+            }
+            Effect::Again { delay_ms, at_minutes, max } => {
+                if let SessionKind::Retry { run, .. } = s.kind {
+                    self.again(run, delay_ms, at_minutes, max);
+                }
+            }
+            Effect::Stop => {
+                self.emit(id, EventKind::Stop, origin);
+                if let SessionKind::Retry { run, .. } = s.kind {
+                    self.stop_retry(run);
+                }
+            }
+            Effect::Extern { func, args } => {
+                let info = &bundle.externs[func.index()];
+                let Some(script) = self.scripts[func.index()] else {
+                    return Some(Resume::Failed(format!("`{}` could not be loaded", info.path)));
+                };
+                return Some(match self.sandbox.call(script, &info.name, &args, &info.ret) {
+                    Ok(v) => Resume::Value(v),
+                    Err(e) => Resume::Failed(format!("`{}` failed: {e}", info.name)),
+                });
+            }
+        }
+        Some(Resume::Unit)
+    }
+
+    fn emit_send(&mut self, session: u64, medium: Medium, to: &Value, text: &str, origin: Option<SourceSpan>) {
+        let medium = match medium {
+            Medium::Sms => "sms",
+            Medium::Email => "email",
+        };
+        self.emit(
+            session,
+            EventKind::Send { medium: medium.to_string(), to: to.display(), text: text.to_string() },
+            origin,
+        );
+    }
+
+    /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
+    fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host) -> Result<Value, String> {
+        let contact = Contact {
+            id: String::new(),
+            channel: Channel::Voice,
+            from: Value::None,
+            to: String::new(),
+            text: String::new(),
+            subject: String::new(),
+            language: "en".to_string(),
+            country: String::new(),
+            started_at: self.now,
+            attributes: BTreeMap::new(),
+        };
+        let mut vm = Vm::new(&self.bundle, func, contact, globals, None);
+        let mut fuel = FUEL;
+        match vm.run(&self.bundle, host, self.now, &mut fuel) {
+            Step::Done => Ok(vm.result().cloned().unwrap_or(Value::None)),
+            Step::Failed(why) => Err(why),
+            _ => Err("it did not finish".to_string()),
+        }
+    }
+}
+
+fn roundtrip(vm: &Vm) -> Vm {
+    let bytes = postcard::to_allocvec(vm).expect("a VM always serializes");
+    postcard::from_bytes(&bytes).expect("a VM always deserializes")
+}
+
+/// How long an `ask` waits: as written, else 10 s on a call and 5 minutes in writing.
+/// Agents answering a script are never timed out.
+fn ask_timeout(info: &AskInfo, channel: Channel, script: bool) -> Option<i64> {
+    if script {
+        return None;
+    }
+    Some(info.timeout_ms.unwrap_or(match channel {
+        Channel::Voice => 10_000,
+        _ => 300_000,
+    }))
+}
+
+/// An address as entries store it.
+pub fn address_key(channel: Channel, address: &str) -> String {
+    match channel {
+        Channel::Voice | Channel::Sms => {
+            sources::normalize::normalize_phone(address, None).unwrap_or_else(|| address.trim().to_string())
+        }
+        _ => address.trim().to_lowercase(),
+    }
+}
+
+/// The country a dialled number belongs to: numbers in many countries give local presence.
+pub fn country_of(number: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 12] = [
+        ("+44", "GB"),
+        ("+1", "US"),
+        ("+353", "IE"),
+        ("+33", "FR"),
+        ("+34", "ES"),
+        ("+49", "DE"),
+        ("+46", "SE"),
+        ("+39", "IT"),
+        ("+31", "NL"),
+        ("+61", "AU"),
+        ("+81", "JP"),
+        ("+91", "IN"),
+    ];
+    PREFIXES.iter().filter(|(p, _)| number.starts_with(p)).max_by_key(|(p, _)| p.len()).map_or("", |(_, c)| c)
+}
