@@ -1,6 +1,9 @@
 //! The `switchboard` command line: parsing arguments and running one command.
 
+mod build;
 mod check;
+mod fmt;
+mod staff;
 mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -40,6 +43,43 @@ pub enum Command {
         /// Project folders or .flow files (default: the current folder)
         paths: Vec<PathBuf>,
     },
+    /// Rewrite .flow files in the one canonical layout
+    Fmt {
+        /// List files that would change, and fail if any would, instead of writing
+        #[arg(long)]
+        check: bool,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Compile a project into a bundle, the unit of deployment
+    Build {
+        path: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Agents needed for a workload (Erlang C, or Erlang A with --patience)
+    Staff {
+        /// Arrivals per interval, e.g. 100/30m
+        #[arg(long)]
+        rate: String,
+        /// Average handling time, e.g. 180s
+        #[arg(long)]
+        aht: String,
+        /// Service level, e.g. 80%/20s
+        #[arg(long)]
+        target: String,
+        /// Share of paid time off the phones, e.g. 30%
+        #[arg(long)]
+        shrinkage: Option<String>,
+        /// The busiest agents may be, e.g. 85%
+        #[arg(long)]
+        max_occupancy: Option<String>,
+        /// Mean time callers wait before hanging up, e.g. 60s (selects Erlang A)
+        #[arg(long)]
+        patience: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -58,6 +98,17 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
         Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
+        Command::Fmt { check, paths } => fmt::run(&paths, check),
+        Command::Build { path, output } => build::run(&path, &output),
+        Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
+            rate: &rate,
+            aht: &aht,
+            target: &target,
+            shrinkage: shrinkage.as_deref(),
+            max_occupancy: max_occupancy.as_deref(),
+            patience: patience.as_deref(),
+            format,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -224,6 +224,11 @@ impl Engine {
         &self.events
     }
 
+    /// Hands over the events so far (a long-running engine drains them to its store).
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
     fn id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
