@@ -183,6 +183,7 @@ pub enum Instr {
         priority: i32,
         prefer_ms: Option<i64>,
         require: Vec<ConstId>,
+        vip: bool,
     },
     Transfer,
     OfferCallback {
@@ -539,6 +540,8 @@ pub struct Bundle {
     pub source_hash: String,
     pub currency: Option<Currency>,
     pub files: Vec<String>,
+    /// Every skill the project declares (its own and its modules').
+    pub skills: Vec<String>,
     pub constants: Vec<Value>,
     pub functions: Vec<Function>,
     pub flows: Vec<FlowInfo>,

@@ -230,6 +230,10 @@ impl<'c> Gen<'c> {
                 self.retries.insert(key(d), RetryId(self.retries.len() as u32));
             }
         }
+        let mut skills: Vec<String> = syms.iter().flat_map(|s| s.skills.keys().map(|k| k.to_string())).collect();
+        skills.sort();
+        skills.dedup();
+        self.bundle.skills = skills;
         // Names the root module imports from std modules.
         if let Some(root) = syms.first() {
             let mut imports: Vec<Import> = Vec::new();
@@ -644,7 +648,7 @@ impl<'c> Gen<'c> {
                 });
                 let require = q.require.iter().map(|s| self.text_const(&s.name)).collect();
                 let priority = q.priority.map_or(0, |p| p.value as i32);
-                b.emit(Instr::Queue { queue, priority, prefer_ms, require }, span);
+                b.emit(Instr::Queue { queue, priority, prefer_ms, require, vip: q.vip }, span);
             }
             StmtKind::Transfer(to) => {
                 self.expr(b, to, None);

@@ -893,6 +893,9 @@ impl<'s> Printer<'s> {
                 if !q.require.is_empty() {
                     self.write_all(&[" require skill ", &names(&q.require, ", ")]);
                 }
+                if q.vip {
+                    self.write(" vip");
+                }
             }
             StmtKind::Transfer(to) => {
                 self.write("transfer to ");
@@ -1062,7 +1065,12 @@ impl<'s> Printer<'s> {
                 }
             }
             Expectation::Outcome(name) => self.write_all(&["outcome ", &name.name]),
-            Expectation::Offer(name) => self.write_all(&["offer ", &name.name]),
+            Expectation::Offer { agent, channel } => {
+                self.write_all(&["offer ", &agent.name]);
+                if let Some(c) = channel {
+                    self.write_all(&[" ", &c.name]);
+                }
+            }
             Expectation::Stop => self.write("stop"),
             Expectation::End => self.write("end"),
             Expectation::Error => self.write("error"),

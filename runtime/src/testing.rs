@@ -194,13 +194,14 @@ impl Runner<'_> {
                 Ok(())
             }
             TestLineKind::Agent { name, skills, languages } => {
-                self.agents.push(AgentView {
+                let agent = AgentView {
                     id: name.name.clone(),
                     name: name.name.clone(),
                     skills: skills.iter().map(|s| s.name.clone()).collect(),
                     languages: languages.iter().map(|s| s.name.clone()).collect(),
-                });
-                Ok(())
+                };
+                self.agents.push(agent.clone());
+                self.engine.add_agent(agent)
             }
             TestLineKind::Contact { channel, from, to, subject, text } => {
                 let channel = Channel::parse(&channel.name).ok_or("unknown channel")?;
@@ -261,8 +262,13 @@ impl Runner<'_> {
                 self.engine.input(t, Reply::Text(option.value.clone()))
             }
             TestLineKind::Event(outcome) => self.engine.call_outcome(None, &outcome.name),
-            TestLineKind::Accept | TestLineKind::HangUp => {
-                Err("agents and queues in tests arrive with the routing engine (issue 4)".to_string())
+            TestLineKind::Accept => {
+                let offer = self.engine.ringing_offer().ok_or("no offer is ringing for an agent to accept")?;
+                self.engine.accept(offer)
+            }
+            TestLineKind::HangUp => {
+                let contact = self.contact.ok_or("start a contact first with `contact …`")?;
+                self.engine.hang_up(contact)
             }
             TestLineKind::Expect(e) => self.expect(e),
             TestLineKind::ExpectNo { kind, name } => {
@@ -317,7 +323,9 @@ impl Runner<'_> {
                 *to == const_value(b, x, None)?.display() && q.as_ref().is_none_or(|q| same_name(queue, &q.name))
             }
             (EventKind::Outcome { name }, Expectation::Outcome(o)) => *name == o.name,
-            (EventKind::Offer { agent }, Expectation::Offer(a)) => *agent == a.name,
+            (EventKind::Offer { agent, channel }, Expectation::Offer { agent: a, channel: c }) => {
+                *agent == a.name && c.as_ref().is_none_or(|c| *channel == c.name)
+            }
             (EventKind::Stop, Expectation::Stop) | (EventKind::End, Expectation::End) => true,
             (EventKind::Error { .. }, Expectation::Error) => true,
             _ => false,
@@ -336,7 +344,7 @@ fn describe(e: &Expectation) -> String {
         Expectation::Send { medium, .. } => format!("that {} message", medium.name),
         Expectation::Call { .. } => "that call".to_string(),
         Expectation::Outcome(o) => format!("outcome {}", o.name),
-        Expectation::Offer(a) => format!("an offer to {}", a.name),
+        Expectation::Offer { agent, .. } => format!("an offer to {}", agent.name),
         Expectation::Stop => "stop".to_string(),
         Expectation::End => "end".to_string(),
         Expectation::Error => "an error".to_string(),

@@ -185,6 +185,10 @@ impl Checker<'_, '_> {
                         return Type::Email;
                     }
                 }
+                // An agent is named by text: `last_agent: "kim"`.
+                if hint_inner == Some(&Type::Agent) && parts.iter().all(|p| matches!(p, TextPart::Lit(_))) {
+                    return Type::Agent;
+                }
                 if parts.is_empty() && hint_inner == Some(&Type::Email) {
                     return Type::Text;
                 }

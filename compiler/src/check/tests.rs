@@ -360,7 +360,10 @@ impl Checker<'_, '_> {
                     self.report(d);
                 }
             }
-            Expectation::Offer(agent) => {
+            Expectation::Offer { agent, channel } => {
+                if let Some(c) = channel {
+                    self.channel_name(file, c);
+                }
                 if !agents.contains(&agent.name.as_str()) {
                     let mut d = Diagnostic::new(
                         Code::UnknownName,

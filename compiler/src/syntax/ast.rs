@@ -506,6 +506,8 @@ pub struct QueueStmt {
     pub priority: Option<NumberLit>,
     pub prefer: Option<(Expr, DurationLit)>,
     pub require: Vec<Ident>,
+    /// `vip`: ahead of every contact that is not.
+    pub vip: bool,
 }
 
 /// `"A wrong amount" -> dispute`
@@ -717,7 +719,8 @@ pub enum Expectation {
     Send { medium: Ident, to: Expr, text: Option<Expr> },
     Call { to: Expr, queue: Option<Ident> },
     Outcome(Ident),
-    Offer(Ident),
+    /// `expect offer kim [voice]`
+    Offer { agent: Ident, channel: Option<Ident> },
     Stop,
     End,
     Error,

@@ -889,7 +889,7 @@ impl Builder {
             Rule::waypoint_stmt => StmtKind::Waypoint(self.ident(next(&mut it))),
             Rule::queue_stmt => {
                 let queue = self.ident(next(&mut it));
-                let mut q = QueueStmt { queue, priority: None, prefer: None, require: Vec::new() };
+                let mut q = QueueStmt { queue, priority: None, prefer: None, require: Vec::new(), vip: false };
                 for p in it {
                     match p.as_rule() {
                         Rule::q_prio => q.priority = Some(self.number(next(&mut kids(p)))),
@@ -899,6 +899,7 @@ impl Builder {
                             let d = self.duration(next(&mut pi));
                             q.prefer = Some((e, d));
                         }
+                        Rule::q_vip => q.vip = true,
                         _ => q.require.extend(self.word_list(next(&mut kids(p)))),
                     }
                 }
@@ -1083,7 +1084,11 @@ impl Builder {
                 Expectation::Call { to, queue }
             }
             Rule::e_outcome => Expectation::Outcome(self.ident(next(&mut it))),
-            Rule::e_offer => Expectation::Offer(self.ident(next(&mut it))),
+            Rule::e_offer => {
+                let agent = self.ident(next(&mut it));
+                let channel = it.next().map(|c| self.ident(c));
+                Expectation::Offer { agent, channel }
+            }
             Rule::e_stop => Expectation::Stop,
             Rule::e_end => Expectation::End,
             _ => Expectation::Error,

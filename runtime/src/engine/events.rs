@@ -26,7 +26,7 @@ pub enum EventKind {
     Waypoint { name: String },
     Lookup { source: String, outcome: String },
     Queue { queue: String, priority: i32 },
-    Offer { agent: String },
+    Offer { agent: String, channel: String },
     Answered { agent: String },
     Transfer { to: String },
     Callback { keep_place: bool },
@@ -38,6 +38,10 @@ pub enum EventKind {
     End,
     Error { message: String },
     Input { text: String },
+    /// What routing did that no test line names (timeouts, overflow, wrap-up …).
+    Routing { what: String },
+    /// The customer hung up.
+    HangUp,
 }
 
 impl EventKind {
@@ -63,6 +67,8 @@ impl EventKind {
             EventKind::End => "end",
             EventKind::Error { .. } => "error",
             EventKind::Input { .. } => "input",
+            EventKind::Routing { .. } => "routing",
+            EventKind::HangUp => "hang_up",
         }
     }
 
@@ -71,7 +77,7 @@ impl EventKind {
         match self {
             EventKind::Waypoint { name } | EventKind::Outcome { name } => Some(name),
             EventKind::Queue { queue, .. } => Some(queue),
-            EventKind::Offer { agent } => Some(agent),
+            EventKind::Offer { agent, .. } => Some(agent),
             EventKind::Call { queue, .. } => Some(queue),
             _ => None,
         }
@@ -91,7 +97,7 @@ impl std::fmt::Display for EventKind {
             EventKind::Lookup { source, outcome } => write!(f, "lookup {source}: {outcome}"),
             EventKind::Queue { queue, priority } if *priority != 0 => write!(f, "queue {queue} priority {priority:+}"),
             EventKind::Queue { queue, .. } => write!(f, "queue {queue}"),
-            EventKind::Offer { agent } => write!(f, "offer {agent}"),
+            EventKind::Offer { agent, channel } => write!(f, "offer {agent} ({channel})"),
             EventKind::Answered { agent } => write!(f, "answered by {agent}"),
             EventKind::Transfer { to } => write!(f, "transfer to {to}"),
             EventKind::Callback { keep_place } => {
@@ -105,6 +111,8 @@ impl std::fmt::Display for EventKind {
             EventKind::End => f.write_str("end"),
             EventKind::Error { message } => write!(f, "error: {message}"),
             EventKind::Input { text } => write!(f, "input {text:?}"),
+            EventKind::Routing { what } => write!(f, "[{what}]"),
+            EventKind::HangUp => f.write_str("hang up"),
         }
     }
 }

@@ -8,6 +8,7 @@
 pub mod answers;
 pub mod events;
 mod retry;
+mod routing;
 
 use crate::calendar::{InMemoryTimers, TimerId, Timers};
 use crate::sandbox::{self, Sandbox};
@@ -87,6 +88,10 @@ enum Timer {
         to: Value,
         text: String,
     },
+    /// A queue's `while waiting` line for a waiting contact.
+    Waiting { contact: String, line: usize },
+    /// The routing engine's next deadline (offer time-outs, overflow, wrap-up).
+    AcdTick,
 }
 
 /// Runs compiled flows for contacts.
@@ -104,6 +109,15 @@ pub struct Engine {
     contacts: BTreeMap<u64, Contact>,
     events: Vec<Event>,
     next_id: u64,
+    acd: crate::acd::Acd,
+    /// Contacts in routing, by their id.
+    queued: BTreeMap<String, routing::Queued>,
+    agents: BTreeMap<String, AgentView>,
+    /// Offers ringing: offer, contact id, agent id.
+    ringing: Vec<(crate::acd::OfferId, String, String)>,
+    acd_tick_timer: Option<(TimerId, Timestamp)>,
+    /// Surveys a contact's flow asked for, run once the contact ends.
+    pending_surveys: BTreeMap<u64, Vec<SurveyId>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -200,7 +214,14 @@ impl Engine {
             sandbox.declare_enum(&e.name, e.variants.clone());
         }
         let scripts = bundle.externs.iter().map(|x| sandbox.load(&x.path, &x.script).ok()).collect();
+        let acd = routing::new_acd(&bundle)?;
         Ok(Engine {
+            acd,
+            queued: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            ringing: Vec::new(),
+            acd_tick_timer: None,
+            pending_surveys: BTreeMap::new(),
             bundle,
             options,
             now,
@@ -348,11 +369,17 @@ impl Engine {
     /// Whether a session is still running (waiting for someone or something).
     pub fn is_live(&self, session: u64) -> bool {
         self.sessions.contains_key(&session)
+            || self.contacts.get(&session).is_some_and(|c| self.queued.contains_key(&c.id))
     }
 
     /// Delivers keys, text or a value to what `session` waits for.
     pub fn input(&mut self, session: u64, reply: Reply) -> Result<(), String> {
-        let s = self.sessions.get(&session).ok_or("nothing is running to take that")?;
+        let Some(s) = self.sessions.get(&session) else {
+            // A customer waiting in a queue may take a callback.
+            let id = self.contacts.get(&session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
+            self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+            return self.queue_input(&id, &reply.as_text());
+        };
         let wait = s.wait.clone();
         self.emit(session, EventKind::Input { text: reply.as_text() }, None);
         match wait {
@@ -491,6 +518,8 @@ impl Engine {
                     self.emit_send(run, medium, &to, &text, None);
                 }
             }
+            Timer::Waiting { contact, line } => self.waiting_line(contact, line),
+            Timer::AcdTick => self.acd_tick(),
         }
     }
 
@@ -543,6 +572,21 @@ impl Engine {
         self.sessions.insert(id, s);
     }
 
+    /// The engine's id of the contact a session runs for.
+    fn contact_of(&self, s: &Session) -> Option<u64> {
+        match s.kind {
+            SessionKind::Flow(_) => Some(s.id),
+            _ => self.contacts.iter().find(|(_, c)| c.id == s.vm.contact.id).map(|(id, _)| *id),
+        }
+    }
+
+    /// The contact is over: the surveys its flow asked for run now.
+    fn contact_ended(&mut self, contact: u64) {
+        for survey in self.pending_surveys.remove(&contact).unwrap_or_default() {
+            let _ = self.start_survey(contact, survey);
+        }
+    }
+
     /// What a flow changed on its contact (`contact.language = …`) outlives the flow.
     fn keep_contact(&mut self, s: &Session) {
         if let SessionKind::Flow(_) = s.kind {
@@ -552,6 +596,9 @@ impl Engine {
 
     fn finished(&mut self, s: &Session) {
         self.keep_contact(s);
+        if !s.surveys.is_empty() {
+            self.pending_surveys.entry(s.id).or_default().extend(s.surveys.iter().copied());
+        }
         if let SessionKind::Retry { run, step: Some(step) } = s.kind {
             self.retry_step_done(run, step);
         }
@@ -599,9 +646,16 @@ impl Engine {
                 self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
                 return Some(Resume::Value(outcome.value()));
             }
-            Effect::Queue { queue, priority, .. } => {
+            Effect::Queue { queue, priority, prefer, require, vip } => {
                 let name = bundle.queues[queue.index()].name.clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
+                self.keep_contact(s);
+                if let Some(contact) = self.contact_of(s) {
+                    if !s.surveys.is_empty() {
+                        self.pending_surveys.entry(contact).or_default().extend(s.surveys.drain(..));
+                    }
+                    self.enqueue(contact, queue, priority, prefer, &require, vip, origin);
+                }
             }
             Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display() }, origin),
             Effect::OfferCallback { keep_place } => self.emit(id, EventKind::Callback { keep_place }, origin),
@@ -629,6 +683,7 @@ impl Engine {
                 let name = bundle.queues[queue.index()].name.clone();
                 self.emit(id, EventKind::Call { to: to.display(), queue: name }, origin);
                 if let SessionKind::Retry { run, step } = s.kind {
+                    self.outbound(run, queue, &to.display());
                     if let Some(r) = self.retries.get_mut(&run) {
                         r.pending_call = step.or(r.pending_call);
                     }

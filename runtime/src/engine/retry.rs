@@ -149,7 +149,7 @@ impl Engine {
                 Timer::RetryStep { run: r, .. }
                 | Timer::RetryRepeat { run: r, .. }
                 | Timer::HeldSend { run: r, .. } => *r == run,
-                Timer::Silence { .. } => false,
+                Timer::Silence { .. } | Timer::Waiting { .. } | Timer::AcdTick => false,
             })
             .map(|(id, _)| id)
             .collect();

@@ -78,6 +78,7 @@ pub enum Effect {
         priority: i32,
         prefer: Option<(Value, i64)>,
         require: Vec<Arc<str>>,
+        vip: bool,
     },
     Transfer {
         to: Value,
@@ -504,10 +505,10 @@ impl Vm {
             Instr::Menu { menu } => return Ok(Some(Effect::Menu { menu: *menu, prompt: self.pop_text() })),
             Instr::Choose { choice } => return Ok(Some(Effect::Choose { choice: *choice, prompt: self.pop_text() })),
             Instr::Lookup { source } => return Ok(Some(Effect::Lookup { source: *source, key: self.pop() })),
-            Instr::Queue { queue, priority, prefer_ms, require } => {
+            Instr::Queue { queue, priority, prefer_ms, require, vip } => {
                 let prefer = prefer_ms.map(|ms| (self.pop(), ms)).filter(|(agent, _)| !agent.is_none());
                 let require = require.iter().map(|c| Arc::from(bundle.constant(*c).display())).collect();
-                return Ok(Some(Effect::Queue { queue: *queue, priority: *priority, prefer, require }));
+                return Ok(Some(Effect::Queue { queue: *queue, priority: *priority, prefer, require, vip: *vip }));
             }
             Instr::Transfer => return Ok(Some(Effect::Transfer { to: self.pop() })),
             Instr::OfferCallback { keep_place } => return Ok(Some(Effect::OfferCallback { keep_place: *keep_place })),
