@@ -56,7 +56,9 @@ fn section<T>(out: &mut String, title: &str, items: &[T], mut line: impl FnMut(&
 
 fn tables(out: &mut String, b: &Bundle) {
     section(out, "entries", &b.entries, |out, _, e| {
-        let _ = write!(out, "{} {} -> {}", e.channel, e.address, name_of(&b.flows, e.flow.index(), |f| &f.name));
+        // Phone numbers as the language writes them; other addresses quoted.
+        let address = if e.address.starts_with('+') { e.address.clone() } else { quoted(&e.address) };
+        let _ = write!(out, "{} {address} -> {}", e.channel, name_of(&b.flows, e.flow.index(), |f| &f.name));
     });
     section(out, "queues", &b.queues, |out, i, q| queue(out, b, i, q));
     section(out, "hours", &b.hours, hours);
@@ -387,8 +389,8 @@ fn menu_info(m: &MenuInfo) -> String {
             None => key.clone(),
         })
         .collect();
-    let timeout = if m.has_timeout { "timeout" } else { "no timeout block," };
-    format!("Menu [{}] {timeout} {} retries {}", options.join(", "), duration(m.timeout_ms), m.retries)
+    let block = if m.has_timeout { "" } else { " (no timeout block)" };
+    format!("Menu [{}] timeout {} retries {}{block}", options.join(", "), duration(m.timeout_ms), m.retries)
 }
 
 /// The name of table entry `i`, or `#i?` when the id points past the table.
