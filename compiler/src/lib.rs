@@ -9,6 +9,7 @@ pub mod bytecode;
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
+pub mod disasm;
 pub mod fmt;
 pub mod loader;
 pub mod render;
