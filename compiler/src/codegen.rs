@@ -608,12 +608,14 @@ impl<'c> Gen<'c> {
                 self.expr(b, scrutinee, None);
                 let mark = b.scope();
                 let tmp = b.store_new("#match", span);
+                let channel = Type::Channel;
+                let pattern_hint = is_contact_channel(scrutinee).then_some(&channel);
                 let mut ends = Vec::new();
                 for arm in arms {
                     let mut to_body = Vec::new();
                     for p in &arm.patterns {
                         b.emit(Instr::Load { slot: tmp }, p.span);
-                        self.expr(b, p, None);
+                        self.expr(b, p, pattern_hint);
                         b.emit(Instr::Binary { op: BinaryOp::Eq }, p.span);
                         to_body.push(b.jump_placeholder(Instr::JumpIfTrue { to: 0 }, p.span));
                     }
@@ -660,7 +662,7 @@ impl<'c> Gen<'c> {
                 b.emit(Instr::CollectPayment, span);
             }
             StmtKind::Send { medium, to, text } => {
-                self.expr(b, to, None);
+                self.expr(b, to, (medium.name == "email").then_some(&Type::Email));
                 self.expr(b, text, Some(&Type::Text));
                 let medium = if medium.name == "sms" { Medium::Sms } else { Medium::Email };
                 b.emit(Instr::Send { medium }, span);
@@ -865,7 +867,7 @@ impl<'c> Gen<'c> {
                 b.emit(Instr::MakeList { len: items.len() as u16 }, span);
             }
             ExprKind::None => self.push(b, Value::None, span),
-            ExprKind::Name(n) => self.name(b, n, span),
+            ExprKind::Name(n) => self.name(b, n, hint, span),
             ExprKind::Field { base, name, optional } => {
                 if let ExprKind::Name(bn) = &base.kind {
                     if !b.has(&bn.name) {
@@ -937,8 +939,15 @@ impl<'c> Gen<'c> {
                     b.emit(Instr::Matches { regex }, span);
                 }
                 _ => {
-                    self.expr(b, lhs, None);
-                    self.expr(b, rhs, None);
+                    // `contact.channel == email` compares channels, whatever enums say.
+                    let channel = Type::Channel;
+                    let (lh, rh) = match (is_contact_channel(lhs), is_contact_channel(rhs)) {
+                        (true, _) => (None, Some(&channel)),
+                        (_, true) => (Some(&channel), None),
+                        _ => (None, None),
+                    };
+                    self.expr(b, lhs, lh);
+                    self.expr(b, rhs, rh);
                     b.emit(Instr::Binary { op: *op }, span);
                 }
             },
@@ -950,7 +959,7 @@ impl<'c> Gen<'c> {
         b.emit(Instr::Const { value }, span);
     }
 
-    fn name(&mut self, b: &mut FuncBuilder, n: &Ident, span: Span) {
+    fn name(&mut self, b: &mut FuncBuilder, n: &Ident, hint: Option<&Type>, span: Span) {
         if b.has(&n.name) {
             b.load(&n.name, span);
             return;
@@ -961,7 +970,10 @@ impl<'c> Gen<'c> {
         }
         let syms = &self.symbols[b.module];
         let owner = syms.enums.values().find(|d| d.node.variants.iter().any(|v| v.name == n.name));
-        if owner.is_some() {
+        let channel = Channel::parse(&n.name);
+        if let (Some(Type::Channel), Some(ch)) = (hint.map(Type::unwrap_optional), channel) {
+            self.push(b, Value::Channel(ch), span);
+        } else if owner.is_some() {
             self.push(b, Value::Enum(Arc::from(n.name.as_str())), span);
         } else if let Some(ch) = Channel::parse(&n.name) {
             self.push(b, Value::Channel(ch), span);
@@ -984,8 +996,11 @@ impl<'c> Gen<'c> {
                 b.emit(Instr::Call { func, args: args.len() as u16 }, span);
             }
             Some(Callable::Extern(d)) => {
-                for a in args {
-                    self.expr(b, a, None);
+                let mut ignored = Vec::new();
+                let params: Vec<Type> =
+                    d.node.params.iter().map(|p| self.symbols[m].resolve_type(d.file, &p.ty, &mut ignored)).collect();
+                for (a, t) in args.iter().zip(&params) {
+                    self.expr(b, a, Some(t));
                 }
                 let func = self.externs[&key(d)];
                 b.emit(Instr::Extern { func, args: args.len() as u16 }, span);
@@ -1031,6 +1046,16 @@ impl<'c> Gen<'c> {
                 b.emit(Instr::PerLanguage { languages }, span);
             }
         }
+    }
+}
+
+fn is_contact_channel(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Field { base, name, .. } => {
+            name.name == "channel" && matches!(&base.kind, ExprKind::Name(c) if c.name == "contact")
+        }
+        ExprKind::Paren(inner) => is_contact_channel(inner),
+        _ => false,
     }
 }
 

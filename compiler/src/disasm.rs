@@ -296,7 +296,7 @@ pub fn instruction(b: &Bundle, instr: &Instr) -> String {
             None => format!("Menu #{}?", menu.0),
         },
         Instr::Lookup { source } => format!("Lookup {}", name_of(&b.sources, source.index(), |s| &s.name)),
-        Instr::Queue { queue, priority, prefer_ms, require } => {
+        Instr::Queue { queue, priority, prefer_ms, require, vip } => {
             let mut s = format!("Queue {}", name_of(&b.queues, queue.index(), |q| &q.name));
             if *priority != 0 {
                 let _ = write!(s, " priority {priority:+}");
@@ -306,6 +306,9 @@ pub fn instruction(b: &Bundle, instr: &Instr) -> String {
             }
             for skill in require {
                 let _ = write!(s, " require {}", text(*skill));
+            }
+            if *vip {
+                s.push_str(" vip");
             }
             s
         }

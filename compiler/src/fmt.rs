@@ -1068,7 +1068,7 @@ impl<'s> Printer<'s> {
             Expectation::Offer { agent, channel } => {
                 self.write_all(&["offer ", &agent.name]);
                 if let Some(c) = channel {
-                    self.write_all(&[" ", &c.name]);
+                    self.write_all(&[" on ", &c.name]);
                 }
             }
             Expectation::Stop => self.write("stop"),

@@ -212,6 +212,23 @@ fn resolve_imports<'a>(
         }
         resolve_imports(checked, syms, target, diags, stack, done);
         let Some(from) = syms[target].as_ref() else { continue };
+        // A module's types come with what the project imports from it, so one name
+        // cannot mean two types.
+        for (name, theirs) in &from.records {
+            if let Some(mine) = own.records.get(name).filter(|d| d.module != theirs.module) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::Duplicate,
+                        mine.file,
+                        mine.name.span,
+                        format!("type `{name}` is also declared by `{}`, which this project uses", theirs.module),
+                    )
+                    .with_label("declared again here")
+                    .with_related(theirs.file, theirs.name.span, "declared there")
+                    .with_help("rename this record"),
+                );
+            }
+        }
         for name in &u.names {
             if !own.import(from, &name.name) {
                 let mut d = Diagnostic::new(

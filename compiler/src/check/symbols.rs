@@ -234,6 +234,23 @@ impl<'a> Symbols<'a> {
             self.skills.entry(k).or_insert(*v);
             found = true;
         }
+        // What an imported declaration is made of comes with it: its module's record and
+        // enum types (the project's own types of the same name win) and its skills.
+        if found {
+            for (k, v) in &from.records {
+                if !self.enums.contains_key(k) {
+                    self.records.entry(k).or_insert_with(|| v.clone());
+                }
+            }
+            for (k, v) in &from.enums {
+                if !self.records.contains_key(k) {
+                    self.enums.entry(k).or_insert_with(|| v.clone());
+                }
+            }
+            for (k, v) in &from.skills {
+                self.skills.entry(k).or_insert(*v);
+            }
+        }
         found
     }
 

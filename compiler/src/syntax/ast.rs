@@ -714,13 +714,26 @@ pub enum Expectation {
     Say(Expr),
     Note(Expr),
     Waypoint(Ident),
-    Queue { queue: Ident, priority: Option<NumberLit> },
+    Queue {
+        queue: Ident,
+        priority: Option<NumberLit>,
+    },
     Transfer(Expr),
-    Send { medium: Ident, to: Expr, text: Option<Expr> },
-    Call { to: Expr, queue: Option<Ident> },
+    Send {
+        medium: Ident,
+        to: Expr,
+        text: Option<Expr>,
+    },
+    Call {
+        to: Expr,
+        queue: Option<Ident>,
+    },
     Outcome(Ident),
     /// `expect offer kim [voice]`
-    Offer { agent: Ident, channel: Option<Ident> },
+    Offer {
+        agent: Ident,
+        channel: Option<Ident>,
+    },
     Stop,
     End,
     Error,

@@ -19,27 +19,73 @@ pub struct Event {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    Contact { channel: String, from: String, to: String, flow: String },
-    Say { text: String },
-    Note { text: String },
-    Choice { prompt: String, options: Vec<String> },
-    Waypoint { name: String },
-    Lookup { source: String, outcome: String },
-    Queue { queue: String, priority: i32 },
-    Offer { agent: String, channel: String },
-    Answered { agent: String },
-    Transfer { to: String },
-    Callback { keep_place: bool },
-    Payment { amount: String },
-    Send { medium: String, to: String, text: String },
-    Call { to: String, queue: String },
-    Outcome { name: String },
+    Contact {
+        channel: String,
+        from: String,
+        to: String,
+        flow: String,
+    },
+    Say {
+        text: String,
+    },
+    Note {
+        text: String,
+    },
+    Choice {
+        prompt: String,
+        options: Vec<String>,
+    },
+    Waypoint {
+        name: String,
+    },
+    Lookup {
+        source: String,
+        outcome: String,
+    },
+    Queue {
+        queue: String,
+        priority: i32,
+    },
+    Offer {
+        agent: String,
+        channel: String,
+    },
+    Answered {
+        agent: String,
+    },
+    Transfer {
+        to: String,
+    },
+    Callback {
+        keep_place: bool,
+    },
+    Payment {
+        amount: String,
+    },
+    Send {
+        medium: String,
+        to: String,
+        text: String,
+    },
+    Call {
+        to: String,
+        queue: String,
+    },
+    Outcome {
+        name: String,
+    },
     Stop,
     End,
-    Error { message: String },
-    Input { text: String },
+    Error {
+        message: String,
+    },
+    Input {
+        text: String,
+    },
     /// What routing did that no test line names (timeouts, overflow, wrap-up …).
-    Routing { what: String },
+    Routing {
+        what: String,
+    },
     /// The customer hung up.
     HangUp,
 }

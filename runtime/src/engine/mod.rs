@@ -89,7 +89,10 @@ enum Timer {
         text: String,
     },
     /// A queue's `while waiting` line for a waiting contact.
-    Waiting { contact: String, line: usize },
+    Waiting {
+        contact: String,
+        line: usize,
+    },
     /// The routing engine's next deadline (offer time-outs, overflow, wrap-up).
     AcdTick,
 }
@@ -652,7 +655,7 @@ impl Engine {
                 self.keep_contact(s);
                 if let Some(contact) = self.contact_of(s) {
                     if !s.surveys.is_empty() {
-                        self.pending_surveys.entry(contact).or_default().extend(s.surveys.drain(..));
+                        self.pending_surveys.entry(contact).or_default().append(&mut s.surveys);
                     }
                     self.enqueue(contact, queue, priority, prefer, &require, vip, origin);
                 }

@@ -93,11 +93,21 @@ impl Engine {
         };
         self.queued.insert(
             c.id.clone(),
-            Queued { contact, queue, channel: c.channel, callback_to, callback_offered: false, callback_taken: false, origin },
+            Queued {
+                contact,
+                queue,
+                channel: c.channel,
+                callback_to,
+                callback_offered: false,
+                callback_taken: false,
+                origin,
+            },
         );
         match self.acd.arrive(&arrival, self.ms()) {
             Ok(events) => self.routed(events),
-            Err(e) => self.emit(contact, EventKind::Error { message: format!("routing refused the contact: {e}") }, origin),
+            Err(e) => {
+                self.emit(contact, EventKind::Error { message: format!("routing refused the contact: {e}") }, origin)
+            }
         }
         // `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
         for (line, w) in info.waiting.iter().enumerate() {
@@ -294,7 +304,8 @@ impl Engine {
                 }
                 acd::Event::CallbackDue { offer, contact, customer, agent, .. } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    let offer_event = EventKind::Offer { agent: agent.as_str().to_string(), channel: "voice".to_string() };
+                    let offer_event =
+                        EventKind::Offer { agent: agent.as_str().to_string(), channel: "voice".to_string() };
                     self.emit(session, offer_event, None);
                     self.emit(session, EventKind::Routing { what: format!("callback due: call {customer}") }, None);
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
@@ -315,11 +326,17 @@ impl Engine {
                 }
                 acd::Event::PreferEnded { contact, agent } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    self.emit(session, EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()) }, None)
+                    self.emit(
+                        session,
+                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()) },
+                        None,
+                    )
                 }
                 acd::Event::Overflowed { contact, from, to } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    if let (Some(q), Some(new)) = (self.queued.get_mut(contact.as_str()), self.bundle.queue(to.as_str())) {
+                    if let (Some(q), Some(new)) =
+                        (self.queued.get_mut(contact.as_str()), self.bundle.queue(to.as_str()))
+                    {
                         q.queue = new;
                     }
                     self.emit(
