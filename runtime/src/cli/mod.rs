@@ -3,6 +3,7 @@
 mod build;
 mod check;
 mod fmt;
+mod run;
 mod staff;
 mod test;
 
@@ -80,6 +81,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Play a contact through a project in the terminal, on the real engine
+    Run(run::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -100,6 +103,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
+        Command::Run(args) => run::run(args),
         Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
             rate: &rate,
             aht: &aht,

@@ -1,12 +1,38 @@
-//! Shared by the end-to-end tests: the built `switchboard` binary and the repository.
+//! Shared by the end-to-end tests: the built `switchboard` binary, the repository, and
+//! scratch projects in temporary folders.
 
+// Each test file is its own crate and uses only some of these.
+#![allow(dead_code)]
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use tempfile::TempDir;
 
 /// The repository's root folder.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
+}
+
+/// The product contract's own example project, beside the repository. Its absence is a
+/// failure, never a skip: the contract says it must check clean and its tests must pass.
+pub fn shared_acme() -> PathBuf {
+    let path = repo().parent().expect("the repository sits in a folder").join("shared/spec/examples/acme");
+    assert!(path.is_dir(), "the contract's example project is missing: {}", path.display());
+    path
+}
+
+/// Every example project under `examples/`.
+pub fn examples() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("examples/ is readable").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    found.sort();
+    assert!(!found.is_empty(), "examples/ holds no projects");
+    found
 }
 
 /// Builds the binary once per test run (with the same profile as the tests) and returns it.
@@ -30,6 +56,106 @@ pub fn switchboard(dir: &Path, args: &[&str]) -> Output {
     Command::new(binary()).args(args).current_dir(dir).output().expect("switchboard runs")
 }
 
+/// Runs the binary with `args` in `dir`, with `input` as its stdin (then end of input).
+pub fn switchboard_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("switchboard runs");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    // The run may end before it reads everything; a closed pipe is not the test's concern.
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    child.wait_with_output().expect("switchboard finishes")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The exit code; a run killed by a signal (a crash) fails the test here.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or_else(|| panic!("switchboard was killed: {o:?}"))
+}
+
+/// stdout and stderr together, for assertion messages.
+pub fn both(o: &Output) -> String {
+    format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", o.status.code(), stdout(o), stderr(o))
+}
+
+/// A temporary project made of `files` (path, contents).
+pub fn scratch(files: &[(&str, &str)]) -> TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (path, text) in files {
+        write(&dir.path().join(path), text.as_bytes());
+    }
+    dir
+}
+
+/// A temporary copy of the repository's folder `from` (e.g. `flows`).
+pub fn copy_of(from: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    copy_dir(&repo().join(from), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("the copy's folder is created");
+    for entry in std::fs::read_dir(from).expect("the folder is readable") {
+        let entry = entry.expect("the folder is readable");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("the file is copied");
+        }
+    }
+}
+
+pub fn write(path: &Path, bytes: &[u8]) {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("the folder is created");
+    }
+    std::fs::write(path, bytes).expect("the file is written");
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Replaces the one occurrence of `from` in the file at `path`.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = read(path);
+    assert_eq!(text.matches(from).count(), 1, "`{from}` should occur once in {}", path.display());
+    write(path, text.replacen(from, to, 1).as_bytes());
+}
+
+/// A small project that checks clean and has one passing test.
+pub const HELLO: &str = r#"skills support
+
+queue support {
+  skills support
+}
+
+entry voice +441632960000 -> inbound
+
+flow inbound on voice {
+  waypoint start
+  say "Hello."
+  queue support
+}
+
+test "greets the caller" {
+  contact voice from +447700900001
+  expect say "Hello."
+  expect queue support
+}
+"#;
