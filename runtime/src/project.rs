@@ -2,8 +2,9 @@
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
+use switchboard_compiler::check::Checked;
 use switchboard_compiler::check::Input;
-use switchboard_compiler::{Loader, SourceFile};
+use switchboard_compiler::{Code, Diagnostic, FileId, Loader, SourceFile};
 
 /// One project to check, test or build: its root folder and its `.flow` files.
 #[derive(Debug, Clone)]
@@ -102,23 +103,59 @@ fn collect_flows(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Reads one source file. Bytes that are not UTF-8 are kept as far as they are valid and
-/// reported by the compiler as a syntax error, rather than failing the whole run.
+/// Reads one source file. Bytes that are not UTF-8 are shown as U+FFFD (nothing after
+/// them is lost) and remembered, so the file is reported and never rewritten.
 pub fn read_source(path: &Path) -> Result<SourceFile, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let mut t = String::from_utf8_lossy(&e.into_bytes()[..valid]).into_owned();
-            t.push('\u{FFFD}');
-            t
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            INVALID.with(|m| m.borrow_mut().push((display_path(path), valid)));
+            lossy
         }
     };
     Ok(SourceFile { path: display_path(path), text: Arc::from(text) })
 }
 
+thread_local! {
+    /// Files read on this thread that were not UTF-8: path and the first bad byte.
+    static INVALID: std::cell::RefCell<Vec<(String, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether the file at `path` (as displayed) held bytes that are not UTF-8.
+pub fn is_invalid_utf8(path: &str) -> Option<usize> {
+    INVALID.with(|m| m.borrow().iter().find(|(p, _)| p == path).map(|(_, o)| *o))
+}
+
 impl Project {
+    /// Checks the project: the compiler's diagnostics, and a `syntax` error for every file
+    /// that is not UTF-8 text.
+    pub fn check(&self, std: &std::collections::BTreeMap<String, Arc<str>>) -> Checked {
+        let loader = self.loader();
+        let mut checked = switchboard_compiler::check::check(self.input(std, &loader));
+        for (i, f) in self.files.iter().enumerate() {
+            if let Some(offset) = is_invalid_utf8(&f.path) {
+                // The text shows each bad byte as U+FFFD (3 bytes): point at the first.
+                let at = offset.min(f.text.len());
+                let end = (at + 3).min(f.text.len());
+                checked.diagnostics.push(
+                    Diagnostic::new(
+                        Code::Syntax,
+                        FileId(i as u32),
+                        switchboard_compiler::syntax::ast::Span::new(at, end),
+                        "this file is not UTF-8 text",
+                    )
+                    .with_label("a byte that is not UTF-8")
+                    .with_help("save the file as UTF-8"),
+                );
+            }
+        }
+        checked.diagnostics.sort_by_key(|d| (d.file, d.span.start));
+        checked
+    }
+
     pub fn loader(&self) -> FsLoader {
         FsLoader { root: self.root.clone() }
     }

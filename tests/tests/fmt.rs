@@ -69,3 +69,21 @@ fn a_file_that_does_not_parse_is_left_untouched() {
     }
     assert_eq!(read(&dir.path().join("tidy.flow")), HELLO, "the files that parse are formatted all the same");
 }
+
+#[test]
+fn a_file_that_is_not_utf8_is_reported_whole_and_never_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes: &[u8] = b"skills support\n// Caf\xe9 hours\nqueue support {\n  skills nosuchskill\n}\n";
+    let file = dir.path().join("main.flow");
+    std::fs::write(&file, bytes).unwrap();
+    // Everything after the bad byte is still checked.
+    let checked = switchboard(dir.path(), &["check", "--format", "json", "."]);
+    let out = stdout(&checked);
+    assert!(out.contains("not UTF-8"), "{out}");
+    assert!(out.contains("nosuchskill"), "the rest of the file was lost: {out}");
+    assert_eq!(checked.status.code(), Some(1));
+    // `fmt` refuses, and the bytes stay as they were.
+    let formatted = switchboard(dir.path(), &["fmt", "."]);
+    assert_eq!(formatted.status.code(), Some(1));
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+}

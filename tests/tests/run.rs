@@ -29,8 +29,9 @@ fn silence_on_the_chat_menu_times_out_to_support() {
     let prompt = "For billing press 1. For technical support press 2.";
     assert_eq!(out.matches(prompt).count(), 3, "asked, then asked again twice\n{out}");
     assert!(out.contains("[now 10:00:24]"), "{out}");
-    let tail: Vec<&str> = out.lines().rev().take(3).collect();
-    assert_eq!(tail, ["[contact ended]", "[queue support]", "[waypoint menu_timeout]"], "{out}");
+    // The caller waits in the queue until the input ends, then hangs up.
+    assert!(out.contains("[waypoint menu_timeout]\n[queue support]\n[hang up]\n"), "{out}");
+    assert!(out.ends_with("[contact ended]\n"), "{out}");
 }
 
 #[test]
@@ -48,7 +49,9 @@ fn chat_takes_the_label_of_a_menu_option() {
     let o = run(&["--channel", "chat"], "support\n");
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{}", both(&o));
-    assert!(out.contains("> support\n[waypoint menu_support]\n[queue support]\n[contact ended]\n"), "{out}");
+    assert!(out.contains("> support\n[waypoint menu_support]\n[queue support]\n[hang up]\n"), "{out}");
+    // The flow asked for `survey csat`: it runs once the contact has ended.
+    assert!(out.contains("[hang up]\nWas your problem solved today?\n"), "{out}");
 }
 
 #[test]
@@ -62,7 +65,7 @@ fn bad_input_is_explained_and_the_call_goes_on() {
     // 9 is not on the menu: the caller hears it again.
     let prompt = "For billing press 1. For technical support press 2.";
     assert_eq!(out.matches(prompt).count(), 2, "{out}");
-    assert!(out.contains("> 2\n[waypoint menu_support]\n[queue support]\n[contact ended]\n"), "{out}");
+    assert!(out.contains("> 2\n[waypoint menu_support]\n[queue support]\n[hang up]\n"), "{out}");
 }
 
 #[test]
@@ -72,7 +75,8 @@ fn the_end_of_input_or_quit_hangs_up() {
         let out = stdout(&o);
         assert_eq!(code(&o), 0, "{input:?}\n{}", both(&o));
         assert!(out.contains("For billing press 1."), "{out}");
-        assert!(!out.contains("[contact ended]") && !out.contains("[queue"), "{input:?}: the caller left\n{out}");
+        assert!(!out.contains("[queue"), "{input:?}: the caller left before choosing\n{out}");
+        assert!(out.ends_with("[hang up]\n[contact ended]\n"), "{input:?}\n{out}");
     }
 }
 
@@ -125,7 +129,7 @@ fn an_ask_takes_typed_text_and_times_out_in_silence() {
     let o = outage("1\n/wait 10s\n/wait 10s\n/wait 10s\n");
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{}", both(&o));
-    assert!(out.contains("[waypoint no_postcode]\n[queue outage_desk]\n[contact ended]\n"), "{out}");
+    assert!(out.contains("[waypoint no_postcode]\n[queue outage_desk]\n[hang up]\n"), "{out}");
 }
 
 #[test]

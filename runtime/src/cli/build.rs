@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use switchboard_compiler::bytecode::Bundle;
 use switchboard_compiler::check::Checked;
-use switchboard_compiler::{check, codegen, render};
+use switchboard_compiler::{codegen, render};
 
 /// Checks and compiles the one project at `path`; prints diagnostics when it has errors.
 pub fn compile(path: &Path) -> Result<Option<(Checked, Bundle, PathBuf)>, String> {
@@ -16,7 +16,7 @@ pub fn compile(path: &Path) -> Result<Option<(Checked, Bundle, PathBuf)>, String
     };
     let std = crate::stdlib::modules();
     let loader = p.loader();
-    let checked = check::check(p.input(&std, &loader));
+    let checked = p.check(&std);
     if checked.has_errors() {
         print!("{}", render::human(&checked.diagnostics, &checked.files, false));
         return Ok(None);

@@ -5,7 +5,7 @@ use crate::project;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use switchboard_compiler::check::{self, Checked};
+use switchboard_compiler::check::Checked;
 use switchboard_compiler::{render, Diagnostic, Severity, SourceFile};
 
 /// Checks every project; all their diagnostics are printed together.
@@ -15,8 +15,7 @@ pub fn run(format: Format, deny_warnings: bool, paths: &[PathBuf]) -> Result<Exi
     let mut files: Vec<SourceFile> = Vec::new();
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     for p in &projects {
-        let loader = p.loader();
-        let checked = check::check(p.input(&std, &loader));
+        let checked = p.check(&std);
         append(&mut files, &mut diagnostics, checked);
     }
     let out = match format {

@@ -12,6 +12,12 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     let mut broken = false;
     for p in &projects {
         for file in &p.files {
+            if project::is_invalid_utf8(&file.path).is_some() {
+                // Formatting would write the U+FFFD stand-ins over the original bytes.
+                eprintln!("{}: not UTF-8 text; left as it is", file.path);
+                broken = true;
+                continue;
+            }
             match fmt::format(&file.text) {
                 Ok(formatted) if formatted == *file.text => {}
                 Ok(formatted) => {

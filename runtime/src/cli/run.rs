@@ -113,7 +113,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         match line.strip_prefix('/') {
             Some(command) => match command.split_whitespace().collect::<Vec<_>>().as_slice() {
-                ["quit"] => return Ok(ExitCode::SUCCESS),
+                ["quit"] => break,
                 ["help"] => println!("{HELP}"),
                 ["wait", d] => match duration(d) {
                     Ok(d) => {
@@ -127,7 +127,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 _ => eprintln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
             },
             None => match engine.waiting_session() {
-                None => eprintln!("nothing is waiting for an answer now: try /wait 10s or /quit"),
+                // Waiting in a queue: a key may take an offered callback.
+                None => {
+                    if let Err(why) = engine.input(contact, reply(args.channel, line)) {
+                        eprintln!("{why}: try /wait 10s or /quit");
+                    }
+                }
                 Some(session) => {
                     if let Err(why) = engine.input(session, reply(args.channel, line)) {
                         eprintln!("{why}");
@@ -137,9 +142,12 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         out.events(&mut engine);
     }
-    if !engine.is_live(contact) {
-        out.status("contact ended");
+    // Leaving the simulator hangs up a contact still waiting or talking.
+    if engine.is_live(contact) {
+        engine.hang_up(contact)?;
+        out.events(&mut engine);
     }
+    out.status("contact ended");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,7 +7,7 @@ use crate::testing::{self, TestOutcome};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use switchboard_compiler::{check, codegen, render};
+use switchboard_compiler::{codegen, render};
 
 pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool) -> Result<ExitCode, String> {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
@@ -16,7 +16,7 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool) -> Result<E
     let (mut passed, mut failed) = (0usize, 0usize);
     for p in &projects {
         let loader = p.loader();
-        let checked = check::check(p.input(&std, &loader));
+        let checked = p.check(&std);
         if checked.has_errors() {
             print!("{}", render::human(&checked.diagnostics, &checked.files, false));
             let tests = checked

@@ -157,7 +157,7 @@ impl std::fmt::Display for EventKind {
             EventKind::End => f.write_str("end"),
             EventKind::Error { message } => write!(f, "error: {message}"),
             EventKind::Input { text } => write!(f, "input {text:?}"),
-            EventKind::Routing { what } => write!(f, "[{what}]"),
+            EventKind::Routing { what } => write!(f, "routing: {what}"),
             EventKind::HangUp => f.write_str("hang up"),
         }
     }

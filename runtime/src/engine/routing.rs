@@ -231,6 +231,11 @@ impl Engine {
     pub fn hang_up(&mut self, contact: u64) -> Result<(), String> {
         let id = self.contacts.get(&contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         self.sessions.remove(&contact);
+        // A caller who took a callback has already left; their placeholder keeps the place.
+        if self.queued.get(&id).is_some_and(|q| q.callback_taken) {
+            self.emit(contact, EventKind::HangUp, None);
+            return Ok(());
+        }
         let state = self.acd.contact_state(&id);
         let events = match state {
             Some(ContactState::InProgress { .. }) => self.acd.finish(&id, self.ms()),
