@@ -14,6 +14,9 @@
 //! `AllocProfiler`.
 //!
 //! `cargo bench -p switchboard-runtime --bench decision`
+//!
+//! For a profiler, `DECISION_LOOP=N` skips divan and runs N engine decisions in a plain loop
+//! (after the same set-up), e.g. `DECISION_LOOP=20000 valgrind --tool=callgrind <bench binary>`.
 
 use divan::{AllocProfiler, Bencher};
 use std::collections::HashMap;
@@ -29,7 +32,20 @@ use switchboard_runtime::{project, stdlib};
 static ALLOC: AllocProfiler = AllocProfiler::system();
 
 fn main() {
-    divan::main();
+    match std::env::var("DECISION_LOOP") {
+        Ok(n) => engine_loop(n.parse().expect("DECISION_LOOP is a count")),
+        Err(_) => divan::main(),
+    }
+}
+
+/// `n` engine decisions and nothing else, for `perf` or `callgrind`.
+#[inline(never)]
+fn engine_loop(n: u64) {
+    let mut engine = acme_engine();
+    for _ in 0..n {
+        engine.contact(Channel::Voice, ANN, Some(ACME_LINE), "", "").expect("an entry");
+        drop(divan::black_box(engine.take_events()));
+    }
 }
 
 /// Samples per benchmark, and decisions per sample (the timer is ~20 ns; a decision is
