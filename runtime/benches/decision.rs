@@ -176,6 +176,9 @@ enum Route {
     Menu,
 }
 
+/// £100 in pence: above it, a balance is a risk (`risk.rhai`).
+const HUNDRED_POUNDS: i64 = 10_000;
+
 /// The decision in plain Rust: where the caller goes and what they hear first.
 fn decide(customer: Option<&Customer>, weekday: u8, minute: u32) -> (Route, String) {
     let open = match weekday {
@@ -193,7 +196,7 @@ fn decide(customer: Option<&Customer>, weekday: u8, minute: u32) -> (Route, Stri
         return (Route::Vip, greeting);
     }
     let mut risk = 0.0;
-    if c.balance > 100_00 {
+    if c.balance > HUNDRED_POUNDS {
         risk += 0.4;
     }
     if c.tier == Tier::Standard {
