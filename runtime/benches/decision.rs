@@ -77,8 +77,10 @@ fn acme_engine() -> Engine {
 
     engine.contact(Channel::Voice, ANN, Some(ACME_LINE), "", "").expect("the acme line has an entry");
     let events = engine.take_events();
-    let queued = events.iter().any(|e| matches!(&e.kind, EventKind::Queue { queue, .. } if queue == "vip"));
     let shown: Vec<String> = events.iter().map(|e| e.kind.to_string()).collect();
+    let found = events.iter().any(|e| matches!(&e.kind, EventKind::Lookup { outcome, .. } if outcome == "found"));
+    assert!(found, "Ann must be found in `crm`; the transcript was {shown:#?}");
+    let queued = events.iter().any(|e| matches!(&e.kind, EventKind::Queue { queue, .. } if queue == "vip"));
     assert!(queued, "Ann must reach `queue vip`; the transcript was {shown:#?}");
     engine
 }
