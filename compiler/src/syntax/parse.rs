@@ -339,9 +339,26 @@ fn is_keyword(rule: Rule) -> bool {
     )
 }
 
+/// A pair's span, without the white space and comments pest takes in after a rule whose
+/// last part is optional: a statement's span ends with its last token.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    Span::new(s.start(), s.start() + code_len(pair.as_str()))
+}
+
+/// The length of `text` once trailing white space and whole comment lines are taken off.
+/// (A comment after code on the same line stays inside: telling it from a regex's
+/// slashes takes the grammar.)
+fn code_len(text: &str) -> usize {
+    let mut end = text.trim_end().len();
+    loop {
+        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        if line_start > 0 && text[line_start..end].trim_start().starts_with("//") {
+            end = text[..line_start].trim_end().len();
+        } else {
+            return end;
+        }
+    }
 }
 
 /// The children of a pair, without keyword tokens.

@@ -2,6 +2,7 @@
 
 mod build;
 mod check;
+mod disasm;
 mod fmt;
 mod run;
 mod staff;
@@ -58,6 +59,11 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Print a bundle (or a project, compiled on the spot) as readable bytecode
+    Disasm {
+        /// A bundle file written by `build`, or a project folder
+        path: PathBuf,
+    },
     /// Agents needed for a workload (Erlang C, or Erlang A with --patience)
     Staff {
         /// Arrivals per interval, e.g. 100/30m
@@ -103,6 +109,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
+        Command::Disasm { path } => disasm::run(&path),
         Command::Run(args) => run::run(args),
         Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
             rate: &rate,
