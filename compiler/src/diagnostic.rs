@@ -158,6 +158,27 @@ impl Diagnostic {
         self
     }
 
+    /// Adds "did you mean `x`?" when one of `candidates` is close to `name`.
+    pub fn suggest<'a>(self, name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Diagnostic {
+        match did_you_mean(name, candidates) {
+            Some(help) => self.with_help(help),
+            None => self,
+        }
+    }
+
+    /// Like `suggest`, with `fallback` as the help when nothing is close.
+    pub fn suggest_or<'a>(
+        self,
+        name: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+        fallback: impl Into<String>,
+    ) -> Diagnostic {
+        match did_you_mean(name, candidates) {
+            Some(help) => self.with_help(help),
+            None => self.with_help(fallback),
+        }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

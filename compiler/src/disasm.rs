@@ -6,7 +6,6 @@
 
 use crate::bytecode::*;
 use crate::loader::SourceFile;
-use crate::syntax::ast::BinaryOp;
 use crate::value::{format_duration, format_number, Value};
 use std::fmt::Write as _;
 
@@ -256,7 +255,7 @@ pub fn instruction(b: &Bundle, instr: &Instr) -> String {
         Instr::Dup => "Dup".to_string(),
         Instr::Not => "Not".to_string(),
         Instr::Neg => "Neg".to_string(),
-        Instr::Binary { op } => format!("Binary {}", binary_op(*op)),
+        Instr::Binary { op } => format!("Binary {}", op.as_str()),
         Instr::Matches { regex } => format!("Matches /{}/", text(*regex)),
         Instr::MakeList { len } => format!("MakeList {len}"),
         Instr::MakeRecord { record } => format!("MakeRecord {}", name_of(&b.records, record.index(), |r| &r.name)),
@@ -437,28 +436,6 @@ fn duration(ms: i64) -> String {
 
 fn time(minutes: u32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
-fn binary_op(op: BinaryOp) -> &'static str {
-    match op {
-        BinaryOp::Or => "or",
-        BinaryOp::And => "and",
-        BinaryOp::Eq => "==",
-        BinaryOp::Ne => "!=",
-        BinaryOp::Lt => "<",
-        BinaryOp::Le => "<=",
-        BinaryOp::Gt => ">",
-        BinaryOp::Ge => ">=",
-        BinaryOp::Contains => "contains",
-        BinaryOp::ContainsAny => "contains any",
-        BinaryOp::Matches => "matches",
-        BinaryOp::In => "in",
-        BinaryOp::Coalesce => "??",
-        BinaryOp::Add => "+",
-        BinaryOp::Sub => "-",
-        BinaryOp::Mul => "*",
-        BinaryOp::Div => "/",
-    }
 }
 
 fn contact_field(f: ContactField) -> &'static str {

@@ -5,7 +5,7 @@ use super::env::{Context, Env};
 use super::stmt::Unit;
 use super::symbols::Kind;
 use super::Checker;
-use crate::diagnostic::{did_you_mean, Code, Diagnostic, FileId};
+use crate::diagnostic::{Code, Diagnostic, FileId};
 use crate::syntax::ast::*;
 use crate::types::{Channel, ChannelSet, Type};
 use std::collections::{HashMap, HashSet};
@@ -164,17 +164,16 @@ impl Checker<'_, '_> {
                                 }
                             }
                             None => {
-                                let mut d = Diagnostic::new(
-                                    Code::UnknownName,
-                                    file,
-                                    k.span,
-                                    format!("`{}` has no field `{}`", s.record.name, k.name),
-                                )
-                                .with_label("unknown field");
-                                if let Some(h) = did_you_mean(&k.name, fields.iter().map(|(f, _)| *f)) {
-                                    d = d.with_help(h);
-                                }
-                                self.report(d);
+                                self.report(
+                                    Diagnostic::new(
+                                        Code::UnknownName,
+                                        file,
+                                        k.span,
+                                        format!("`{}` has no field `{}`", s.record.name, k.name),
+                                    )
+                                    .with_label("unknown field")
+                                    .suggest(&k.name, fields.iter().map(|(f, _)| *f)),
+                                );
                             }
                         }
                     }
@@ -235,10 +234,7 @@ impl Checker<'_, '_> {
                                     format!("`{}` is not a day", day.name),
                                 )
                                 .with_label("unknown day");
-                                diag = match did_you_mean(&day.name, DAYS) {
-                                    Some(help) => diag.with_help(help),
-                                    None => diag.with_help("days are mon, tue, wed, thu, fri, sat, sun"),
-                                };
+                                diag = diag.suggest_or(&day.name, DAYS, "days are mon, tue, wed, thu, fri, sat, sun");
                                 self.report(diag);
                             }
                         }
@@ -338,10 +334,11 @@ impl Checker<'_, '_> {
             let mut d =
                 Diagnostic::new(Code::UnknownName, file, name.span, format!("there is no channel `{}`", name.name))
                     .with_label("unknown channel");
-            d = match did_you_mean(&name.name, Channel::ALL.iter().map(|c| c.as_str())) {
-                Some(h) => d.with_help(h),
-                None => d.with_help("channels are voice, chat, email, sms and social"),
-            };
+            d = d.suggest_or(
+                &name.name,
+                Channel::ALL.iter().map(|c| c.as_str()),
+                "channels are voice, chat, email, sms and social",
+            );
             self.report(d);
         }
         c
@@ -752,10 +749,11 @@ impl Checker<'_, '_> {
                             format!("there is no outcome `{}`", event.name),
                         )
                         .with_label("unknown outcome");
-                        d = match did_you_mean(&event.name, RETRY_EVENTS) {
-                            Some(h) => d.with_help(h),
-                            None => d.with_help(format!("outcomes are {}", RETRY_EVENTS.join(", "))),
-                        };
+                        d = d.suggest_or(
+                            &event.name,
+                            RETRY_EVENTS,
+                            format!("outcomes are {}", RETRY_EVENTS.join(", ")),
+                        );
                         self.report(d);
                     }
                     self.block(file, &mut env.clone(), body, &mut unit);
@@ -797,44 +795,30 @@ impl Checker<'_, '_> {
             _ => false,
         };
         let quiet_text = format!("{:02}:{:02}-{:02}:{:02}", from.hour, from.minute, to.hour, to.minute);
+        let report = |t: &TimeLit, help: &str| {
+            self.report(
+                Diagnostic::new(
+                    Code::QuietHours,
+                    file,
+                    t.span,
+                    format!("{:02}:{:02} is inside this strategy's quiet hours ({quiet_text})", t.hour, t.minute),
+                )
+                .with_label("inside quiet hours")
+                .with_help(help),
+            )
+        };
         for c in &r.clauses {
             match &c.kind {
                 RetryClauseKind::Step { when: When::At(t), action } if inside(*t) && held(action) => {
-                    self.report(
-                        Diagnostic::new(
-                            Code::QuietHours,
-                            file,
-                            t.span,
-                            format!(
-                                "{:02}:{:02} is inside this strategy's quiet hours ({quiet_text})",
-                                t.hour, t.minute
-                            ),
-                        )
-                        .with_label("inside quiet hours")
-                        .with_help("choose a time outside the quiet hours; calls and SMS are never made inside them"),
-                    );
+                    report(t, "choose a time outside the quiet hours; calls and SMS are never made inside them")
                 }
-                RetryClauseKind::On { body, .. } => {
-                    visit_block_stmts(body, &mut |s| {
-                        if let StmtKind::Again { at: Some(t), .. } = &s.kind {
-                            if inside(*t) {
-                                self.report(
-                                    Diagnostic::new(
-                                        Code::QuietHours,
-                                        file,
-                                        t.span,
-                                        format!(
-                                            "{:02}:{:02} is inside this strategy's quiet hours ({quiet_text})",
-                                            t.hour, t.minute
-                                        ),
-                                    )
-                                    .with_label("inside quiet hours")
-                                    .with_help("choose a time outside the quiet hours"),
-                                );
-                            }
+                RetryClauseKind::On { body, .. } => visit_block_stmts(body, &mut |s| {
+                    if let StmtKind::Again { at: Some(t), .. } = &s.kind {
+                        if inside(*t) {
+                            report(t, "choose a time outside the quiet hours");
                         }
-                    });
-                }
+                    }
+                }),
                 _ => {}
             }
         }

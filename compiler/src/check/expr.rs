@@ -458,10 +458,7 @@ impl Checker<'_, '_> {
         let mut d =
             Diagnostic::new(Code::UnknownName, file, name.span, format!("`{owner}` has no field `{}`", name.name))
                 .with_label("unknown field");
-        d = match did_you_mean(&name.name, fields.iter().copied()) {
-            Some(help) => d.with_help(help),
-            None => d.with_help(format!("its fields are {}", fields.join(", "))),
-        };
+        d = d.suggest_or(&name.name, fields.iter().copied(), format!("its fields are {}", fields.join(", ")));
         self.report(d);
         Type::Error
     }
@@ -614,17 +611,16 @@ impl Checker<'_, '_> {
         let Some((params, ret)) = sig else {
             let mut candidates: Vec<&str> = self.syms.callables.keys().copied().collect();
             candidates.extend(BUILTINS);
-            let mut d = Diagnostic::new(
-                Code::UnknownName,
-                file,
-                callee.span,
-                format!("there is no function `{}`", callee.name),
-            )
-            .with_label("unknown function");
-            if let Some(help) = did_you_mean(&callee.name, candidates) {
-                d = d.with_help(help);
-            }
-            self.report(d);
+            self.report(
+                Diagnostic::new(
+                    Code::UnknownName,
+                    file,
+                    callee.span,
+                    format!("there is no function `{}`", callee.name),
+                )
+                .with_label("unknown function")
+                .suggest(&callee.name, candidates),
+            );
             return Type::Error;
         };
         if params.len() != args.len() {

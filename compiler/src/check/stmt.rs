@@ -204,16 +204,15 @@ impl Checker<'_, '_> {
                         self.expect_type(file, env, to, &Type::Email);
                     }
                     _ => {
-                        let mut d = Diagnostic::new(
-                            Code::UnknownName,
-                            file,
-                            medium.span,
-                            format!("messages can be sent by sms or email, not `{}`", medium.name),
+                        self.report(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                file,
+                                medium.span,
+                                format!("messages can be sent by sms or email, not `{}`", medium.name),
+                            )
+                            .suggest(&medium.name, ["sms", "email"]),
                         );
-                        if let Some(help) = did_you_mean(&medium.name, ["sms", "email"]) {
-                            d = d.with_help(help);
-                        }
-                        self.report(d);
                         self.expr(file, env, to, None);
                     }
                 }

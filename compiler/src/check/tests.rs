@@ -132,16 +132,15 @@ impl Checker<'_, '_> {
                             });
                         }
                         if !labels.contains(&option.value) {
-                            let mut d = Diagnostic::new(
-                                Code::UnknownName,
-                                file,
-                                option.span,
-                                format!("script `{}` offers no option \"{}\"", s.name.name, option.value),
+                            self.report(
+                                Diagnostic::new(
+                                    Code::UnknownName,
+                                    file,
+                                    option.span,
+                                    format!("script `{}` offers no option \"{}\"", s.name.name, option.value),
+                                )
+                                .suggest(&option.value, labels.iter().map(String::as_str)),
                             );
-                            if let Some(h) = did_you_mean(&option.value, labels.iter().map(String::as_str)) {
-                                d = d.with_help(h);
-                            }
-                            self.report(d);
                         }
                     } else {
                         self.report(
@@ -152,32 +151,30 @@ impl Checker<'_, '_> {
                 }
                 TestLineKind::Event(e) => {
                     if !RETRY_EVENTS.contains(&e.name.as_str()) {
-                        let mut d = Diagnostic::new(
-                            Code::UnknownName,
-                            file,
-                            e.span,
-                            format!("there is no outcome `{}`", e.name),
+                        self.report(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                file,
+                                e.span,
+                                format!("there is no outcome `{}`", e.name),
+                            )
+                            .suggest(&e.name, RETRY_EVENTS),
                         );
-                        if let Some(h) = did_you_mean(&e.name, RETRY_EVENTS) {
-                            d = d.with_help(h);
-                        }
-                        self.report(d);
                     }
                 }
                 TestLineKind::Accept | TestLineKind::HangUp => {}
                 TestLineKind::Expect(e) => self.expectation(file, &env, e, &agents),
                 TestLineKind::ExpectNo { kind, name } => {
                     if !EVENT_KINDS.contains(&kind.name.as_str()) {
-                        let mut d = Diagnostic::new(
-                            Code::UnknownName,
-                            file,
-                            kind.span,
-                            format!("there is no event `{}`", kind.name),
+                        self.report(
+                            Diagnostic::new(
+                                Code::UnknownName,
+                                file,
+                                kind.span,
+                                format!("there is no event `{}`", kind.name),
+                            )
+                            .suggest(&kind.name, EVENT_KINDS),
                         );
-                        if let Some(h) = did_you_mean(&kind.name, EVENT_KINDS) {
-                            d = d.with_help(h);
-                        }
-                        self.report(d);
                     }
                     if let (Some(name), "waypoint") = (name, kind.name.as_str()) {
                         self.known_waypoint(file, name);
@@ -348,16 +345,15 @@ impl Checker<'_, '_> {
             Expectation::Outcome(o) => {
                 let known = self.outcomes.borrow();
                 if !known.contains(&o.name) {
-                    let mut d = Diagnostic::new(
-                        Code::UnknownName,
-                        file,
-                        o.span,
-                        format!("no script has the outcome `{}`", o.name),
+                    self.report(
+                        Diagnostic::new(
+                            Code::UnknownName,
+                            file,
+                            o.span,
+                            format!("no script has the outcome `{}`", o.name),
+                        )
+                        .suggest(&o.name, known.iter().map(String::as_str)),
                     );
-                    if let Some(h) = did_you_mean(&o.name, known.iter().map(String::as_str)) {
-                        d = d.with_help(h);
-                    }
-                    self.report(d);
                 }
             }
             Expectation::Offer { agent, channel } => {
@@ -372,10 +368,11 @@ impl Checker<'_, '_> {
                         format!("this test adds no agent `{}`", agent.name),
                     )
                     .with_label("unknown agent");
-                    d = match did_you_mean(&agent.name, agents.iter().copied()) {
-                        Some(h) => d.with_help(h),
-                        None => d.with_help(format!("add one first: `agent {} skills …`", agent.name)),
-                    };
+                    d = d.suggest_or(
+                        &agent.name,
+                        agents.iter().copied(),
+                        format!("add one first: `agent {} skills …`", agent.name),
+                    );
                     self.report(d);
                 }
             }

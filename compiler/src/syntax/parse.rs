@@ -452,26 +452,12 @@ impl Builder {
                 ItemKind::Queue(QueueDecl { name, clauses })
             }
             Rule::fn_decl => {
-                let name = self.ident(next(&mut it));
-                let mut params = Vec::new();
-                let mut p = next(&mut it);
-                if p.as_rule() == Rule::params {
-                    params = self.params(p);
-                    p = next(&mut it);
-                }
-                let ret = self.type_expr(p);
+                let (name, params, ret) = self.signature(&mut it);
                 let body = self.expr(next(&mut it));
                 ItemKind::Fn(FnDecl { name, params, ret, body })
             }
             Rule::extern_fn_decl => {
-                let name = self.ident(next(&mut it));
-                let mut params = Vec::new();
-                let mut p = next(&mut it);
-                if p.as_rule() == Rule::params {
-                    params = self.params(p);
-                    p = next(&mut it);
-                }
-                let ret = self.type_expr(p);
+                let (name, params, ret) = self.signature(&mut it);
                 let path = self.str_lit(next(&mut it));
                 ItemKind::ExternFn(ExternFnDecl { name, params, ret, path })
             }
@@ -552,6 +538,18 @@ impl Builder {
             other => unreachable!("not a declaration: {other:?}"),
         };
         Item { kind, span }
+    }
+
+    /// `name(params) -> type`, shared by `fn` and `extern fn`.
+    fn signature<'i>(&mut self, it: &mut impl Iterator<Item = Pair<'i, Rule>>) -> (Ident, Vec<Param>, TypeExpr) {
+        let name = self.ident(next(it));
+        let mut params = Vec::new();
+        let mut p = next(it);
+        if p.as_rule() == Rule::params {
+            params = self.params(p);
+            p = next(it);
+        }
+        (name, params, self.type_expr(p))
     }
 
     fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
