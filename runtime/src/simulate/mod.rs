@@ -487,3 +487,6 @@ impl<'a> Simulation<'a> {
 fn engine_id(contact: u64) -> String {
     format!("c{contact}")
 }
+
+#[cfg(test)]
+mod tests;
