@@ -250,7 +250,7 @@ impl<'a> Simulation<'a> {
             Happening::Answer { session, heard } => self.answer(session, heard),
             Happening::GiveUp { contact } => {
                 if self.waiting_in_person(contact) {
-                    self.engine.hang_up(contact)?;
+                    self.engine.hang_up(contact).map_err(|e| refused("hang up", contact, e))?;
                     self.left(contact);
                     self.channel(contact).abandoned += 1;
                 }
@@ -267,12 +267,12 @@ impl<'a> Simulation<'a> {
                     // The customer hung up while it rang.
                     _ => return Ok(()),
                 };
-                self.engine.accept(offer)?;
+                self.engine.accept(offer).map_err(|e| refused("pick up", contact, e))?;
                 let handle_ms = self.customers.get(&contact).map_or(0, |c| c.handle_ms);
                 self.schedule(self.now + handle_ms, Happening::Finish { contact });
             }
             Happening::Finish { contact } => {
-                self.engine.finish(contact)?;
+                self.engine.finish(contact).map_err(|e| refused("finish", contact, e))?;
                 self.customers.remove(&contact);
                 self.listening.remove(&contact);
             }
@@ -479,6 +479,12 @@ impl<'a> Simulation<'a> {
             outbound_assigned: self.outbound_assigned,
         }
     }
+}
+
+/// An engine call the simulated people make that the engine refuses is a bug in the
+/// simulator or the engine: the run stops and says which.
+fn refused(what: &str, contact: u64, why: String) -> String {
+    format!("the engine refused to {what} contact {} in the simulation: {why}", engine_id(contact))
 }
 
 /// The routing engine's name for the engine's contact `id`.
