@@ -6,6 +6,7 @@ pub mod cli;
 pub mod engine;
 pub mod project;
 pub mod sandbox;
+pub mod simulate;
 pub mod sources;
 pub mod staffing;
 pub mod stdlib;

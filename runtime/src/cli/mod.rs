@@ -5,6 +5,7 @@ mod check;
 mod disasm;
 mod fmt;
 mod run;
+mod simulate;
 mod staff;
 mod test;
 
@@ -89,6 +90,9 @@ pub enum Command {
     },
     /// Play a contact through a project in the terminal, on the real engine
     Run(run::Args),
+    /// Simulate a day of the contact center on the real engine: arrivals, customers and
+    /// agents, with a report per queue
+    Simulate(simulate::Args),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -111,6 +115,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Build { path, output } => build::run(&path, &output),
         Command::Disasm { path } => disasm::run(&path),
         Command::Run(args) => run::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
             rate: &rate,
             aht: &aht,
