@@ -33,9 +33,19 @@ fn main() {
         bytes as f64 / 1e6,
         rayon::current_num_threads()
     );
+    // One check before the benchmarks, so that the first peak is the check's own (with the
+    // project's text, which a real run holds too); the second is the whole run's.
+    let checked = check::check(Input { files: p.files.clone(), std: &p.std, loader: &p.loader, module: Arc::from("") });
+    assert!(checked.diagnostics.is_empty());
+    drop(checked);
+    print_peak_memory("after one check");
     divan::main();
+    print_peak_memory("after every benchmark");
+}
+
+fn print_peak_memory(when: &str) {
     match peak_memory() {
-        Some(kb) => println!("peak memory (VmHWM): {:.0} MB", kb as f64 / 1024.0),
+        Some(kb) => println!("peak memory (VmHWM) {when}: {:.0} MB", kb as f64 / 1024.0),
         None => println!("peak memory: /proc/self/status has no VmHWM here"),
     }
 }
