@@ -298,12 +298,9 @@ impl Checker<'_, '_> {
             }
         }
         // Two entries for one address.
-        let key = address_key(&e.address);
-        for other in &self.syms.entries {
-            if std::ptr::eq(other.node, e) {
-                break;
-            }
-            if other.node.channel.name == e.channel.name && address_key(&other.node.address) == key {
+        let key = (e.channel.name.clone(), address_key(&e.address));
+        if let Some(other) = self.entries.first.get(&key).map(|&i| &self.syms.entries[i]) {
+            if !std::ptr::eq(other.node, e) {
                 self.report(
                     Diagnostic::new(Code::Duplicate, file, e.address.span, "this address already has an entry")
                         .with_related(other.file, other.node.address.span, "first entry here")
@@ -896,7 +893,8 @@ impl Checker<'_, '_> {
     }
 }
 
-fn address_key(e: &Expr) -> String {
+/// An entry's address as written, for telling two entries for one address apart.
+pub fn address_key(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Phone(p) => p.clone(),
         ExprKind::Text(parts) => parts

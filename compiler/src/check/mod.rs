@@ -66,8 +66,9 @@ impl Checked {
             .map(|m| Some(Symbols::collect(&self.modules[m].name, &self.module_files(m), &mut ignored)))
             .collect();
         let mut done = vec![false; self.modules.len()];
+        let own_only: Vec<Symbols<'_>> = resolved.iter().map(|s| s.clone().unwrap_or_default()).collect();
         for m in 0..self.modules.len() {
-            resolve_imports(self, &mut resolved, m, &mut ignored, &mut Vec::new(), &mut done);
+            resolve_imports(self, &mut resolved, m, &mut ignored, &mut Vec::new(), &mut done, &own_only);
         }
         resolved.into_iter().map(Option::unwrap_or_default).collect()
     }
@@ -113,7 +114,7 @@ pub fn check(input: Input<'_>) -> Checked {
                 Diagnostic::new(Code::UnknownName, file, ident.span, format!("there is no module `std.{name}`"))
                     .with_label("unknown module");
             if let Some(help) = did_you_mean(&name, input.std.keys().map(String::as_str)) {
-                d = d.with_help(help.replace('`', "`std.").replacen("`std.", "`", 0));
+                d = d.with_help(help.replacen('`', "`std.", 1));
             }
             diagnostics.push(d);
             continue;
@@ -176,6 +177,7 @@ fn resolve_imports<'a>(
     diags: &mut Vec<Diagnostic>,
     stack: &mut Vec<usize>,
     done: &mut Vec<bool>,
+    own_only: &[Symbols<'a>],
 ) {
     if stack.contains(&m) || done[m] {
         return;
@@ -208,9 +210,16 @@ fn resolve_imports<'a>(
                 .with_label("this `use` closes the ring")
                 .with_help("move what both need into a third module"),
             );
+            // Still bring the names in (from the module's own declarations), so the ring is
+            // the one error reported rather than every name it leaves unknown.
+            if let Some(from) = own_only.get(target) {
+                for name in &u.names {
+                    own.import(from, &name.name);
+                }
+            }
             continue;
         }
-        resolve_imports(checked, syms, target, diags, stack, done);
+        resolve_imports(checked, syms, target, diags, stack, done, own_only);
         let Some(from) = syms[target].as_ref() else { continue };
         // A module's types come with what the project imports from it, so one name
         // cannot mean two types.
@@ -255,8 +264,9 @@ fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnos
         .map(|m| Some(Symbols::collect(&checked.modules[m].name, &checked.module_files(m), diags)))
         .collect();
     let mut done = vec![false; checked.modules.len()];
+    let own_only: Vec<Symbols<'_>> = module_syms.iter().map(|s| s.clone().unwrap_or_default()).collect();
     for m in 0..checked.modules.len() {
-        resolve_imports(checked, &mut module_syms, m, diags, &mut Vec::new(), &mut done);
+        resolve_imports(checked, &mut module_syms, m, diags, &mut Vec::new(), &mut done, &own_only);
     }
     let results: Vec<Vec<Diagnostic>> = module_syms
         .par_iter()
@@ -264,8 +274,7 @@ fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnos
         .map(|(m, syms)| {
             let Some(syms) = syms else { return Vec::new() };
             let files = checked.module_files(m);
-            let ctx = Checker::new(syms, &checked.modules[m].name, loader, m == 0);
-            ctx.check_module(&files)
+            check_module(syms, &checked.modules[m].name, loader, m == 0, &files)
         })
         .collect();
     for r in results {
@@ -278,6 +287,57 @@ fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
     diags.dedup_by(|a, b| a.file == b.file && a.span == b.span && a.code == b.code && a.message == b.message);
 }
 
+/// Checks one module: its files in parallel (each with a checker of its own), then what
+/// needs all of them (tests, which read every waypoint; the `unused` lint).
+fn check_module<'a>(
+    syms: &Symbols<'a>,
+    module: &str,
+    loader: &dyn Loader,
+    root: bool,
+    files: &[(FileId, &'a ast::File)],
+) -> Vec<Diagnostic> {
+    let entries = EntryIndex::new(syms);
+    let parts: Vec<Checker<'_, 'a>> = files
+        .par_iter()
+        .map(|&(file, ast)| {
+            let c = Checker::new(syms, module, loader, root, &entries);
+            for item in &ast.items {
+                c.item(file, item);
+            }
+            c
+        })
+        .collect();
+    let all = Checker::new(syms, module, loader, root, &entries);
+    for part in parts {
+        all.diags.borrow_mut().extend(part.diags.into_inner());
+        all.used.borrow_mut().extend(part.used.into_inner());
+        all.waypoints.borrow_mut().extend(part.waypoints.into_inner());
+        all.outcomes.borrow_mut().extend(part.outcomes.into_inner());
+    }
+    all.finish_module(files)
+}
+
+/// Entries by channel and address (as written), built once per module.
+pub(crate) struct EntryIndex {
+    /// (channel, address) → the first entry with it, by index into `Symbols::entries`.
+    pub first: std::collections::HashMap<(String, String), usize>,
+    /// channel → its entries' indexes, in order.
+    pub by_channel: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl EntryIndex {
+    fn new(syms: &Symbols<'_>) -> EntryIndex {
+        let mut first = std::collections::HashMap::new();
+        let mut by_channel: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+        for (i, e) in syms.entries.iter().enumerate() {
+            let channel = e.node.channel.name.clone();
+            first.entry((channel.clone(), decls::address_key(&e.node.address))).or_insert(i);
+            by_channel.entry(channel).or_default().push(i);
+        }
+        EntryIndex { first, by_channel }
+    }
+}
+
 /// What the checker of one module carries: its symbols, and what has been used.
 pub(crate) struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
@@ -285,6 +345,7 @@ pub(crate) struct Checker<'s, 'a> {
     pub loader: &'s dyn Loader,
     /// Only the root module reports `unused`: a std module's unused parts are not the user's.
     pub report_unused: bool,
+    pub entries: &'s EntryIndex,
     pub diags: RefCell<Vec<Diagnostic>>,
     pub used: RefCell<HashSet<(symbols::Kind, String)>>,
     /// Every waypoint and outcome name in the module, for checking tests.
@@ -293,12 +354,19 @@ pub(crate) struct Checker<'s, 'a> {
 }
 
 impl<'s, 'a> Checker<'s, 'a> {
-    fn new(syms: &'s Symbols<'a>, module: &'s str, loader: &'s dyn Loader, root: bool) -> Checker<'s, 'a> {
+    fn new(
+        syms: &'s Symbols<'a>,
+        module: &'s str,
+        loader: &'s dyn Loader,
+        root: bool,
+        entries: &'s EntryIndex,
+    ) -> Checker<'s, 'a> {
         Checker {
             syms,
             module,
             loader,
             report_unused: root,
+            entries,
             diags: RefCell::new(Vec::new()),
             used: RefCell::new(HashSet::new()),
             waypoints: RefCell::new(HashSet::new()),
@@ -313,6 +381,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             module: self.module,
             loader: self.loader,
             report_unused: false,
+            entries: self.entries,
             diags: Default::default(),
             used: Default::default(),
             waypoints: Default::default(),
@@ -370,12 +439,7 @@ impl<'s, 'a> Checker<'s, 'a> {
         }
     }
 
-    fn check_module(self, files: &[(FileId, &'a ast::File)]) -> Vec<Diagnostic> {
-        for &(file, ast) in files {
-            for item in &ast.items {
-                self.item(file, item);
-            }
-        }
+    fn finish_module(self, files: &[(FileId, &'a ast::File)]) -> Vec<Diagnostic> {
         // Tests read waypoints and outcomes found anywhere, so they go last; imported
         // surveys, scripts and flows bring theirs.
         self.imported_names();

@@ -51,7 +51,7 @@ impl<'a> Callable<'a> {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Symbols<'a> {
     pub currency: Option<(FileId, &'a Ident)>,
     pub records: HashMap<&'a str, Def<'a, RecordDecl>>,

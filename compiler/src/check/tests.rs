@@ -196,11 +196,16 @@ impl Checker<'_, '_> {
     }
 
     fn entry_for<'a>(&'a self, file: FileId, ch: Channel, channel: &Ident, to: Option<&Expr>) -> Target<'a> {
-        let entries: Vec<_> = self.syms.entries.iter().filter(|e| e.node.channel.name == channel.name).collect();
+        let entries: Vec<_> = self
+            .entries
+            .by_channel
+            .get(&channel.name)
+            .map(|ix| ix.iter().map(|&i| &self.syms.entries[i]).collect())
+            .unwrap_or_default();
         let chosen = match to {
             Some(to) => {
-                let key = literal_key(to);
-                let found = entries.iter().find(|e| literal_key(&e.node.address) == key);
+                let key = super::decls::address_key(to);
+                let found = entries.iter().find(|e| super::decls::address_key(&e.node.address) == key);
                 if found.is_none() && !entries.is_empty() {
                     self.report(
                         Diagnostic::new(
@@ -212,7 +217,11 @@ impl Checker<'_, '_> {
                         .with_label("no entry")
                         .with_help(format!(
                             "{ch} entries answer {}",
-                            entries.iter().map(|e| literal_key(&e.node.address)).collect::<Vec<_>>().join(", ")
+                            entries
+                                .iter()
+                                .map(|e| super::decls::address_key(&e.node.address))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )),
                     );
                 }
@@ -378,20 +387,5 @@ impl Checker<'_, '_> {
             }
             Expectation::Stop | Expectation::End | Expectation::Error => {}
         }
-    }
-}
-
-/// An address as written, for matching a test's `to` with an entry.
-fn literal_key(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Phone(p) => p.clone(),
-        ExprKind::Text(parts) => parts
-            .iter()
-            .map(|p| match p {
-                TextPart::Lit(s) => s.to_ascii_lowercase(),
-                TextPart::Expr(_) => String::new(),
-            })
-            .collect(),
-        _ => String::new(),
     }
 }

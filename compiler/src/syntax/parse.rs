@@ -85,14 +85,22 @@ fn syntax_error(file_id: FileId, text: &str, error: pest::error::Error<Rule>) ->
         pest::error::InputLocation::Pos(p) => (p, p),
         pest::error::InputLocation::Span((s, e)) => (s, e),
     };
-    let start = start.min(text.len());
+    let mut start = start.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
     // Point at the whole word that could not be read, so the label has something to underline.
     let end = if end > start {
         end
     } else {
         let rest = &text[start..];
         let word = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
-        start + word.clamp(0, 40)
+        // At most 40 bytes, cut on a character boundary.
+        let mut cut = word.min(40);
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        start + cut
     };
     let found = describe_found(&text[start..end.min(text.len())]);
     let (message, help) = match &error.variant {

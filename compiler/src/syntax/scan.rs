@@ -21,12 +21,18 @@ enum Frame {
     Interpolation,
 }
 
+fn is_word_byte(b: Option<&u8>) -> bool {
+    b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
 /// Scans `text`, understanding texts (with nested interpolations) well enough that a
 /// `//` inside a text is not a comment.
 pub fn scan(text: &str) -> Scanned {
     let bytes = text.as_bytes();
     let mut out = Scanned::default();
     let mut stack: Vec<Frame> = Vec::new();
+    // Prefix operators in a row (`not not …`, `- - …`): each is one level of recursion.
+    let mut prefixes = 0usize;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
@@ -44,6 +50,19 @@ pub fn scan(text: &str) -> Scanned {
             }
             i += 1;
             continue;
+        }
+        let starts_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if b == b'-' && bytes.get(i + 1) != Some(&b'>') {
+            prefixes += 1;
+        } else if b == b'n' && starts_word && text[i..].starts_with("not") && !is_word_byte(bytes.get(i + 3)) {
+            prefixes += 1;
+            i += 3;
+            continue;
+        } else if !b.is_ascii_whitespace() && b != b'(' {
+            prefixes = 0;
+        }
+        if prefixes > MAX_NESTING && out.too_deep.is_none() {
+            out.too_deep = Some(Span::new(i, i + 1));
         }
         match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
