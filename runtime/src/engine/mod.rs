@@ -9,6 +9,8 @@ pub mod answers;
 pub mod events;
 mod retry;
 mod routing;
+#[cfg(test)]
+mod tests;
 
 use crate::calendar::{InMemoryTimers, TimerId, Timers};
 use crate::sandbox::{self, Sandbox};
@@ -17,7 +19,7 @@ use answers::Reply;
 use events::{Event, EventKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
@@ -31,6 +33,9 @@ use crate::vm::{Effect, Host, Resume, Step, Vm};
 const FUEL: u32 = 10_000;
 /// A session that computes this much without waiting for anyone has a runaway loop.
 const MAX_INSTRUCTIONS: u64 = 10_000_000;
+/// How many contacts that nothing refers to any more stay addressable (a test starts a
+/// survey or a script on a contact just after its flow ended).
+const RECENTLY_ENDED: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -62,9 +67,29 @@ enum Wait {
 struct Session {
     id: u64,
     kind: SessionKind,
+    /// The engine's id of the contact it runs for (a retry run has none).
+    contact: Option<u64>,
     vm: Vm,
     wait: Wait,
     /// Surveys to run for this contact once it has ended.
+    surveys: Vec<SurveyId>,
+}
+
+impl Session {
+    fn new(id: u64, kind: SessionKind, contact: Option<u64>, vm: Vm) -> Session {
+        Session { id, kind, contact, vm, wait: Wait::Nothing, surveys: Vec::new() }
+    }
+}
+
+/// A contact the engine still answers for: its flow runs, it is in routing, surveys wait
+/// for its end, or a script or survey runs for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Kept {
+    /// As its flow last left it (`contact.language = …` outlives the flow).
+    contact: Contact,
+    /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
+    sessions: u32,
+    /// Surveys its flow asked for, run once the contact ends.
     surveys: Vec<SurveyId>,
 }
 
@@ -108,19 +133,19 @@ pub struct Engine {
     timers: InMemoryTimers<Timer>,
     sessions: BTreeMap<u64, Session>,
     retries: BTreeMap<u64, retry::RetryRun>,
-    /// Contacts by id, as they arrived (scripts and surveys run for them later).
-    contacts: BTreeMap<u64, Contact>,
+    /// Contacts something still refers to, by id (scripts and surveys run for them later).
+    contacts: BTreeMap<u64, Kept>,
+    /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
+    ended: VecDeque<(u64, Contact)>,
     events: Vec<Event>,
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: BTreeMap<String, routing::Queued>,
+    queued: BTreeMap<Arc<str>, routing::Queued>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
     acd_tick_timer: Option<(TimerId, Timestamp)>,
-    /// Surveys a contact's flow asked for, run once the contact ends.
-    pending_surveys: BTreeMap<u64, Vec<SurveyId>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -224,7 +249,6 @@ impl Engine {
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
-            pending_surveys: BTreeMap::new(),
             bundle,
             options,
             now,
@@ -235,6 +259,7 @@ impl Engine {
             sessions: BTreeMap::new(),
             retries: BTreeMap::new(),
             contacts: BTreeMap::new(),
+            ended: VecDeque::new(),
             events: Vec::new(),
             next_id: 1,
         })
@@ -301,58 +326,56 @@ impl Engine {
         };
         let to_text = to.map(str::to_string).or_else(|| entry.map(|e| e.address.clone())).unwrap_or_default();
         let contact = Contact {
-            id: format!("c{id}"),
+            id: Arc::from(format!("c{id}")),
             channel,
             from: from_value,
-            country: country_of(&to_text).to_string(),
-            to: to_text.clone(),
-            text: text.to_string(),
-            subject: subject.to_string(),
-            language: "en".to_string(),
+            country: Arc::from(country_of(&to_text)),
+            to: Arc::from(to_text.as_str()),
+            text: Arc::from(text),
+            subject: Arc::from(subject),
+            language: Arc::from("en"),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };
-        self.contacts.insert(id, contact.clone());
-        if let Some(flow) = flow {
-            let info = &bundle.flows[flow.index()];
-            self.emit(
-                id,
-                EventKind::Contact {
-                    channel: channel.to_string(),
-                    from: from.to_string(),
-                    to: to_text,
-                    flow: info.name.clone(),
-                },
-                None,
-            );
-            let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
-            self.sessions.insert(
-                id,
-                Session { id, kind: SessionKind::Flow(flow), vm, wait: Wait::Nothing, surveys: Vec::new() },
-            );
-            self.drive(id);
-        }
+        let Some(flow) = flow else {
+            self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
+            self.settle(id);
+            return Ok(id);
+        };
+        let info = &bundle.flows[flow.index()];
+        self.emit(
+            id,
+            EventKind::Contact {
+                channel: channel.to_string(),
+                from: from.to_string(),
+                to: to_text,
+                flow: info.name.clone(),
+            },
+            None,
+        );
+        let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
+        self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm));
         Ok(id)
     }
 
     /// Starts script `script` on an agent's screen for `contact`. Returns the session.
     pub fn start_script(&mut self, contact: u64, script: ScriptId, agent: AgentView) -> Result<u64, String> {
-        let c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let kept = self.revive(contact).ok_or("no such contact")?;
+        kept.sessions += 1;
+        let c = kept.contact.clone();
         let info = &self.bundle.scripts[script.index()];
         let mut vm = Vm::new(&self.bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
         vm.agent = Some(agent);
         let id = self.id();
-        self.sessions.insert(
-            id,
-            Session { id, kind: SessionKind::Script(script), vm, wait: Wait::Nothing, surveys: Vec::new() },
-        );
-        self.drive(id);
+        self.run(Session::new(id, SessionKind::Script(script), Some(contact), vm));
         Ok(id)
     }
 
     /// Runs survey `survey` for `contact` now (production runs it once the contact ends).
     pub fn start_survey(&mut self, contact: u64, survey: SurveyId) -> Result<u64, String> {
-        let mut c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let kept = self.revive(contact).ok_or("no such contact")?;
+        kept.sessions += 1;
+        let mut c = kept.contact.clone();
         let info = &self.bundle.surveys[survey.index()];
         match info.via {
             SurveyVia::Sms => c.channel = Channel::Sms,
@@ -361,25 +384,64 @@ impl Engine {
         }
         let vm = Vm::new(&self.bundle, info.body, c, Vec::new(), None);
         let id = self.id();
-        self.sessions.insert(
-            id,
-            Session { id, kind: SessionKind::Survey(survey), vm, wait: Wait::Nothing, surveys: Vec::new() },
-        );
-        self.drive(id);
+        self.run(Session::new(id, SessionKind::Survey(survey), Some(contact), vm));
         Ok(id)
     }
 
     /// Whether a session is still running (waiting for someone or something).
     pub fn is_live(&self, session: u64) -> bool {
         self.sessions.contains_key(&session)
-            || self.contacts.get(&session).is_some_and(|c| self.queued.contains_key(&c.id))
+            || self.contacts.get(&session).is_some_and(|k| self.queued.contains_key(&*k.contact.id))
+    }
+
+    /// How many contacts the engine holds because something still refers to them.
+    pub fn contacts_kept(&self) -> usize {
+        self.contacts.len()
+    }
+
+    /// A contact by its id, whether something still refers to it or it ended recently.
+    fn find_contact(&self, id: u64) -> Option<&Contact> {
+        match self.contacts.get(&id) {
+            Some(k) => Some(&k.contact),
+            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| c),
+        }
+    }
+
+    /// The entry of a contact, brought back if it ended recently (a script or survey is
+    /// about to run for it).
+    fn revive(&mut self, id: u64) -> Option<&mut Kept> {
+        if !self.contacts.contains_key(&id) {
+            let at = self.ended.iter().position(|(e, _)| *e == id)?;
+            let (_, contact) = self.ended.remove(at)?;
+            self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
+        }
+        self.contacts.get_mut(&id)
+    }
+
+    /// Lets go of a contact nothing refers to any more: its flow is over, it is not in
+    /// routing, no survey waits for its end, and no script or survey runs for it.
+    fn settle(&mut self, id: u64) {
+        let Some(k) = self.contacts.get(&id) else { return };
+        if k.sessions > 0
+            || !k.surveys.is_empty()
+            || self.sessions.contains_key(&id)
+            || self.queued.contains_key(&*k.contact.id)
+        {
+            return;
+        }
+        if let Some(k) = self.contacts.remove(&id) {
+            if self.ended.len() == RECENTLY_ENDED {
+                self.ended.pop_front();
+            }
+            self.ended.push_back((id, k.contact));
+        }
     }
 
     /// Delivers keys, text or a value to what `session` waits for.
     pub fn input(&mut self, session: u64, reply: Reply) -> Result<(), String> {
         let Some(s) = self.sessions.get(&session) else {
             // A customer waiting in a queue may take a callback.
-            let id = self.contacts.get(&session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
+            let id = self.find_contact(session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
             self.emit(session, EventKind::Input { text: reply.as_text() }, None);
             return self.queue_input(&id, &reply.as_text());
         };
@@ -526,9 +588,16 @@ impl Engine {
         }
     }
 
-    /// Runs a session until it waits, ends or fails.
+    /// Runs a waiting session on, until it waits again, ends or fails.
     fn drive(&mut self, id: u64) {
-        let Some(mut s) = self.sessions.remove(&id) else { return };
+        if let Some(s) = self.sessions.remove(&id) {
+            self.run(s);
+        }
+    }
+
+    /// Runs a session until it waits (it is kept), ends or fails.
+    fn run(&mut self, mut s: Session) {
+        let id = s.id;
         let bundle = self.bundle.clone();
         let host = Host::default();
         let mut spent: u64 = 0;
@@ -544,6 +613,7 @@ impl Engine {
                         EventKind::Error { message: "the flow computed too long without waiting".into() },
                         None,
                     );
+                    self.over(s, false);
                     return;
                 }
                 Step::Running => break,
@@ -560,49 +630,66 @@ impl Engine {
                     }
                 }
                 Step::Done => {
-                    self.finished(&s);
+                    self.over(s, true);
                     return;
                 }
                 Step::Failed(message) => {
                     let origin = s.vm.position(&bundle);
                     self.emit(id, EventKind::Error { message }, origin);
-                    self.finished(&s);
+                    self.over(s, true);
                     return;
                 }
             }
         }
-        self.keep_contact(&s);
+        if let (SessionKind::Flow(_), Some(contact)) = (s.kind, s.contact) {
+            self.keep(contact, s.vm.contact.clone());
+        }
         self.sessions.insert(id, s);
     }
 
-    /// The engine's id of the contact a session runs for.
-    fn contact_of(&self, s: &Session) -> Option<u64> {
-        match s.kind {
-            SessionKind::Flow(_) => Some(s.id),
-            _ => self.contacts.iter().find(|(_, c)| c.id == s.vm.contact.id).map(|(id, _)| *id),
+    /// Keeps a contact as its flow left it.
+    fn keep(&mut self, id: u64, contact: Contact) -> &mut Kept {
+        match self.contacts.entry(id) {
+            btree_map::Entry::Occupied(e) => {
+                let kept = e.into_mut();
+                kept.contact = contact;
+                kept
+            }
+            btree_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
         }
     }
 
     /// The contact is over: the surveys its flow asked for run now.
     fn contact_ended(&mut self, contact: u64) {
-        for survey in self.pending_surveys.remove(&contact).unwrap_or_default() {
+        let surveys = self.contacts.get_mut(&contact).map(|k| std::mem::take(&mut k.surveys)).unwrap_or_default();
+        for survey in surveys {
             let _ = self.start_survey(contact, survey);
         }
+        self.settle(contact);
     }
 
-    /// What a flow changed on its contact (`contact.language = …`) outlives the flow.
-    fn keep_contact(&mut self, s: &Session) {
-        if let SessionKind::Flow(_) = s.kind {
-            self.contacts.insert(s.id, s.vm.contact.clone());
+    /// A session will not run again. `finished`: it ran to its end (or failed), so the
+    /// surveys a flow asked for wait for its contact's end and a retry step is done.
+    fn over(&mut self, s: Session, finished: bool) {
+        let Session { kind, contact, vm, surveys, .. } = s;
+        if let Some(contact) = contact {
+            match kind {
+                SessionKind::Flow(_) => {
+                    let kept = self.keep(contact, vm.into_contact());
+                    if finished {
+                        kept.surveys.extend(surveys);
+                    }
+                }
+                // A script's or a survey's own surveys are never run.
+                _ => {
+                    if let Some(kept) = self.contacts.get_mut(&contact) {
+                        kept.sessions = kept.sessions.saturating_sub(1);
+                    }
+                }
+            }
+            self.settle(contact);
         }
-    }
-
-    fn finished(&mut self, s: &Session) {
-        self.keep_contact(s);
-        if !s.surveys.is_empty() {
-            self.pending_surveys.entry(s.id).or_default().extend(s.surveys.iter().copied());
-        }
-        if let SessionKind::Retry { run, step: Some(step) } = s.kind {
+        if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
             self.retry_step_done(run, step);
         }
     }
@@ -652,12 +739,19 @@ impl Engine {
             Effect::Queue { queue, priority, prefer, require, vip } => {
                 let name = bundle.queues[queue.index()].name.clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
-                self.keep_contact(s);
-                if let Some(contact) = self.contact_of(s) {
-                    if !s.surveys.is_empty() {
-                        self.pending_surveys.entry(contact).or_default().append(&mut s.surveys);
+                match (s.kind, s.contact) {
+                    // Its surveys go with the contact once the flow is over, right after this.
+                    (SessionKind::Flow(_), Some(contact)) => {
+                        self.enqueue(contact, &s.vm.contact, queue, priority, prefer, &require, vip, origin)
                     }
-                    self.enqueue(contact, queue, priority, prefer, &require, vip, origin);
+                    (_, Some(contact)) => {
+                        if let Some(kept) = self.contacts.get_mut(&contact) {
+                            kept.surveys.append(&mut s.surveys);
+                            let c = kept.contact.clone();
+                            self.enqueue(contact, &c, queue, priority, prefer, &require, vip, origin);
+                        }
+                    }
+                    (_, None) => {}
                 }
             }
             Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display() }, origin),
@@ -732,14 +826,14 @@ impl Engine {
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
     fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host) -> Result<Value, String> {
         let contact = Contact {
-            id: String::new(),
+            id: Arc::from(""),
             channel: Channel::Voice,
             from: Value::None,
-            to: String::new(),
-            text: String::new(),
-            subject: String::new(),
-            language: "en".to_string(),
-            country: String::new(),
+            to: Arc::from(""),
+            text: Arc::from(""),
+            subject: Arc::from(""),
+            language: Arc::from("en"),
+            country: Arc::from(""),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };

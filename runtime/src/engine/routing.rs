@@ -5,7 +5,7 @@
 use super::events::EventKind;
 use super::{Engine, Timer};
 use crate::acd::{self, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
-use crate::vm::{AgentView, Host};
+use crate::vm::{AgentView, Contact, Host};
 use serde::{Deserialize, Serialize};
 use switchboard_compiler::bytecode::{Bundle, QueueId, SourceSpan, WaitingAction};
 use switchboard_compiler::types::Channel;
@@ -67,6 +67,7 @@ impl Engine {
     pub(super) fn enqueue(
         &mut self,
         contact: u64,
+        c: &Contact,
         queue: QueueId,
         priority: i32,
         prefer: Option<(Value, i64)>,
@@ -74,7 +75,6 @@ impl Engine {
         vip: bool,
         origin: Option<SourceSpan>,
     ) {
-        let Some(c) = self.contacts.get(&contact).cloned() else { return };
         let info = self.bundle.queues[queue.index()].clone();
         let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(priority).language(&c.language);
         if vip {
@@ -116,7 +116,7 @@ impl Engine {
                 WaitingAction::OfferCallback { .. } => c.channel == Channel::Voice,
             };
             if reaches {
-                self.schedule_in(w.delay_ms, Timer::Waiting { contact: c.id.clone(), line });
+                self.schedule_in(w.delay_ms, Timer::Waiting { contact: c.id.to_string(), line });
             }
         }
         self.schedule_acd_tick();
@@ -124,7 +124,7 @@ impl Engine {
 
     /// One `while waiting` line comes due for a contact still waiting.
     pub(super) fn waiting_line(&mut self, contact: String, line: usize) {
-        let Some(q) = self.queued.get(&contact).cloned() else { return };
+        let Some(q) = self.queued.get(contact.as_str()).cloned() else { return };
         if q.callback_taken || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting)) {
             return;
         }
@@ -144,7 +144,7 @@ impl Engine {
             WaitingAction::OfferCallback { keep_place } => {
                 if q.callback_to.is_some() && !q.callback_offered {
                     self.emit(q.contact, EventKind::Callback { keep_place: *keep_place }, None);
-                    if let Some(q) = self.queued.get_mut(&contact) {
+                    if let Some(q) = self.queued.get_mut(contact.as_str()) {
                         q.callback_offered = true;
                     }
                 }
@@ -203,12 +203,12 @@ impl Engine {
         let events = self.acd.accept(offer, self.ms()).map_err(|e| e.to_string())?;
         if let Some(i) = self.ringing.iter().position(|(o, _, _)| *o == offer) {
             let (_, contact, agent) = self.ringing.remove(i);
-            let (session, callback) = match self.queued.get(&contact) {
+            let (session, callback) = match self.queued.get(contact.as_str()) {
                 Some(q) => (q.contact, q.callback_taken.then(|| q.callback_to.clone()).flatten()),
                 None => (0, None),
             };
             self.emit(session, EventKind::Answered { agent: agent.clone() }, None);
-            if let (Some(to), Some(q)) = (callback, self.queued.get(&contact)) {
+            if let (Some(to), Some(q)) = (callback, self.queued.get(contact.as_str())) {
                 let queue = self.bundle.queues[q.queue.index()].name.clone();
                 self.emit(session, EventKind::Call { to, queue }, None);
             }
@@ -229,10 +229,10 @@ impl Engine {
 
     /// The customer hangs up: a waiting contact is abandoned; a connected one finishes.
     pub fn hang_up(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.contacts.get(&contact).map(|c| c.id.clone()).ok_or("no such contact")?;
+        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         self.sessions.remove(&contact);
         // A caller who took a callback has already left; their placeholder keeps the place.
-        if self.queued.get(&id).is_some_and(|q| q.callback_taken) {
+        if self.queued.get(&*id).is_some_and(|q| q.callback_taken) {
             self.emit(contact, EventKind::HangUp, None);
             return Ok(());
         }
@@ -243,9 +243,9 @@ impl Engine {
             None => Ok(Vec::new()),
         }
         .map_err(|e| e.to_string())?;
-        self.ringing.retain(|(_, c, _)| *c != id);
+        self.ringing.retain(|(_, c, _)| **c != *id);
         self.emit(contact, EventKind::HangUp, None);
-        self.queued.remove(&id);
+        self.queued.remove(&*id);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);
@@ -254,9 +254,9 @@ impl Engine {
 
     /// The agent finished with the contact (wrap-up follows).
     pub fn finish(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.contacts.get(&contact).map(|c| c.id.clone()).ok_or("no such contact")?;
+        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         let events = self.acd.finish(&id, self.ms()).map_err(|e| e.to_string())?;
-        self.queued.remove(&id);
+        self.queued.remove(&*id);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);

@@ -18,15 +18,15 @@ use switchboard_compiler::value::{Record, Value};
 /// What the VM knows of the contact it runs for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
-    pub id: String,
+    pub id: Arc<str>,
     pub channel: Channel,
     /// A phone on voice and SMS, an email on email, text otherwise.
     pub from: Value,
-    pub to: String,
-    pub text: String,
-    pub subject: String,
-    pub language: String,
-    pub country: String,
+    pub to: Arc<str>,
+    pub text: Arc<str>,
+    pub subject: Arc<str>,
+    pub language: Arc<str>,
+    pub country: Arc<str>,
     pub started_at: Timestamp,
     pub attributes: BTreeMap<String, String>,
 }
@@ -205,6 +205,11 @@ impl Vm {
         vm
     }
 
+    /// The contact as the run left it (`contact.language = …` outlives the flow).
+    pub fn into_contact(self) -> Contact {
+        self.contact
+    }
+
     pub fn is_done(&self) -> bool {
         matches!(self.state, State::Done | State::Failed(_))
     }
@@ -345,14 +350,14 @@ impl Vm {
             Instr::Contact { field } => {
                 let c = &self.contact;
                 let v = match field {
-                    ContactField::Id => Value::text(&c.id),
+                    ContactField::Id => Value::Text(c.id.clone()),
                     ContactField::Channel => Value::Channel(c.channel),
                     ContactField::From => c.from.clone(),
-                    ContactField::To => Value::text(&c.to),
-                    ContactField::Text => Value::text(&c.text),
-                    ContactField::Subject => Value::text(&c.subject),
-                    ContactField::Language => Value::text(&c.language),
-                    ContactField::Country => Value::text(&c.country),
+                    ContactField::To => Value::Text(c.to.clone()),
+                    ContactField::Text => Value::Text(c.text.clone()),
+                    ContactField::Subject => Value::Text(c.subject.clone()),
+                    ContactField::Language => Value::Text(c.language.clone()),
+                    ContactField::Country => Value::Text(c.country.clone()),
                     ContactField::StartedAt => Value::DateTime(c.started_at),
                 };
                 self.stack.push(v);
@@ -362,7 +367,7 @@ impl Vm {
                 let v = self.contact.attributes.get(&key).map_or(Value::None, |s| Value::text(s));
                 self.stack.push(v);
             }
-            Instr::SetLanguage => self.contact.language = self.pop().display(),
+            Instr::SetLanguage => self.contact.language = self.pop_text(),
             Instr::SetAttribute { name } => {
                 let key = bundle.constant(*name).display();
                 match self.pop() {
