@@ -7,6 +7,7 @@
 
 pub mod answers;
 pub mod events;
+mod prepared;
 mod retry;
 mod routing;
 #[cfg(test)]
@@ -146,6 +147,11 @@ pub struct Engine {
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
     acd_tick_timer: Option<(TimerId, Timestamp)>,
+    /// The bundle's entries, by channel and address.
+    entries: prepared::Entries,
+    /// Texts many contacts start with: "" and `en`.
+    empty: Arc<str>,
+    english: Arc<str>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -249,6 +255,9 @@ impl Engine {
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
+            entries: prepared::Entries::new(&bundle),
+            empty: Arc::from(""),
+            english: Arc::from("en"),
             bundle,
             options,
             now,
@@ -301,22 +310,10 @@ impl Engine {
         text: &str,
     ) -> Result<u64, String> {
         let bundle = self.bundle.clone();
-        let entries: Vec<&EntryInfo> = bundle.entries.iter().filter(|e| e.channel == channel).collect();
-        let entry = match to {
-            Some(to) => {
-                let key = address_key(channel, to);
-                let found = entries.iter().find(|e| e.address == key).copied();
-                if found.is_none() && !entries.is_empty() {
-                    return Err(format!("no {channel} entry answers {to}"));
-                }
-                found
-            }
-            None if entries.len() > 1 => return Err(format!("several {channel} entries: say which with `to`")),
-            None => entries.first().copied(),
-        };
+        let entry = self.entries.find(channel, to)?;
         let flow = entry.map(|e| e.flow);
-        let id = self.id();
         let from_value = match channel {
+            Channel::Voice | Channel::Sms if sources::normalize::is_e164(from) => Value::Phone(Arc::from(from)),
             Channel::Voice | Channel::Sms => match sources::normalize::normalize_phone(from, None) {
                 Some(p) => Value::Phone(Arc::from(p)),
                 None => Value::text(from),
@@ -324,16 +321,25 @@ impl Engine {
             Channel::Email => Value::Email(Arc::from(from.trim().to_lowercase())),
             _ => Value::text(from),
         };
-        let to_text = to.map(str::to_string).or_else(|| entry.map(|e| e.address.clone())).unwrap_or_default();
+        // The entry's own texts when the contact is addressed as the entry is written.
+        let (to_text, country) = match (to, entry) {
+            (Some(to), Some(e)) if *e.address == *to => (e.address.clone(), e.country.clone()),
+            (Some(to), _) => (Arc::from(to), Arc::from(country_of(to))),
+            (None, Some(e)) => (e.address.clone(), e.country.clone()),
+            (None, None) => (self.empty.clone(), self.empty.clone()),
+        };
+        let shared = |text: &str| if text.is_empty() { self.empty.clone() } else { Arc::from(text) };
+        let (text, subject) = (shared(text), shared(subject));
+        let id = self.id();
         let contact = Contact {
             id: Arc::from(format!("c{id}")),
             channel,
             from: from_value,
-            country: Arc::from(country_of(&to_text)),
-            to: Arc::from(to_text.as_str()),
-            text: Arc::from(text),
-            subject: Arc::from(subject),
-            language: Arc::from("en"),
+            country,
+            to: to_text.clone(),
+            text,
+            subject,
+            language: self.english.clone(),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };
@@ -348,7 +354,7 @@ impl Engine {
             EventKind::Contact {
                 channel: channel.to_string(),
                 from: from.to_string(),
-                to: to_text,
+                to: to_text.to_string(),
                 flow: info.name.clone(),
             },
             None,
@@ -866,12 +872,7 @@ fn ask_timeout(info: &AskInfo, channel: Channel, script: bool) -> Option<i64> {
 
 /// An address as entries store it.
 pub fn address_key(channel: Channel, address: &str) -> String {
-    match channel {
-        Channel::Voice | Channel::Sms => {
-            sources::normalize::normalize_phone(address, None).unwrap_or_else(|| address.trim().to_string())
-        }
-        _ => address.trim().to_lowercase(),
-    }
+    prepared::address_key(channel, address).into_owned()
 }
 
 /// The country a dialled number belongs to: numbers in many countries give local presence.

@@ -17,7 +17,7 @@
 //!
 //! When several rows match, the first in the data's order wins.
 
-use super::normalize::{normalize_email, normalize_handle, normalize_phone};
+use super::normalize::{is_e164, normalize_email, normalize_handle, normalize_phone};
 use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_compiler::value::{Record, Value};
@@ -75,6 +75,7 @@ fn push_cell_probes(value: &Value, probes: &mut Vec<Probe>) {
             items.iter().for_each(|item| push_cell_probes(item, probes));
             return;
         }
+        Value::Phone(phone) if is_e164(phone) => Probe::Phone(phone.clone()),
         Value::Phone(phone) => Probe::Phone(normalize_phone(phone, None).map_or_else(|| phone.clone(), Arc::from)),
         Value::Email(email) => Probe::Email(Arc::from(normalize_email(email).unwrap_or_else(|| email.to_lowercase()))),
         Value::Text(text) | Value::Agent(text) => {

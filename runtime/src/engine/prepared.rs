@@ -1,0 +1,86 @@
+//! What the engine derives from its bundle once, so that every contact shares it instead
+//! of building it again: which entry answers an address, and the texts a contact on that
+//! entry starts with.
+
+use super::country_of;
+use crate::sources::normalize::{is_e164, normalize_phone};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+use switchboard_compiler::bytecode::{Bundle, FlowId};
+use switchboard_compiler::types::Channel;
+
+/// One `entry` line, ready for the contacts it answers.
+#[derive(Debug)]
+pub(super) struct Entry {
+    pub flow: FlowId,
+    /// The address as entries store it (E.164, lower case).
+    pub address: Arc<str>,
+    /// The country of the address (`country_of`).
+    pub country: Arc<str>,
+}
+
+/// The bundle's entries by channel and address.
+#[derive(Debug)]
+pub(super) struct Entries {
+    entries: Vec<Entry>,
+    /// By channel (`Channel as usize`): each address to the first entry holding it.
+    by_address: [HashMap<Arc<str>, usize>; Channel::ALL.len()],
+    /// By channel: how many entries it has.
+    count: [usize; Channel::ALL.len()],
+    /// By channel: its first entry.
+    first: [Option<usize>; Channel::ALL.len()],
+}
+
+impl Entries {
+    pub fn new(bundle: &Bundle) -> Entries {
+        let mut entries = Vec::with_capacity(bundle.entries.len());
+        let mut by_address: [HashMap<Arc<str>, usize>; Channel::ALL.len()] = Default::default();
+        let mut count = [0; Channel::ALL.len()];
+        let mut first = [None; Channel::ALL.len()];
+        for (i, e) in bundle.entries.iter().enumerate() {
+            let address: Arc<str> = Arc::from(e.address.as_str());
+            let channel = e.channel as usize;
+            by_address[channel].entry(address.clone()).or_insert(i);
+            count[channel] += 1;
+            first[channel].get_or_insert(i);
+            entries.push(Entry { flow: e.flow, country: Arc::from(country_of(&address)), address });
+        }
+        Entries { entries, by_address, count, first }
+    }
+
+    /// The entry answering a contact on `channel` addressed to `to`. `Ok(None)`: the
+    /// channel has no entry at all. Without `to`, the channel's only entry answers.
+    pub fn find(&self, channel: Channel, to: Option<&str>) -> Result<Option<&Entry>, String> {
+        let c = channel as usize;
+        let found = match to {
+            Some(to) => match self.by_address[c].get(&*address_key(channel, to)) {
+                Some(&i) => Some(i),
+                None if self.count[c] > 0 => return Err(format!("no {channel} entry answers {to}")),
+                None => None,
+            },
+            None if self.count[c] > 1 => return Err(format!("several {channel} entries: say which with `to`")),
+            None => self.first[c],
+        };
+        Ok(found.map(|i| &self.entries[i]))
+    }
+}
+
+/// An address as entries store it: E.164 for voice and SMS (as written when it is not a
+/// number), lower case otherwise.
+pub fn address_key(channel: Channel, address: &str) -> Cow<'_, str> {
+    match channel {
+        Channel::Voice | Channel::Sms if is_e164(address) => Cow::Borrowed(address),
+        Channel::Voice | Channel::Sms => {
+            Cow::Owned(normalize_phone(address, None).unwrap_or_else(|| address.trim().to_string()))
+        }
+        _ => {
+            let trimmed = address.trim();
+            if trimmed.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+                Cow::Borrowed(trimmed)
+            } else {
+                Cow::Owned(trimmed.to_lowercase())
+            }
+        }
+    }
+}
