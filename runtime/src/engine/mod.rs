@@ -17,7 +17,7 @@ use crate::calendar::{InMemoryTimers, TimerId, Timers};
 use crate::sandbox::{self, Sandbox};
 use crate::sources::{self, LiveSource, LookupOutcome, MemorySource, Source, SourceSpec};
 use answers::Reply;
-use events::{Event, EventKind};
+use events::{Event, EventKind, Text};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{btree_map, BTreeMap, VecDeque};
@@ -149,6 +149,7 @@ pub struct Engine {
     acd_tick_timer: Option<(TimerId, Timestamp)>,
     /// The bundle's entries, by channel and address.
     entries: prepared::Entries,
+    names: prepared::Names,
     /// Texts many contacts start with: "" and `en`.
     empty: Arc<str>,
     english: Arc<str>,
@@ -256,6 +257,7 @@ impl Engine {
             ringing: Vec::new(),
             acd_tick_timer: None,
             entries: prepared::Entries::new(&bundle),
+            names: prepared::Names::new(&bundle),
             empty: Arc::from(""),
             english: Arc::from("en"),
             bundle,
@@ -282,9 +284,16 @@ impl Engine {
         &self.events
     }
 
-    /// Hands over the events so far (a long-running engine drains them to its store).
+    /// Hands over the events so far (a long-running engine drains them to its store). The
+    /// next events go into room for as many as were taken.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        let room = self.events.len();
+        std::mem::replace(&mut self.events, Vec::with_capacity(room))
+    }
+
+    /// Moves the events so far to the end of `into`; the engine keeps its room for more.
+    pub fn drain_events_into(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.events);
     }
 
     fn id(&mut self) -> u64 {
@@ -349,16 +358,14 @@ impl Engine {
             return Ok(id);
         };
         let info = &bundle.flows[flow.index()];
-        self.emit(
-            id,
-            EventKind::Contact {
-                channel: channel.to_string(),
-                from: from.to_string(),
-                to: to_text.to_string(),
-                flow: info.name.clone(),
-            },
-            None,
-        );
+        let from = match &contact.from {
+            Value::Phone(p) if **p == *from => Text::from(p.clone()),
+            _ => Text::from(from),
+        };
+        let flow_name = self.names.flows[flow.index()].clone();
+        let event =
+            EventKind::Contact { channel: Text::fixed(channel.as_str()), from, to: to_text.into(), flow: flow_name };
+        self.emit(id, event, None);
         let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
         self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm));
         Ok(id)
@@ -448,11 +455,11 @@ impl Engine {
         let Some(s) = self.sessions.get(&session) else {
             // A customer waiting in a queue may take a callback.
             let id = self.find_contact(session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
-            self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+            self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
             return self.queue_input(&id, &reply.as_text());
         };
         let wait = s.wait.clone();
-        self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+        self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
         match wait {
             Wait::Nothing => Err("nothing is waiting for an answer".to_string()),
             Wait::Ask { ask, timer, .. } => {
@@ -529,7 +536,7 @@ impl Engine {
                 } else {
                     let timeout = ask_timeout(info, channel, script);
                     let origin = self.sessions[&session].vm.position(&self.bundle);
-                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    self.emit(session, EventKind::Say { text: prompt.clone().into() }, origin);
                     let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session }));
                     if let Some(s) = self.sessions.get_mut(&session) {
                         s.wait = Wait::Ask { ask, prompt, tries: tries + 1, timer };
@@ -545,7 +552,7 @@ impl Engine {
                 } else {
                     let ms = info.timeout_ms;
                     let origin = self.sessions[&session].vm.position(&self.bundle);
-                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    self.emit(session, EventKind::Say { text: prompt.clone().into() }, origin);
                     let timer = Some(self.schedule_in(ms, Timer::Silence { session }));
                     if let Some(s) = self.sessions.get_mut(&session) {
                         s.wait = Wait::Menu { menu, prompt, tries: tries + 1, timer };
@@ -616,7 +623,7 @@ impl Engine {
                 Step::Running if s.wait == Wait::Nothing => {
                     self.emit(
                         id,
-                        EventKind::Error { message: "the flow computed too long without waiting".into() },
+                        EventKind::Error { message: Text::fixed("the flow computed too long without waiting") },
                         None,
                     );
                     self.over(s, false);
@@ -641,7 +648,7 @@ impl Engine {
                 }
                 Step::Failed(message) => {
                     let origin = s.vm.position(&bundle);
-                    self.emit(id, EventKind::Error { message }, origin);
+                    self.emit(id, EventKind::Error { message: message.into() }, origin);
                     self.over(s, true);
                     return;
                 }
@@ -705,11 +712,11 @@ impl Engine {
         let id = s.id;
         let bundle = self.bundle.clone();
         match effect {
-            Effect::Say(text) => self.emit(id, EventKind::Say { text: text.to_string() }, origin),
-            Effect::Note(text) => self.emit(id, EventKind::Note { text: text.to_string() }, origin),
-            Effect::Waypoint(name) => self.emit(id, EventKind::Waypoint { name: name.to_string() }, origin),
+            Effect::Say(text) => self.emit(id, EventKind::Say { text: text.into() }, origin),
+            Effect::Note(text) => self.emit(id, EventKind::Note { text: text.into() }, origin),
+            Effect::Waypoint(name) => self.emit(id, EventKind::Waypoint { name: name.into() }, origin),
             Effect::Ask { ask, prompt } => {
-                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                self.emit(id, EventKind::Say { text: prompt.clone().into() }, origin);
                 let info = &bundle.asks[ask.index()];
                 let timeout = ask_timeout(info, s.vm.contact.channel, matches!(s.kind, SessionKind::Script(_)));
                 let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session: id }));
@@ -717,7 +724,7 @@ impl Engine {
                 return None;
             }
             Effect::Menu { menu, prompt } => {
-                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                self.emit(id, EventKind::Say { text: prompt.clone().into() }, origin);
                 let timer =
                     Some(self.schedule_in(bundle.menus[menu.index()].timeout_ms, Timer::Silence { session: id }));
                 s.wait = Wait::Menu { menu, prompt, tries: 0, timer };
@@ -725,7 +732,7 @@ impl Engine {
             }
             Effect::Choose { choice, prompt } => {
                 let options = bundle.choices[choice.index()].options.clone();
-                self.emit(id, EventKind::Choice { prompt: prompt.to_string(), options }, origin);
+                self.emit(id, EventKind::Choice { prompt: prompt.into(), options }, origin);
                 s.wait = Wait::Choose { choice };
                 return None;
             }
@@ -733,17 +740,17 @@ impl Engine {
                 let live = &self.sources[source.index()];
                 let outcome = live.lookup(&key, self.now.as_millisecond());
                 let described = match &outcome {
-                    LookupOutcome::Found(_) => "found".to_string(),
-                    LookupOutcome::Missed => "no match".to_string(),
-                    LookupOutcome::TimedOut => "timed out".to_string(),
-                    LookupOutcome::Failed(why) => format!("failed: {why}"),
+                    LookupOutcome::Found(_) => Text::fixed("found"),
+                    LookupOutcome::Missed => Text::fixed("no match"),
+                    LookupOutcome::TimedOut => Text::fixed("timed out"),
+                    LookupOutcome::Failed(why) => format!("failed: {why}").into(),
                 };
-                let name = live.name().to_string();
+                let name = self.names.sources[source.index()].clone();
                 self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
                 return Some(Resume::Value(outcome.value()));
             }
             Effect::Queue { queue, priority, prefer, require, vip } => {
-                let name = bundle.queues[queue.index()].name.clone();
+                let name = self.names.queues[queue.index()].clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
                 match (s.kind, s.contact) {
                     // Its surveys go with the contact once the flow is over, right after this.
@@ -760,11 +767,11 @@ impl Engine {
                     (_, None) => {}
                 }
             }
-            Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display() }, origin),
+            Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display().into() }, origin),
             Effect::OfferCallback { keep_place } => self.emit(id, EventKind::Callback { keep_place }, origin),
             Effect::CollectPayment { amount } => {
                 // The card is captured by the channel's secure form; only the amount is kept.
-                self.emit(id, EventKind::Payment { amount: amount.display() }, origin)
+                self.emit(id, EventKind::Payment { amount: amount.display().into() }, origin)
             }
             Effect::Send { medium, to, text } => {
                 if let SessionKind::Retry { run, step: None } = s.kind {
@@ -781,10 +788,10 @@ impl Engine {
             }
             Effect::Survey { survey } => s.surveys.push(survey),
             Effect::End => self.emit(id, EventKind::End, origin),
-            Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.to_string() }, origin),
+            Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.into() }, origin),
             Effect::Call { to, queue, .. } => {
-                let name = bundle.queues[queue.index()].name.clone();
-                self.emit(id, EventKind::Call { to: to.display(), queue: name }, origin);
+                let name = self.names.queues[queue.index()].clone();
+                self.emit(id, EventKind::Call { to: to.display().into(), queue: name }, origin);
                 if let SessionKind::Retry { run, step } = s.kind {
                     self.outbound(run, queue, &to.display());
                     if let Some(r) = self.retries.get_mut(&run) {
@@ -824,7 +831,7 @@ impl Engine {
         };
         self.emit(
             session,
-            EventKind::Send { medium: medium.to_string(), to: to.display(), text: text.to_string() },
+            EventKind::Send { medium: Text::fixed(medium), to: to.display().into(), text: text.into() },
             origin,
         );
     }

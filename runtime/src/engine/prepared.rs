@@ -1,8 +1,9 @@
 //! What the engine derives from its bundle once, so that every contact shares it instead
-//! of building it again: which entry answers an address, and the texts a contact on that
-//! entry starts with.
+//! of building it again: which entry answers an address, the texts a contact on that entry
+//! starts with, and the names the transcript gives flows, queues and sources.
 
 use super::country_of;
+use super::events::Text;
 use crate::sources::normalize::{is_e164, normalize_phone};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -81,6 +82,25 @@ pub fn address_key(channel: Channel, address: &str) -> Cow<'_, str> {
             } else {
                 Cow::Owned(trimmed.to_lowercase())
             }
+        }
+    }
+}
+
+/// The bundle's names as the transcript writes them, by id.
+#[derive(Debug)]
+pub(super) struct Names {
+    pub flows: Vec<Text>,
+    pub queues: Vec<Text>,
+    pub sources: Vec<Text>,
+}
+
+impl Names {
+    pub fn new(bundle: &Bundle) -> Names {
+        let names = |names: &mut dyn Iterator<Item = &String>| names.map(|n| Text::from(n.as_str())).collect();
+        Names {
+            flows: names(&mut bundle.flows.iter().map(|f| &f.name)),
+            queues: names(&mut bundle.queues.iter().map(|q| &q.name)),
+            sources: names(&mut bundle.sources.iter().map(|s| &s.name)),
         }
     }
 }

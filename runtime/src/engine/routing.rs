@@ -2,7 +2,7 @@
 //! `while waiting` lines (announcements, callbacks that keep their place), offers to
 //! agents, answers, hang-ups, and outbound work for blending.
 
-use super::events::EventKind;
+use super::events::{EventKind, Text};
 use super::{Engine, Timer};
 use crate::acd::{self, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
 use crate::vm::{AgentView, Contact, Host};
@@ -105,9 +105,11 @@ impl Engine {
         );
         match self.acd.arrive(&arrival, self.ms()) {
             Ok(events) => self.routed(events),
-            Err(e) => {
-                self.emit(contact, EventKind::Error { message: format!("routing refused the contact: {e}") }, origin)
-            }
+            Err(e) => self.emit(
+                contact,
+                EventKind::Error { message: format!("routing refused the contact: {e}").into() },
+                origin,
+            ),
         }
         // `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
         for (line, w) in info.waiting.iter().enumerate() {
@@ -137,8 +139,8 @@ impl Engine {
                     queue_ewt_ms: self.acd.expected_wait_ms(&contact).unwrap_or(0),
                 };
                 match self.evaluate(*func, Vec::new(), &host) {
-                    Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display() }, None),
-                    Err(why) => self.emit(q.contact, EventKind::Error { message: why }, None),
+                    Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display().into() }, None),
+                    Err(why) => self.emit(q.contact, EventKind::Error { message: why.into() }, None),
                 }
             }
             WaitingAction::OfferCallback { keep_place } => {
@@ -169,7 +171,7 @@ impl Engine {
         if let Some(q) = self.queued.get_mut(contact) {
             q.callback_taken = true;
         }
-        self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}") }, None);
+        self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}").into() }, None);
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
@@ -207,10 +209,10 @@ impl Engine {
                 Some(q) => (q.contact, q.callback_taken.then(|| q.callback_to.clone()).flatten()),
                 None => (0, None),
             };
-            self.emit(session, EventKind::Answered { agent: agent.clone() }, None);
+            self.emit(session, EventKind::Answered { agent: agent.as_str().into() }, None);
             if let (Some(to), Some(q)) = (callback, self.queued.get(contact.as_str())) {
-                let queue = self.bundle.queues[q.queue.index()].name.clone();
-                self.emit(session, EventKind::Call { to, queue }, None);
+                let queue = self.names.queues[q.queue.index()].clone();
+                self.emit(session, EventKind::Call { to: to.into(), queue }, None);
             }
         }
         self.routed(events);
@@ -303,37 +305,50 @@ impl Engine {
             match e {
                 acd::Event::Offered { offer, contact, agent, channel, .. } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    let channel = channel.to_string();
-                    self.emit(session, EventKind::Offer { agent: agent.as_str().to_string(), channel }, None);
+                    let channel = Text::fixed(channel.as_str());
+                    self.emit(session, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
                 }
                 acd::Event::CallbackDue { offer, contact, customer, agent, .. } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    let offer_event =
-                        EventKind::Offer { agent: agent.as_str().to_string(), channel: "voice".to_string() };
+                    let offer_event = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
                     self.emit(session, offer_event, None);
-                    self.emit(session, EventKind::Routing { what: format!("callback due: call {customer}") }, None);
+                    self.emit(
+                        session,
+                        EventKind::Routing { what: format!("callback due: call {customer}").into() },
+                        None,
+                    );
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
                 }
                 acd::Event::OfferTimedOut { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(0, EventKind::Routing { what: format!("{} did not answer", agent.as_str()) }, None);
+                    self.emit(
+                        0,
+                        EventKind::Routing { what: format!("{} did not answer", agent.as_str()).into() },
+                        None,
+                    );
                 }
                 acd::Event::OfferWithdrawn { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(0, EventKind::Routing { what: format!("offer to {} withdrawn", agent.as_str()) }, None);
+                    self.emit(
+                        0,
+                        EventKind::Routing { what: format!("offer to {} withdrawn", agent.as_str()).into() },
+                        None,
+                    );
                 }
                 acd::Event::AgentAway { agent, .. } => {
-                    self.emit(0, EventKind::Routing { what: format!("{} is away", agent.as_str()) }, None)
+                    self.emit(0, EventKind::Routing { what: format!("{} is away", agent.as_str()).into() }, None)
                 }
-                acd::Event::WrapUpEnded { agent } => {
-                    self.emit(0, EventKind::Routing { what: format!("{} finished wrap-up", agent.as_str()) }, None)
-                }
+                acd::Event::WrapUpEnded { agent } => self.emit(
+                    0,
+                    EventKind::Routing { what: format!("{} finished wrap-up", agent.as_str()).into() },
+                    None,
+                ),
                 acd::Event::PreferEnded { contact, agent } => {
                     let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
                     self.emit(
                         session,
-                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()) },
+                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()).into() },
                         None,
                     )
                 }
@@ -346,14 +361,16 @@ impl Engine {
                     }
                     self.emit(
                         session,
-                        EventKind::Routing { what: format!("overflow from {} to {}", from.as_str(), to.as_str()) },
+                        EventKind::Routing {
+                            what: format!("overflow from {} to {}", from.as_str(), to.as_str()).into(),
+                        },
                         None,
                     );
                 }
                 acd::Event::OutboundAssigned { agent, customer, channel, .. } => {
-                    let channel = channel.to_string();
-                    self.emit(0, EventKind::Offer { agent: agent.as_str().to_string(), channel }, None);
-                    self.emit(0, EventKind::Routing { what: format!("outbound call to {customer}") }, None);
+                    let channel = Text::fixed(channel.as_str());
+                    self.emit(0, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
+                    self.emit(0, EventKind::Routing { what: format!("outbound call to {customer}").into() }, None);
                 }
             }
         }

@@ -98,3 +98,18 @@ fn a_contact_that_just_ended_can_still_be_surveyed() {
     assert_eq!(engine.contacts_kept(), 0);
     assert!(engine.start_survey(u64::MAX, survey).is_err(), "no such contact");
 }
+
+#[test]
+fn events_are_taken_or_drained_in_order() {
+    let mut engine = engine();
+    engine.contact(Channel::Voice, &caller(1), Some("+441632960000"), "", "").unwrap();
+    let taken = engine.take_events();
+    assert_eq!(taken.iter().map(|e| e.kind.word()).collect::<Vec<_>>(), ["contact", "say", "end"]);
+    assert!(engine.events().is_empty());
+    let mut store = taken;
+    engine.contact(Channel::Voice, &caller(2), Some("+441632960000"), "", "").unwrap();
+    engine.drain_events_into(&mut store);
+    assert_eq!(store.len(), 6);
+    assert!(engine.events().is_empty());
+    assert_eq!(store[3].kind.to_string(), "contact voice from +447700900002 to +441632960000 → flow hello");
+}
