@@ -28,7 +28,7 @@ use switchboard_compiler::types::{Channel, Type};
 use switchboard_compiler::value::{Currency, Record, Value};
 
 pub use crate::vm::{AgentView, Contact};
-use crate::vm::{Effect, Host, Resume, Step, Vm};
+use crate::vm::{Effect, Host, Resume, Step, Tables, Vm};
 
 /// How much one session may compute before the engine checks on it.
 const FUEL: u32 = 10_000;
@@ -150,6 +150,8 @@ pub struct Engine {
     /// The bundle's entries, by channel and address.
     entries: prepared::Entries,
     names: prepared::Names,
+    /// The bundle's hours and regexes, lent to every run.
+    tables: Arc<Tables>,
     /// Texts many contacts start with: "" and `en`.
     empty: Arc<str>,
     english: Arc<str>,
@@ -258,6 +260,7 @@ impl Engine {
             acd_tick_timer: None,
             entries: prepared::Entries::new(&bundle),
             names: prepared::Names::new(&bundle),
+            tables: Arc::new(Tables::new(&bundle)),
             empty: Arc::from(""),
             english: Arc::from("en"),
             bundle,
@@ -612,7 +615,8 @@ impl Engine {
     fn run(&mut self, mut s: Session) {
         let id = s.id;
         let bundle = self.bundle.clone();
-        let host = Host::default();
+        let tables = self.tables.clone();
+        let host = Host::new(&tables);
         let mut spent: u64 = 0;
         loop {
             let mut fuel = FUEL;
@@ -837,7 +841,7 @@ impl Engine {
     }
 
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
-    fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host) -> Result<Value, String> {
+    fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host<'_>) -> Result<Value, String> {
         let contact = Contact {
             id: Arc::from(""),
             channel: Channel::Voice,

@@ -137,6 +137,7 @@ impl Engine {
                 let host = Host {
                     queue_position: self.acd.position(&contact).unwrap_or(1) as f64,
                     queue_ewt_ms: self.acd.expected_wait_ms(&contact).unwrap_or(0),
+                    tables: &self.tables,
                 };
                 match self.evaluate(*func, Vec::new(), &host) {
                     Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display().into() }, None),

@@ -6,6 +6,7 @@
 //! any step and resumed by a later process.
 
 mod ops;
+mod tables;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::{Record, Value};
+
+pub use tables::Tables;
 
 /// What the VM knows of the contact it runs for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -169,11 +172,20 @@ enum State {
 }
 
 /// Whatever the VM computes with besides its own state: read-only run context.
-#[derive(Clone, Debug, Default)]
-pub struct Host {
+#[derive(Clone, Copy, Debug)]
+pub struct Host<'a> {
     /// `queue.position` and `queue.ewt` (milliseconds) in `while waiting` lines.
     pub queue_position: f64,
     pub queue_ewt_ms: i64,
+    /// The bundle's hours and regexes, built once.
+    pub tables: &'a Tables,
+}
+
+impl Host<'_> {
+    /// A host with no queue around it.
+    pub fn new(tables: &Tables) -> Host<'_> {
+        Host { queue_position: 0.0, queue_ewt_ms: 0, tables }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -267,7 +279,7 @@ impl Vm {
     }
 
     /// Runs until the VM yields, finishes, fails, or uses up `fuel` instructions.
-    pub fn run(&mut self, bundle: &Bundle, host: &Host, now: Timestamp, fuel: &mut u32) -> Step {
+    pub fn run(&mut self, bundle: &Bundle, host: &Host<'_>, now: Timestamp, fuel: &mut u32) -> Step {
         loop {
             match &self.state {
                 State::Ready => {}
@@ -315,7 +327,7 @@ impl Vm {
     }
 
     /// Runs one instruction; returns the effect it yields, if any.
-    fn exec(&mut self, bundle: &Bundle, host: &Host, now: Timestamp) -> Result<Option<Effect>, String> {
+    fn exec(&mut self, bundle: &Bundle, host: &Host<'_>, now: Timestamp) -> Result<Option<Effect>, String> {
         let Some(frame) = self.frames.last_mut() else {
             self.state = State::Done;
             return Ok(None);
@@ -433,8 +445,12 @@ impl Vm {
             }
             Instr::Matches { regex } => {
                 let text = self.pop();
-                let pattern = bundle.constant(*regex).display();
-                self.stack.push(Value::Bool(ops::matches(&text.display(), &pattern)?));
+                let text = ops::text_cow(&text);
+                let matched = match host.tables.regex(*regex) {
+                    Some(r) => r?.is_match(&text),
+                    None => ops::matches(&text, &bundle.constant(*regex).display())?,
+                };
+                self.stack.push(Value::Bool(matched));
             }
             Instr::MakeList { len } => {
                 let at = self.stack.len() - *len as usize;
@@ -492,7 +508,7 @@ impl Vm {
             Instr::Builtin { builtin, args } => {
                 let at = self.stack.len() - *args as usize;
                 let values: Vec<Value> = self.stack.drain(at..).collect();
-                let v = ops::builtin(bundle, *builtin, values, now)?;
+                let v = ops::builtin(bundle, host.tables, *builtin, values, now)?;
                 self.stack.push(v);
             }
             Instr::Return => self.ret(bundle)?,
