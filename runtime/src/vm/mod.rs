@@ -16,6 +16,7 @@ use switchboard_compiler::bytecode::*;
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::{Record, Value};
 
+pub use ops::text_cow;
 pub use tables::Tables;
 
 /// What the VM knows of the contact it runs for.
@@ -326,6 +327,14 @@ impl Vm {
         }
     }
 
+    /// A text constant (a waypoint's name, a skill) as the shared text it is.
+    fn const_text(bundle: &Bundle, id: ConstId) -> Arc<str> {
+        match bundle.constant(id) {
+            Value::Text(t) => t.clone(),
+            other => Arc::from(other.display()),
+        }
+    }
+
     /// Runs one instruction; returns the effect it yields, if any.
     fn exec(&mut self, bundle: &Bundle, host: &Host<'_>, now: Timestamp) -> Result<Option<Effect>, String> {
         let Some(frame) = self.frames.last_mut() else {
@@ -465,12 +474,16 @@ impl Vm {
                 self.stack.push(Value::Record(Arc::new(Record { type_name: Arc::from(info.name.as_str()), fields })));
             }
             Instr::Concat { parts } => {
+                use std::fmt::Write as _;
                 let at = self.stack.len() - *parts as usize;
-                let mut out = String::new();
+                let len = self.stack[at..].iter().map(|v| if let Value::Text(t) = v { t.len() } else { 8 }).sum();
+                let mut out = String::with_capacity(len);
                 for v in self.stack.drain(at..) {
                     match v {
                         Value::Text(t) => out.push_str(&t),
-                        other => out.push_str(&other.display()),
+                        other => {
+                            let _ = write!(out, "{other}");
+                        }
                     }
                 }
                 self.stack.push(Value::Text(Arc::from(out)));
@@ -521,14 +534,14 @@ impl Vm {
             Instr::Fail { reason } => return Err(bundle.constant(*reason).display()),
             Instr::Say => return Ok(Some(Effect::Say(self.pop_text()))),
             Instr::Note => return Ok(Some(Effect::Note(self.pop_text()))),
-            Instr::Waypoint { name } => return Ok(Some(Effect::Waypoint(Arc::from(bundle.constant(*name).display())))),
+            Instr::Waypoint { name } => return Ok(Some(Effect::Waypoint(Vm::const_text(bundle, *name)))),
             Instr::Ask { ask } => return Ok(Some(Effect::Ask { ask: *ask, prompt: self.pop_text() })),
             Instr::Menu { menu } => return Ok(Some(Effect::Menu { menu: *menu, prompt: self.pop_text() })),
             Instr::Choose { choice } => return Ok(Some(Effect::Choose { choice: *choice, prompt: self.pop_text() })),
             Instr::Lookup { source } => return Ok(Some(Effect::Lookup { source: *source, key: self.pop() })),
             Instr::Queue { queue, priority, prefer_ms, require, vip } => {
                 let prefer = prefer_ms.map(|ms| (self.pop(), ms)).filter(|(agent, _)| !agent.is_none());
-                let require = require.iter().map(|c| Arc::from(bundle.constant(*c).display())).collect();
+                let require = require.iter().map(|c| Vm::const_text(bundle, *c)).collect();
                 return Ok(Some(Effect::Queue { queue: *queue, priority: *priority, prefer, require, vip: *vip }));
             }
             Instr::Transfer => return Ok(Some(Effect::Transfer { to: self.pop() })),
@@ -542,7 +555,7 @@ impl Vm {
             Instr::StartRetry { retry } => return Ok(Some(Effect::StartRetry { retry: *retry, subject: self.pop() })),
             Instr::Survey { survey } => return Ok(Some(Effect::Survey { survey: *survey })),
             Instr::End => return Ok(Some(Effect::End)),
-            Instr::Outcome { name } => return Ok(Some(Effect::Outcome(Arc::from(bundle.constant(*name).display())))),
+            Instr::Outcome { name } => return Ok(Some(Effect::Outcome(Vm::const_text(bundle, *name)))),
             Instr::CallOut { queue, script } => {
                 return Ok(Some(Effect::Call { to: self.pop(), queue: *queue, script: *script }));
             }
