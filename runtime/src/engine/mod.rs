@@ -20,7 +20,7 @@ use answers::Reply;
 use events::{Event, EventKind, Text};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{btree_map, BTreeMap, VecDeque};
+use std::collections::{btree_map, BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
@@ -142,7 +142,7 @@ pub struct Engine {
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: BTreeMap<Arc<str>, routing::Queued>,
+    queued: HashMap<Arc<str>, routing::Queued>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
@@ -254,7 +254,7 @@ impl Engine {
         let acd = routing::new_acd(&bundle)?;
         Ok(Engine {
             acd,
-            queued: BTreeMap::new(),
+            queued: HashMap::new(),
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
@@ -344,7 +344,7 @@ impl Engine {
         let (text, subject) = (shared(text), shared(subject));
         let id = self.id();
         let contact = Contact {
-            id: Arc::from(format!("c{id}")),
+            id: contact_key(id),
             channel,
             from: from_value,
             country,
@@ -637,7 +637,7 @@ impl Engine {
                 Step::Yield(effect) => {
                     let origin = s.vm.position(&bundle);
                     let done = effect.is_final();
-                    let resume = self.perform(&mut s, effect, origin);
+                    let resume = self.perform(&bundle, &mut s, effect, origin);
                     if self.options.roundtrip && !done {
                         s.vm = roundtrip(&s.vm);
                     }
@@ -712,9 +712,14 @@ impl Engine {
     }
 
     /// Performs one effect. `Some` resumes the VM at once; `None` leaves it waiting.
-    fn perform(&mut self, s: &mut Session, effect: Effect, origin: Option<SourceSpan>) -> Option<Resume> {
+    fn perform(
+        &mut self,
+        bundle: &Bundle,
+        s: &mut Session,
+        effect: Effect,
+        origin: Option<SourceSpan>,
+    ) -> Option<Resume> {
         let id = s.id;
-        let bundle = self.bundle.clone();
         match effect {
             Effect::Say(text) => self.emit(id, EventKind::Say { text: text.into() }, origin),
             Effect::Note(text) => self.emit(id, EventKind::Note { text: text.into() }, origin),
@@ -884,6 +889,17 @@ fn ask_timeout(info: &AskInfo, channel: Channel, script: bool) -> Option<i64> {
 /// An address as entries store it.
 pub fn address_key(channel: Channel, address: &str) -> String {
     prepared::address_key(channel, address).into_owned()
+}
+
+/// The id routing knows a contact by: `c` and the engine's id (written in place, so the
+/// only allocation is the text itself).
+fn contact_key(id: u64) -> Arc<str> {
+    use std::io::Write as _;
+    let mut key = [0u8; 21];
+    let mut cursor = std::io::Cursor::new(&mut key[..]);
+    let _ = write!(cursor, "c{id}");
+    let len = cursor.position() as usize;
+    Arc::from(std::str::from_utf8(&key[..len]).unwrap_or_default())
 }
 
 /// The country a dialled number belongs to: numbers in many countries give local presence.

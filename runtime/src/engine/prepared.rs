@@ -6,7 +6,6 @@ use super::country_of;
 use super::events::Text;
 use crate::sources::normalize::{is_e164, normalize_phone};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{Bundle, FlowId};
 use switchboard_compiler::types::Channel;
@@ -25,8 +24,9 @@ pub(super) struct Entry {
 #[derive(Debug)]
 pub(super) struct Entries {
     entries: Vec<Entry>,
-    /// By channel (`Channel as usize`): each address to the first entry holding it.
-    by_address: [HashMap<Arc<str>, usize>; Channel::ALL.len()],
+    /// By channel (`Channel as usize`): each address and the first entry holding it,
+    /// sorted by address (a handful of entries: a binary search beats hashing).
+    by_address: [Vec<(Arc<str>, usize)>; Channel::ALL.len()],
     /// By channel: how many entries it has.
     count: [usize; Channel::ALL.len()],
     /// By channel: its first entry.
@@ -36,13 +36,15 @@ pub(super) struct Entries {
 impl Entries {
     pub fn new(bundle: &Bundle) -> Entries {
         let mut entries = Vec::with_capacity(bundle.entries.len());
-        let mut by_address: [HashMap<Arc<str>, usize>; Channel::ALL.len()] = Default::default();
+        let mut by_address: [Vec<(Arc<str>, usize)>; Channel::ALL.len()] = Default::default();
         let mut count = [0; Channel::ALL.len()];
         let mut first = [None; Channel::ALL.len()];
         for (i, e) in bundle.entries.iter().enumerate() {
             let address: Arc<str> = Arc::from(e.address.as_str());
             let channel = e.channel as usize;
-            by_address[channel].entry(address.clone()).or_insert(i);
+            if let Err(at) = by_address[channel].binary_search_by(|(a, _)| a.cmp(&address)) {
+                by_address[channel].insert(at, (address.clone(), i));
+            }
             count[channel] += 1;
             first[channel].get_or_insert(i);
             entries.push(Entry { flow: e.flow, country: Arc::from(country_of(&address)), address });
@@ -55,11 +57,14 @@ impl Entries {
     pub fn find(&self, channel: Channel, to: Option<&str>) -> Result<Option<&Entry>, String> {
         let c = channel as usize;
         let found = match to {
-            Some(to) => match self.by_address[c].get(&*address_key(channel, to)) {
-                Some(&i) => Some(i),
-                None if self.count[c] > 0 => return Err(format!("no {channel} entry answers {to}")),
-                None => None,
-            },
+            Some(to) => {
+                let key = address_key(channel, to);
+                match self.by_address[c].binary_search_by(|(a, _)| (**a).cmp(&*key)) {
+                    Ok(at) => Some(self.by_address[c][at].1),
+                    Err(_) if self.count[c] > 0 => return Err(format!("no {channel} entry answers {to}")),
+                    Err(_) => None,
+                }
+            }
             None if self.count[c] > 1 => return Err(format!("several {channel} entries: say which with `to`")),
             None => self.first[c],
         };

@@ -5,7 +5,7 @@
 use super::events::{EventKind, Text};
 use super::{Engine, Timer};
 use crate::acd::{self, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
-use crate::vm::{AgentView, Contact, Host};
+use crate::vm::{text_cow, AgentView, Contact, Host};
 use serde::{Deserialize, Serialize};
 use switchboard_compiler::bytecode::{Bundle, QueueId, SourceSpan, WaitingAction};
 use switchboard_compiler::types::Channel;
@@ -75,14 +75,15 @@ impl Engine {
         vip: bool,
         origin: Option<SourceSpan>,
     ) {
-        let info = self.bundle.queues[queue.index()].clone();
+        let bundle = self.bundle.clone();
+        let info = &bundle.queues[queue.index()];
         let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(priority).language(&c.language);
         if vip {
             arrival = arrival.vip();
         }
         // A preferred agent routing has never seen (not logged in today) is no preference.
-        if let Some((agent, ms)) = prefer.filter(|(a, _)| self.agents.contains_key(&*a.display())) {
-            arrival = arrival.prefer(&agent.display(), ms);
+        if let Some((agent, ms)) = prefer.filter(|(a, _)| self.agents.contains_key(&*text_cow(a))) {
+            arrival = arrival.prefer(&text_cow(&agent), ms);
         }
         for s in require {
             arrival = arrival.require(s);

@@ -113,3 +113,10 @@ fn events_are_taken_or_drained_in_order() {
     assert!(engine.events().is_empty());
     assert_eq!(store[3].kind.to_string(), "contact voice from +447700900002 to +441632960000 → flow hello");
 }
+
+#[test]
+fn contact_keys_are_c_and_the_id() {
+    for id in [0, 7, 10, 12_345, u64::MAX] {
+        assert_eq!(*contact_key(id), format!("c{id}"));
+    }
+}
