@@ -693,7 +693,9 @@ impl Engine {
             match kind {
                 SessionKind::Flow(_) => {
                     let kept = self.keep(contact, vm.into_contact());
-                    if finished {
+                    if finished && kept.surveys.is_empty() {
+                        kept.surveys = surveys;
+                    } else if finished {
                         kept.surveys.extend(surveys);
                     }
                 }

@@ -7,6 +7,7 @@ use super::{Engine, Timer};
 use crate::acd::{self, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
 use crate::vm::{text_cow, AgentView, Contact, Host};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use switchboard_compiler::bytecode::{Bundle, QueueId, SourceSpan, WaitingAction};
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::Value;
@@ -19,7 +20,7 @@ pub struct Queued {
     pub queue: QueueId,
     pub channel: Channel,
     /// Where to call back (the caller's number), when a callback is offered.
-    pub callback_to: Option<String>,
+    pub callback_to: Option<Arc<str>>,
     /// A callback has been offered and not yet taken.
     pub callback_offered: bool,
     /// The customer took a callback: they left, a placeholder keeps their place.
@@ -71,7 +72,7 @@ impl Engine {
         queue: QueueId,
         priority: i32,
         prefer: Option<(Value, i64)>,
-        require: &[std::sync::Arc<str>],
+        require: &[Arc<str>],
         vip: bool,
         origin: Option<SourceSpan>,
     ) {
@@ -89,7 +90,7 @@ impl Engine {
             arrival = arrival.require(s);
         }
         let callback_to = match &c.from {
-            Value::Phone(p) => Some(p.to_string()),
+            Value::Phone(p) => Some(p.clone()),
             _ => None,
         };
         self.queued.insert(
@@ -168,8 +169,8 @@ impl Engine {
         if !matches!(text.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "callback") {
             return Err("press 1 to take the callback".to_string());
         }
-        let to = q.callback_to.clone().unwrap_or_default();
-        let events = self.acd.keep_place(contact, &to, self.ms()).map_err(|e| e.to_string())?;
+        let to = q.callback_to.as_deref().unwrap_or_default();
+        let events = self.acd.keep_place(contact, to, self.ms()).map_err(|e| e.to_string())?;
         if let Some(q) = self.queued.get_mut(contact) {
             q.callback_taken = true;
         }
