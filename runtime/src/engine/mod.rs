@@ -28,7 +28,7 @@ use switchboard_compiler::types::{Channel, Type};
 use switchboard_compiler::value::{Currency, Record, Value};
 
 pub use crate::vm::{AgentView, Contact};
-use crate::vm::{Effect, Host, Resume, Step, Tables, Vm};
+use crate::vm::{Effect, Host, Resume, Spare, Step, Tables, Vm};
 
 /// How much one session may compute before the engine checks on it.
 const FUEL: u32 = 10_000;
@@ -152,6 +152,8 @@ pub struct Engine {
     names: prepared::Names,
     /// The bundle's hours and regexes, lent to every run.
     tables: Arc<Tables>,
+    /// The room the last finished VM left, for the next one.
+    spare: Option<Spare>,
     /// Texts many contacts start with: "" and `en`.
     empty: Arc<str>,
     english: Arc<str>,
@@ -261,6 +263,7 @@ impl Engine {
             entries: prepared::Entries::new(&bundle),
             names: prepared::Names::new(&bundle),
             tables: Arc::new(Tables::new(&bundle)),
+            spare: None,
             empty: Arc::from(""),
             english: Arc::from("en"),
             bundle,
@@ -369,7 +372,8 @@ impl Engine {
         let event =
             EventKind::Contact { channel: Text::fixed(channel.as_str()), from, to: to_text.into(), flow: flow_name };
         self.emit(id, event, None);
-        let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
+        let spare = self.spare.take().unwrap_or_default();
+        let vm = Vm::reusing(spare, &bundle, info.body, contact, Vec::new(), info.on_error);
         self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm));
         Ok(id)
     }
@@ -689,10 +693,12 @@ impl Engine {
     /// surveys a flow asked for wait for its contact's end and a retry step is done.
     fn over(&mut self, s: Session, finished: bool) {
         let Session { kind, contact, vm, surveys, .. } = s;
+        let (left, spare) = vm.finish();
+        self.spare = Some(spare);
         if let Some(contact) = contact {
             match kind {
                 SessionKind::Flow(_) => {
-                    let kept = self.keep(contact, vm.into_contact());
+                    let kept = self.keep(contact, left);
                     if finished && kept.surveys.is_empty() {
                         kept.surveys = surveys;
                     } else if finished {

@@ -199,28 +199,59 @@ pub struct Vm {
     on_error: Option<FuncId>,
     in_error_route: bool,
     state: State,
+    /// Where `Concat` writes; empty between instructions, so never part of the state.
+    #[serde(skip)]
+    text: String,
+}
+
+/// The room a finished VM leaves for the next one: empty buffers, not state.
+#[derive(Debug, Default)]
+pub struct Spare {
+    frames: Vec<Frame>,
+    stack: Vec<Value>,
+    text: String,
 }
 
 impl Vm {
     /// A VM that will run `func` for `contact`.
     pub fn new(bundle: &Bundle, func: FuncId, contact: Contact, globals: Vec<Value>, on_error: Option<FuncId>) -> Vm {
+        Vm::reusing(Spare::default(), bundle, func, contact, globals, on_error)
+    }
+
+    /// Like `new`, in the room a finished VM left.
+    pub fn reusing(
+        spare: Spare,
+        bundle: &Bundle,
+        func: FuncId,
+        contact: Contact,
+        globals: Vec<Value>,
+        on_error: Option<FuncId>,
+    ) -> Vm {
+        let Spare { frames, mut stack, text } = spare;
+        stack.reserve(16);
         let mut vm = Vm {
-            frames: Vec::new(),
-            stack: Vec::with_capacity(16),
+            frames,
+            stack,
             globals,
             contact,
             agent: None,
             on_error,
             in_error_route: false,
             state: State::Ready,
+            text,
         };
         vm.enter(bundle, func, 0);
         vm
     }
 
-    /// The contact as the run left it (`contact.language = …` outlives the flow).
-    pub fn into_contact(self) -> Contact {
-        self.contact
+    /// Ends the VM: the contact as the run left it (`contact.language = …` outlives the
+    /// flow), and the room it leaves for the next VM.
+    pub fn finish(self) -> (Contact, Spare) {
+        let Vm { mut frames, mut stack, mut text, contact, .. } = self;
+        frames.clear();
+        stack.clear();
+        text.clear();
+        (contact, Spare { frames, stack, text })
     }
 
     pub fn is_done(&self) -> bool {
@@ -476,8 +507,7 @@ impl Vm {
             Instr::Concat { parts } => {
                 use std::fmt::Write as _;
                 let at = self.stack.len() - *parts as usize;
-                let len = self.stack[at..].iter().map(|v| if let Value::Text(t) = v { t.len() } else { 8 }).sum();
-                let mut out = String::with_capacity(len);
+                let mut out = std::mem::take(&mut self.text);
                 for v in self.stack.drain(at..) {
                     match v {
                         Value::Text(t) => out.push_str(&t),
@@ -486,7 +516,9 @@ impl Vm {
                         }
                     }
                 }
-                self.stack.push(Value::Text(Arc::from(out)));
+                self.stack.push(Value::Text(Arc::from(out.as_str())));
+                out.clear();
+                self.text = out;
             }
             Instr::PerLanguage { languages } => {
                 let Value::List(langs) = bundle.constant(*languages) else { return Err("bad language table".into()) };
