@@ -385,7 +385,7 @@ impl Engine {
         let c = kept.contact.clone();
         let info = &self.bundle.scripts[script.index()];
         let mut vm = Vm::new(&self.bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
-        vm.agent = Some(agent);
+        vm.agent = Some(Box::new(agent));
         let id = self.id();
         self.run(Session::new(id, SessionKind::Script(script), Some(contact), vm));
         Ok(id)
@@ -450,11 +450,16 @@ impl Engine {
             return;
         }
         if let Some(k) = self.contacts.remove(&id) {
-            if self.ended.len() == RECENTLY_ENDED {
-                self.ended.pop_front();
-            }
-            self.ended.push_back((id, k.contact));
+            self.let_go(id, k.contact);
         }
+    }
+
+    /// Moves a contact to the recently ended ones.
+    fn let_go(&mut self, id: u64, contact: Contact) {
+        if self.ended.len() == RECENTLY_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back((id, contact));
     }
 
     /// Delivers keys, text or a value to what `session` waits for.
@@ -696,23 +701,34 @@ impl Engine {
         let (left, spare) = vm.finish();
         self.spare = Some(spare);
         if let Some(contact) = contact {
-            match kind {
-                SessionKind::Flow(_) => {
-                    let kept = self.keep(contact, left);
-                    if finished && kept.surveys.is_empty() {
+            let surveys = if finished { surveys } else { Vec::new() };
+            match (kind, self.contacts.entry(contact)) {
+                (SessionKind::Flow(_), btree_map::Entry::Occupied(e)) => {
+                    let kept = e.into_mut();
+                    kept.contact = left;
+                    if kept.surveys.is_empty() {
                         kept.surveys = surveys;
-                    } else if finished {
+                    } else {
                         kept.surveys.extend(surveys);
+                    }
+                    self.settle(contact);
+                }
+                // Seen for the first time: kept only if routing has it or surveys wait.
+                (SessionKind::Flow(_), btree_map::Entry::Vacant(e)) => {
+                    if surveys.is_empty() && !self.queued.contains_key(&*left.id) {
+                        self.let_go(contact, left);
+                    } else {
+                        e.insert(Kept { contact: left, sessions: 0, surveys });
                     }
                 }
                 // A script's or a survey's own surveys are never run.
-                _ => {
-                    if let Some(kept) = self.contacts.get_mut(&contact) {
-                        kept.sessions = kept.sessions.saturating_sub(1);
-                    }
+                (_, btree_map::Entry::Occupied(e)) => {
+                    let kept = e.into_mut();
+                    kept.sessions = kept.sessions.saturating_sub(1);
+                    self.settle(contact);
                 }
+                (_, btree_map::Entry::Vacant(_)) => {}
             }
-            self.settle(contact);
         }
         if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
             self.retry_step_done(run, step);

@@ -195,7 +195,8 @@ pub struct Vm {
     stack: Vec<Value>,
     globals: Vec<Value>,
     pub contact: Contact,
-    pub agent: Option<AgentView>,
+    /// The agent a script runs for (boxed: most runs have none).
+    pub agent: Option<Box<AgentView>>,
     on_error: Option<FuncId>,
     in_error_route: bool,
     state: State,
@@ -432,14 +433,16 @@ impl Vm {
                 }
             }
             Instr::AgentField { field } => {
-                let a = self.agent.clone().unwrap_or_default();
+                let none = AgentView::default();
+                let a = self.agent.as_deref().unwrap_or(&none);
                 let list = |items: &[String]| Value::List(items.iter().map(|s| Value::text(s)).collect());
-                self.stack.push(match field {
+                let v = match field {
                     AgentField::Id => Value::Agent(Arc::from(a.id.as_str())),
                     AgentField::Name => Value::text(&a.name),
                     AgentField::Skills => list(&a.skills),
                     AgentField::Languages => list(&a.languages),
-                });
+                };
+                self.stack.push(v);
             }
             Instr::QueueField { field } => self.stack.push(match field {
                 QueueField::Position => Value::Number(host.queue_position),
