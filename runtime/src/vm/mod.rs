@@ -449,19 +449,19 @@ impl Vm {
                 QueueField::Ewt => Value::Duration(host.queue_ewt_ms),
             }),
             Instr::Now => self.stack.push(Value::DateTime(now)),
-            Instr::Field { name } => {
+            Instr::Field { name, index } => {
                 let field = bundle.constant(*name);
                 let v = match self.pop() {
-                    Value::Record(r) => ops::field(&r, field)?,
+                    Value::Record(r) => ops::field(&r, field, *index)?,
                     Value::None => return Err(format!("`{}` was read from a value that is none", field.display())),
                     other => return Err(format!("`{other}` has no field `{}`", field.display())),
                 };
                 self.stack.push(v);
             }
-            Instr::OptField { name } => {
+            Instr::OptField { name, index } => {
                 let field = bundle.constant(*name);
                 let v = match self.pop() {
-                    Value::Record(r) => ops::field(&r, field)?,
+                    Value::Record(r) => ops::field(&r, field, *index)?,
                     _ => Value::None,
                 };
                 self.stack.push(v);

@@ -14,8 +14,14 @@ pub fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
-pub fn field(r: &Record, name: &Value) -> Result<Value, String> {
+/// The field `name` of a record; `index` is where codegen expects it (checked first).
+pub fn field(r: &Record, name: &Value, index: Option<u16>) -> Result<Value, String> {
     let Value::Text(name) = name else { return Err("bad field name".into()) };
+    if let Some((n, v)) = index.and_then(|i| r.fields.get(usize::from(i))) {
+        if **n == **name {
+            return Ok(v.clone());
+        }
+    }
     r.get(name).cloned().ok_or_else(|| format!("`{}` has no field `{name}`", r.type_name))
 }
 
@@ -272,4 +278,24 @@ pub fn builtin(
             other => return Err(format!("`{other}` is not a duration")),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_is_found_where_codegen_expects_it_or_by_name() {
+        let r = Record {
+            type_name: Arc::from("Customer"),
+            fields: vec![(Arc::from("id"), Value::text("c1")), (Arc::from("tier"), Value::Enum(Arc::from("gold")))],
+        };
+        let tier = Value::text("tier");
+        let gold = Ok(Value::Enum(Arc::from("gold")));
+        assert_eq!(field(&r, &tier, Some(1)), gold);
+        assert_eq!(field(&r, &tier, Some(0)), gold, "a record laid out otherwise");
+        assert_eq!(field(&r, &tier, Some(9)), gold);
+        assert_eq!(field(&r, &tier, None), gold);
+        assert!(field(&r, &Value::text("name"), Some(1)).is_err());
+    }
 }
