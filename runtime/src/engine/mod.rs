@@ -142,7 +142,7 @@ pub struct Engine {
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: HashMap<Arc<str>, routing::Queued>,
+    queued: HashMap<u64, routing::Queued>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
@@ -410,8 +410,7 @@ impl Engine {
 
     /// Whether a session is still running (waiting for someone or something).
     pub fn is_live(&self, session: u64) -> bool {
-        self.sessions.contains_key(&session)
-            || self.contacts.get(&session).is_some_and(|k| self.queued.contains_key(&*k.contact.id))
+        self.sessions.contains_key(&session) || self.queued.contains_key(&session)
     }
 
     /// How many contacts the engine holds because something still refers to them.
@@ -442,11 +441,7 @@ impl Engine {
     /// routing, no survey waits for its end, and no script or survey runs for it.
     fn settle(&mut self, id: u64) {
         let Some(k) = self.contacts.get(&id) else { return };
-        if k.sessions > 0
-            || !k.surveys.is_empty()
-            || self.sessions.contains_key(&id)
-            || self.queued.contains_key(&*k.contact.id)
-        {
+        if k.sessions > 0 || !k.surveys.is_empty() || self.sessions.contains_key(&id) || self.queued.contains_key(&id) {
             return;
         }
         if let Some(k) = self.contacts.remove(&id) {
@@ -715,7 +710,7 @@ impl Engine {
                 }
                 // Seen for the first time: kept only if routing has it or surveys wait.
                 (SessionKind::Flow(_), btree_map::Entry::Vacant(e)) => {
-                    if surveys.is_empty() && !self.queued.contains_key(&*left.id) {
+                    if surveys.is_empty() && !self.queued.contains_key(&contact) {
                         self.let_go(contact, left);
                     } else {
                         e.insert(Kept { contact: left, sessions: 0, surveys });
@@ -924,6 +919,13 @@ fn contact_key(id: u64) -> Arc<str> {
     let _ = write!(cursor, "c{id}");
     let len = cursor.position() as usize;
     Arc::from(std::str::from_utf8(&key[..len]).unwrap_or_default())
+}
+
+/// The engine's id of the contact routing knows as `key` (see `contact_key`).
+fn contact_id(key: &str) -> Option<u64> {
+    let digits = key.strip_prefix('c')?;
+    let canonical = digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
 }
 
 /// The country a dialled number belongs to: numbers in many countries give local presence.

@@ -58,6 +58,15 @@ impl Engine {
         self.now.as_millisecond()
     }
 
+    /// The contact in routing that routing knows as `key`.
+    fn queued_at(&self, key: &str) -> Option<&Queued> {
+        self.queued.get(&super::contact_id(key)?)
+    }
+
+    fn queued_at_mut(&mut self, key: &str) -> Option<&mut Queued> {
+        self.queued.get_mut(&super::contact_id(key)?)
+    }
+
     /// The routing engine, for reports and the simulator.
     pub fn acd(&self) -> &Acd {
         &self.acd
@@ -94,7 +103,7 @@ impl Engine {
             _ => None,
         };
         self.queued.insert(
-            c.id.clone(),
+            contact,
             Queued {
                 contact,
                 queue,
@@ -128,7 +137,7 @@ impl Engine {
 
     /// One `while waiting` line comes due for a contact still waiting.
     pub(super) fn waiting_line(&mut self, contact: String, line: usize) {
-        let Some(q) = self.queued.get(contact.as_str()).cloned() else { return };
+        let Some(q) = self.queued_at(contact.as_str()).cloned() else { return };
         if q.callback_taken || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting)) {
             return;
         }
@@ -149,7 +158,7 @@ impl Engine {
             WaitingAction::OfferCallback { keep_place } => {
                 if q.callback_to.is_some() && !q.callback_offered {
                     self.emit(q.contact, EventKind::Callback { keep_place: *keep_place }, None);
-                    if let Some(q) = self.queued.get_mut(contact.as_str()) {
+                    if let Some(q) = self.queued_at_mut(contact.as_str()) {
                         q.callback_offered = true;
                     }
                 }
@@ -162,7 +171,7 @@ impl Engine {
 
     /// A key or word from a customer waiting in a queue: `1` takes an offered callback.
     pub(super) fn queue_input(&mut self, contact: &str, text: &str) -> Result<(), String> {
-        let q = self.queued.get(contact).cloned().ok_or("nothing is waiting for an answer")?;
+        let q = self.queued_at(contact).cloned().ok_or("nothing is waiting for an answer")?;
         if !q.callback_offered || q.callback_taken {
             return Err("the caller is waiting in the queue; nothing asks for an answer".to_string());
         }
@@ -171,7 +180,7 @@ impl Engine {
         }
         let to = q.callback_to.as_deref().unwrap_or_default();
         let events = self.acd.keep_place(contact, to, self.ms()).map_err(|e| e.to_string())?;
-        if let Some(q) = self.queued.get_mut(contact) {
+        if let Some(q) = self.queued_at_mut(contact) {
             q.callback_taken = true;
         }
         self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}").into() }, None);
@@ -208,12 +217,12 @@ impl Engine {
         let events = self.acd.accept(offer, self.ms()).map_err(|e| e.to_string())?;
         if let Some(i) = self.ringing.iter().position(|(o, _, _)| *o == offer) {
             let (_, contact, agent) = self.ringing.remove(i);
-            let (session, callback) = match self.queued.get(contact.as_str()) {
+            let (session, callback) = match self.queued_at(contact.as_str()) {
                 Some(q) => (q.contact, q.callback_taken.then(|| q.callback_to.clone()).flatten()),
                 None => (0, None),
             };
             self.emit(session, EventKind::Answered { agent: agent.as_str().into() }, None);
-            if let (Some(to), Some(q)) = (callback, self.queued.get(contact.as_str())) {
+            if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str())) {
                 let queue = self.names.queues[q.queue.index()].clone();
                 self.emit(session, EventKind::Call { to: to.into(), queue }, None);
             }
@@ -237,7 +246,7 @@ impl Engine {
         let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         self.sessions.remove(&contact);
         // A caller who took a callback has already left; their placeholder keeps the place.
-        if self.queued.get(&*id).is_some_and(|q| q.callback_taken) {
+        if self.queued.get(&contact).is_some_and(|q| q.callback_taken) {
             self.emit(contact, EventKind::HangUp, None);
             return Ok(());
         }
@@ -250,7 +259,7 @@ impl Engine {
         .map_err(|e| e.to_string())?;
         self.ringing.retain(|(_, c, _)| **c != *id);
         self.emit(contact, EventKind::HangUp, None);
-        self.queued.remove(&*id);
+        self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);
@@ -261,7 +270,7 @@ impl Engine {
     pub fn finish(&mut self, contact: u64) -> Result<(), String> {
         let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         let events = self.acd.finish(&id, self.ms()).map_err(|e| e.to_string())?;
-        self.queued.remove(&*id);
+        self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);
@@ -307,13 +316,13 @@ impl Engine {
         for e in events {
             match e {
                 acd::Event::Offered { offer, contact, agent, channel, .. } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
                     let channel = Text::fixed(channel.as_str());
                     self.emit(session, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
                 }
                 acd::Event::CallbackDue { offer, contact, customer, agent, .. } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
                     let offer_event = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
                     self.emit(session, offer_event, None);
                     self.emit(
@@ -348,7 +357,7 @@ impl Engine {
                     None,
                 ),
                 acd::Event::PreferEnded { contact, agent } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
                     self.emit(
                         session,
                         EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()).into() },
@@ -356,10 +365,9 @@ impl Engine {
                     )
                 }
                 acd::Event::Overflowed { contact, from, to } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    if let (Some(q), Some(new)) =
-                        (self.queued.get_mut(contact.as_str()), self.bundle.queue(to.as_str()))
-                    {
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
+                    let new = self.bundle.queue(to.as_str());
+                    if let (Some(q), Some(new)) = (self.queued_at_mut(contact.as_str()), new) {
                         q.queue = new;
                     }
                     self.emit(

@@ -118,5 +118,9 @@ fn events_are_taken_or_drained_in_order() {
 fn contact_keys_are_c_and_the_id() {
     for id in [0, 7, 10, 12_345, u64::MAX] {
         assert_eq!(*contact_key(id), format!("c{id}"));
+        assert_eq!(contact_id(&contact_key(id)), Some(id));
+    }
+    for key in ["c", "c07", "c+7", "c-1", "7", "out3-4", "c18446744073709551616"] {
+        assert_eq!(contact_id(key), None, "{key}");
     }
 }
