@@ -775,7 +775,7 @@ impl Engine {
                 };
                 let name = self.names.sources[source.index()].clone();
                 self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
-                return Some(Resume::Value(outcome.value()));
+                return Some(Resume::Value(outcome.into_value()));
             }
             Effect::Queue { queue, priority, prefer, require, vip } => {
                 let name = self.names.queues[queue.index()].clone();

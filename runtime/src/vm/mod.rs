@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
+use switchboard_compiler::syntax::ast::BinaryOp;
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::{Record, Value};
 
@@ -380,9 +381,28 @@ impl Vm {
         frame.pc += 1;
         let base = frame.base as usize;
         match instr {
-            Instr::Const { value } => self.stack.push(bundle.constant(*value).clone()),
+            Instr::Const { value } => {
+                let constant = bundle.constant(*value);
+                // `x == CONSTANT`: compared in place, never copied onto the stack.
+                match func.code.get(frame.pc as usize) {
+                    Some(Instr::Binary { op: op @ (BinaryOp::Eq | BinaryOp::Ne) }) => {
+                        frame.pc += 1;
+                        let same = ops::equal(&self.stack.pop().unwrap_or(Value::None), constant);
+                        self.stack.push(Value::Bool(same == (*op == BinaryOp::Eq)));
+                    }
+                    _ => self.stack.push(constant.clone()),
+                }
+            }
             Instr::Load { slot } => {
-                let v = self.stack[base + slot.index()].clone();
+                let local = &self.stack[base + slot.index()];
+                // `record.field`: read in place, the record never copied onto the stack.
+                let v = match (func.code.get(frame.pc as usize), local) {
+                    (Some(Instr::Field { name, index } | Instr::OptField { name, index }), Value::Record(r)) => {
+                        frame.pc += 1;
+                        ops::field(r, bundle.constant(*name), *index)?
+                    }
+                    _ => local.clone(),
+                };
                 self.stack.push(v);
             }
             Instr::Store { slot } => {
