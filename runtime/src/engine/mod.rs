@@ -28,7 +28,8 @@ use switchboard_compiler::types::{Channel, Type};
 use switchboard_compiler::value::{Currency, Record, Value};
 
 pub use crate::vm::{AgentView, Contact};
-use crate::vm::{Effect, Host, Resume, Spare, Step, Tables, Vm};
+use crate::vm::{Effect, Host, Resume, Spare, Step, Vm};
+use prepared::Prepared;
 
 /// How much one session may compute before the engine checks on it.
 const FUEL: u32 = 10_000;
@@ -147,11 +148,8 @@ pub struct Engine {
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
     acd_tick_timer: Option<(TimerId, Timestamp)>,
-    /// The bundle's entries, by channel and address.
-    entries: prepared::Entries,
-    names: prepared::Names,
-    /// The bundle's hours and regexes, lent to every run.
-    tables: Arc<Tables>,
+    /// The bundle and what is derived from it once, shared by every run.
+    prepared: Arc<Prepared>,
     /// The room the last finished VM left, for the next one.
     spare: Option<Spare>,
     /// Texts many contacts start with: "" and `en`.
@@ -260,9 +258,7 @@ impl Engine {
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
-            entries: prepared::Entries::new(&bundle),
-            names: prepared::Names::new(&bundle),
-            tables: Arc::new(Tables::new(&bundle)),
+            prepared: Arc::new(Prepared::new(bundle.clone())),
             spare: None,
             empty: Arc::from(""),
             english: Arc::from("en"),
@@ -324,8 +320,9 @@ impl Engine {
         subject: &str,
         text: &str,
     ) -> Result<u64, String> {
-        let bundle = self.bundle.clone();
-        let entry = self.entries.find(channel, to)?;
+        let prepared = self.prepared.clone();
+        let bundle = &*prepared.bundle;
+        let entry = prepared.entries.find(channel, to)?;
         let flow = entry.map(|e| e.flow);
         let from_value = match channel {
             Channel::Voice | Channel::Sms if sources::normalize::is_e164(from) => Value::Phone(Arc::from(from)),
@@ -368,13 +365,13 @@ impl Engine {
             Value::Phone(p) if **p == *from => Text::from(p.clone()),
             _ => Text::from(from),
         };
-        let flow_name = self.names.flows[flow.index()].clone();
+        let flow_name = prepared.names.flows[flow.index()].clone();
         let event =
             EventKind::Contact { channel: Text::fixed(channel.as_str()), from, to: to_text.into(), flow: flow_name };
         self.emit(id, event, None);
         let spare = self.spare.take().unwrap_or_default();
-        let vm = Vm::reusing(spare, &bundle, info.body, contact, Vec::new(), info.on_error);
-        self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm));
+        let vm = Vm::reusing(spare, bundle, info.body, contact, Vec::new(), info.on_error);
+        self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm), &prepared);
         Ok(id)
     }
 
@@ -387,7 +384,7 @@ impl Engine {
         let mut vm = Vm::new(&self.bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
         vm.agent = Some(Box::new(agent));
         let id = self.id();
-        self.run(Session::new(id, SessionKind::Script(script), Some(contact), vm));
+        self.run(Session::new(id, SessionKind::Script(script), Some(contact), vm), &self.prepared.clone());
         Ok(id)
     }
 
@@ -404,7 +401,7 @@ impl Engine {
         }
         let vm = Vm::new(&self.bundle, info.body, c, Vec::new(), None);
         let id = self.id();
-        self.run(Session::new(id, SessionKind::Survey(survey), Some(contact), vm));
+        self.run(Session::new(id, SessionKind::Survey(survey), Some(contact), vm), &self.prepared.clone());
         Ok(id)
     }
 
@@ -611,20 +608,19 @@ impl Engine {
     /// Runs a waiting session on, until it waits again, ends or fails.
     fn drive(&mut self, id: u64) {
         if let Some(s) = self.sessions.remove(&id) {
-            self.run(s);
+            self.run(s, &self.prepared.clone());
         }
     }
 
     /// Runs a session until it waits (it is kept), ends or fails.
-    fn run(&mut self, mut s: Session) {
+    fn run(&mut self, mut s: Session, prepared: &Prepared) {
         let id = s.id;
-        let bundle = self.bundle.clone();
-        let tables = self.tables.clone();
-        let host = Host::new(&tables);
+        let bundle = &*prepared.bundle;
+        let host = Host::new(&prepared.tables);
         let mut spent: u64 = 0;
         loop {
             let mut fuel = FUEL;
-            let step = s.vm.run(&bundle, &host, self.now, &mut fuel);
+            let step = s.vm.run(bundle, &host, self.now, &mut fuel);
             spent += u64::from(FUEL - fuel);
             match step {
                 Step::Running if s.wait == Wait::Nothing && spent < MAX_INSTRUCTIONS => continue,
@@ -639,14 +635,14 @@ impl Engine {
                 }
                 Step::Running => break,
                 Step::Yield(effect) => {
-                    let origin = s.vm.position(&bundle);
+                    let origin = s.vm.position(bundle);
                     let done = effect.is_final();
-                    let resume = self.perform(&bundle, &mut s, effect, origin);
+                    let resume = self.perform(prepared, &mut s, effect, origin);
                     if self.options.roundtrip && !done {
                         s.vm = roundtrip(&s.vm);
                     }
                     match resume {
-                        Some(r) => s.vm.resume(&bundle, r),
+                        Some(r) => s.vm.resume(bundle, r),
                         None => break,
                     }
                 }
@@ -655,7 +651,7 @@ impl Engine {
                     return;
                 }
                 Step::Failed(message) => {
-                    let origin = s.vm.position(&bundle);
+                    let origin = s.vm.position(bundle);
                     self.emit(id, EventKind::Error { message: message.into() }, origin);
                     self.over(s, true);
                     return;
@@ -733,12 +729,13 @@ impl Engine {
     /// Performs one effect. `Some` resumes the VM at once; `None` leaves it waiting.
     fn perform(
         &mut self,
-        bundle: &Bundle,
+        prepared: &Prepared,
         s: &mut Session,
         effect: Effect,
         origin: Option<SourceSpan>,
     ) -> Option<Resume> {
         let id = s.id;
+        let bundle = &*prepared.bundle;
         match effect {
             Effect::Say(text) => self.emit(id, EventKind::Say { text: text.into() }, origin),
             Effect::Note(text) => self.emit(id, EventKind::Note { text: text.into() }, origin),
@@ -773,23 +770,23 @@ impl Engine {
                     LookupOutcome::TimedOut => Text::fixed("timed out"),
                     LookupOutcome::Failed(why) => format!("failed: {why}").into(),
                 };
-                let name = self.names.sources[source.index()].clone();
+                let name = prepared.names.sources[source.index()].clone();
                 self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
                 return Some(Resume::Value(outcome.into_value()));
             }
             Effect::Queue { queue, priority, prefer, require, vip } => {
-                let name = self.names.queues[queue.index()].clone();
+                let name = prepared.names.queues[queue.index()].clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
                 match (s.kind, s.contact) {
                     // Its surveys go with the contact once the flow is over, right after this.
                     (SessionKind::Flow(_), Some(contact)) => {
-                        self.enqueue(contact, &s.vm.contact, queue, priority, prefer, &require, vip, origin)
+                        self.enqueue(bundle, contact, &s.vm.contact, queue, priority, prefer, &require, vip, origin)
                     }
                     (_, Some(contact)) => {
                         if let Some(kept) = self.contacts.get_mut(&contact) {
                             kept.surveys.append(&mut s.surveys);
                             let c = kept.contact.clone();
-                            self.enqueue(contact, &c, queue, priority, prefer, &require, vip, origin);
+                            self.enqueue(bundle, contact, &c, queue, priority, prefer, &require, vip, origin);
                         }
                     }
                     (_, None) => {}
@@ -818,7 +815,7 @@ impl Engine {
             Effect::End => self.emit(id, EventKind::End, origin),
             Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.into() }, origin),
             Effect::Call { to, queue, .. } => {
-                let name = self.names.queues[queue.index()].clone();
+                let name = prepared.names.queues[queue.index()].clone();
                 self.emit(id, EventKind::Call { to: to.display().into(), queue: name }, origin);
                 if let SessionKind::Retry { run, step } = s.kind {
                     self.outbound(run, queue, &to.display());

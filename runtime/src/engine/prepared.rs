@@ -1,14 +1,33 @@
 //! What the engine derives from its bundle once, so that every contact shares it instead
 //! of building it again: which entry answers an address, the texts a contact on that entry
-//! starts with, and the names the transcript gives flows, queues and sources.
+//! starts with, the names the transcript gives flows, queues and sources, and the VM's
+//! tables (hours, regexes). A run borrows all of it through one `Arc<Prepared>`.
 
 use super::country_of;
 use super::events::Text;
 use crate::sources::normalize::{is_e164, normalize_phone};
+use crate::vm::Tables;
 use std::borrow::Cow;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{Bundle, FlowId};
 use switchboard_compiler::types::Channel;
+
+/// Everything a run reads and nothing changes: the bundle and what is derived from it.
+#[derive(Debug)]
+pub(super) struct Prepared {
+    pub bundle: Arc<Bundle>,
+    /// The bundle's entries, by channel and address.
+    pub entries: Entries,
+    pub names: Names,
+    /// The bundle's hours and regexes, lent to every run.
+    pub tables: Tables,
+}
+
+impl Prepared {
+    pub fn new(bundle: Arc<Bundle>) -> Prepared {
+        Prepared { entries: Entries::new(&bundle), names: Names::new(&bundle), tables: Tables::new(&bundle), bundle }
+    }
+}
 
 /// One `entry` line, ready for the contacts it answers.
 #[derive(Debug)]

@@ -31,7 +31,7 @@ impl Engine {
     pub fn start_retry(&mut self, retry: RetryId, subject: Value) -> u64 {
         let info = self.bundle.retries[retry.index()].clone();
         let zone = match info.timezone {
-            Some(f) => match self.evaluate(f, vec![subject.clone()], &Host::new(&self.tables)) {
+            Some(f) => match self.evaluate(f, vec![subject.clone()], &Host::new(&self.prepared.tables)) {
                 Ok(v) => v.display(),
                 Err(_) => "UTC".to_string(),
             },

@@ -76,6 +76,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn enqueue(
         &mut self,
+        bundle: &Bundle,
         contact: u64,
         c: &Contact,
         queue: QueueId,
@@ -85,7 +86,6 @@ impl Engine {
         vip: bool,
         origin: Option<SourceSpan>,
     ) {
-        let bundle = self.bundle.clone();
         let info = &bundle.queues[queue.index()];
         let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(priority).language(&c.language);
         if vip {
@@ -148,7 +148,7 @@ impl Engine {
                 let host = Host {
                     queue_position: self.acd.position(&contact).unwrap_or(1) as f64,
                     queue_ewt_ms: self.acd.expected_wait_ms(&contact).unwrap_or(0),
-                    tables: &self.tables,
+                    tables: &self.prepared.tables,
                 };
                 match self.evaluate(*func, Vec::new(), &host) {
                     Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display().into() }, None),
@@ -223,7 +223,7 @@ impl Engine {
             };
             self.emit(session, EventKind::Answered { agent: agent.as_str().into() }, None);
             if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str())) {
-                let queue = self.names.queues[q.queue.index()].clone();
+                let queue = self.prepared.names.queues[q.queue.index()].clone();
                 self.emit(session, EventKind::Call { to: to.into(), queue }, None);
             }
         }
