@@ -11,7 +11,7 @@ use crate::value::{Currency, Value};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the bundle's layout or an instruction's meaning changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 macro_rules! index {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -89,13 +89,17 @@ pub enum Instr {
         field: QueueField,
     },
     Now,
-    /// A record's field by name; the record must not be none.
+    /// A record's field by name; the record must not be none. `index`: where the field
+    /// stands in the record's declaration, when codegen knows the record's type (the name
+    /// is checked there first, and searched for in a record laid out otherwise).
     Field {
         name: ConstId,
+        index: Option<u16>,
     },
     /// `?.`: none stays none.
     OptField {
         name: ConstId,
+        index: Option<u16>,
     },
     Pop,
     Dup,

@@ -323,10 +323,15 @@ impl<'c> Gen<'c> {
         }
         for (m, id, file, f) in std::mem::take(&mut self.pending_fns) {
             let mut b = FuncBuilder::new(m, file);
-            for p in &f.params {
-                b.declare(&p.name.name);
-            }
             let mut ignored = Vec::new();
+            for p in &f.params {
+                let slot = b.declare(&p.name.name);
+                let record = match self.symbols[m].resolve_type(file, &p.ty, &mut ignored).unwrap_optional() {
+                    Type::Record(r) => self.records.get(&**r).copied(),
+                    _ => None,
+                };
+                b.know_record(slot, record);
+            }
             let ret = self.symbols[m].resolve_type(file, &f.ret, &mut ignored);
             self.expr(&mut b, &f.body, Some(&ret));
             b.emit(Instr::Return, f.body.span);
@@ -548,14 +553,20 @@ impl<'c> Gen<'c> {
         match &s.kind {
             StmtKind::Let { name, value } => {
                 self.expr(b, value, None);
-                b.store_new(&name.name, span);
+                let record = match &value.kind {
+                    ExprKind::Name(n) if b.has(&n.name) => b.record_of(&n.name),
+                    _ => None,
+                };
+                let slot = b.store_new(&name.name, span);
+                b.know_record(slot, record);
             }
             StmtKind::Lookup { name, source, key, else_block } => {
                 self.expr(b, key, None);
                 let source =
                     self.lookup_id(b.module, &source.name, |s| &s.sources, |g| &g.sources).unwrap_or(SourceId(0));
                 b.emit(Instr::Lookup { source }, span);
-                b.store_new(&name.name, span);
+                let slot = b.store_new(&name.name, span);
+                b.know_record(slot, self.bundle.sources.get(source.index()).map(|s| s.record));
                 if let Some(block) = else_block {
                     b.load(&name.name, span);
                     let skip = b.jump_placeholder(Instr::JumpIfSome { to: 0 }, span);
@@ -899,7 +910,18 @@ impl<'c> Gen<'c> {
                 }
                 self.expr(b, base, None);
                 let c = self.text_const(&name.name);
-                b.emit(if *optional { Instr::OptField { name: c } } else { Instr::Field { name: c } }, span);
+                // Where the field stands, when the base is a local whose record type is known.
+                let index = match &base.kind {
+                    ExprKind::Name(n) => b.record_of(&n.name).and_then(|r| {
+                        let fields = &self.bundle.records.get(r.index())?.fields;
+                        fields.iter().position(|(f, _)| *f == name.name).and_then(|i| u16::try_from(i).ok())
+                    }),
+                    _ => None,
+                };
+                b.emit(
+                    if *optional { Instr::OptField { name: c, index } } else { Instr::Field { name: c, index } },
+                    span,
+                );
             }
             ExprKind::Call { callee, args } => self.call(b, callee, args, span),
             ExprKind::Record(entries) => self.record(b, entries, hint, span),
@@ -1142,6 +1164,8 @@ struct FuncBuilder {
     code: Vec<Instr>,
     spans: Vec<SourceSpan>,
     locals: Vec<(String, Slot)>,
+    /// By slot: the record type a local holds, when codegen knows it.
+    records: Vec<Option<RecordId>>,
     max_locals: u16,
     /// Names held in globals (a script's prelude lets, a retry's subject).
     globals: Vec<String>,
@@ -1161,6 +1185,7 @@ impl FuncBuilder {
             code: Vec::new(),
             spans: Vec::new(),
             locals: Vec::new(),
+            records: Vec::new(),
             max_locals: 0,
             globals: Vec::new(),
             globals_by_let: false,
@@ -1202,8 +1227,25 @@ impl FuncBuilder {
     fn declare(&mut self, name: &str) -> Slot {
         let slot = Slot(self.locals.len() as u32);
         self.locals.push((name.to_string(), slot));
+        if self.records.len() <= slot.index() {
+            self.records.resize(slot.index() + 1, None);
+        }
+        self.records[slot.index()] = None;
         self.max_locals = self.max_locals.max(self.locals.len() as u16);
         slot
+    }
+
+    /// Records that the local in `slot` holds a record of type `record` (or none).
+    fn know_record(&mut self, slot: Slot, record: Option<RecordId>) {
+        if let Some(known) = self.records.get_mut(slot.index()) {
+            *known = record;
+        }
+    }
+
+    /// The record type of the local `name`, when codegen knows it.
+    fn record_of(&self, name: &str) -> Option<RecordId> {
+        let (_, slot) = self.locals.iter().rev().find(|(n, _)| n == name)?;
+        self.records.get(slot.index()).copied().flatten()
     }
 
     fn has(&self, name: &str) -> bool {

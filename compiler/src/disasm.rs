@@ -249,8 +249,8 @@ pub fn instruction(b: &Bundle, instr: &Instr) -> String {
             }
         ),
         Instr::Now => "Now".to_string(),
-        Instr::Field { name } => format!("Field {}", text(*name)),
-        Instr::OptField { name } => format!("OptField {}", text(*name)),
+        Instr::Field { name, index } => format!("Field {}{}", text(*name), field_index(*index)),
+        Instr::OptField { name, index } => format!("OptField {}{}", text(*name), field_index(*index)),
         Instr::Pop => "Pop".to_string(),
         Instr::Dup => "Dup".to_string(),
         Instr::Not => "Not".to_string(),
@@ -518,4 +518,9 @@ impl LineIndex {
             None => format!("{path}@{offset}"),
         }
     }
+}
+
+/// Where a field stands in its record, when codegen knew: ` @3`.
+fn field_index(index: Option<u16>) -> String {
+    index.map_or_else(String::new, |i| format!(" @{i}"))
 }

@@ -16,7 +16,8 @@
 //! `cargo bench -p switchboard-runtime --bench decision`
 //!
 //! For a profiler, `DECISION_LOOP=N` skips divan and runs N engine decisions in a plain loop
-//! (after the same set-up), e.g. `DECISION_LOOP=20000 valgrind --tool=callgrind <bench binary>`.
+//! (after the same set-up), e.g. `DECISION_LOOP=20000 valgrind --tool=callgrind <bench binary>`;
+//! `DECISION_LOOP_RHAI=N` does the same with the rhai script.
 
 use divan::{AllocProfiler, Bencher};
 use std::collections::HashMap;
@@ -32,9 +33,12 @@ use switchboard_runtime::{project, stdlib};
 static ALLOC: AllocProfiler = AllocProfiler::system();
 
 fn main() {
-    match std::env::var("DECISION_LOOP") {
-        Ok(n) => engine_loop(n.parse().expect("DECISION_LOOP is a count")),
-        Err(_) => divan::main(),
+    if let Ok(n) = std::env::var("DECISION_LOOP") {
+        engine_loop(n.parse().expect("DECISION_LOOP is a count"));
+    } else if let Ok(n) = std::env::var("DECISION_LOOP_RHAI") {
+        rhai_loop(n.parse().expect("DECISION_LOOP_RHAI is a count"));
+    } else {
+        divan::main();
     }
 }
 
@@ -45,6 +49,15 @@ fn engine_loop(n: u64) {
     for _ in 0..n {
         engine.contact(Channel::Voice, ANN, Some(ACME_LINE), "", "").expect("an entry");
         drop(divan::black_box(engine.take_events()));
+    }
+}
+
+/// `n` rhai decisions and nothing else.
+#[inline(never)]
+fn rhai_loop(n: u64) {
+    let mut decide = rhai_decision();
+    for _ in 0..n {
+        drop(divan::black_box(decide()));
     }
 }
 
@@ -126,8 +139,8 @@ if customer.balance > 0.0 && risk > 0.5 {
 ["menu", greeting]
 "#;
 
-#[divan::bench(sample_count = SAMPLES, sample_size = SLOW)]
-fn rhai(bencher: Bencher) {
+/// The rhai decision for Ann, ready to run (checked once).
+fn rhai_decision() -> impl FnMut() -> rhai::Array {
     let engine = rhai::Engine::new();
     let ast = engine.compile(DECISION_RHAI).expect("the decision script compiles");
     let mut ann = rhai::Map::new();
@@ -142,7 +155,7 @@ fn rhai(bencher: Bencher) {
     let minute = i64::from(now.hour()) * 60 + i64::from(now.minute());
     let mut scope = rhai::Scope::new();
 
-    let mut decide = || {
+    let mut decide = move || {
         scope.clear();
         let customer = cache.get(divan::black_box(ANN)).map_or(rhai::Dynamic::UNIT, |c| c.clone().into());
         scope.push_dynamic("customer", customer);
@@ -153,7 +166,12 @@ fn rhai(bencher: Bencher) {
     let decided = decide();
     let route = decided.first().map(|r| r.to_string());
     assert_eq!(route.as_deref(), Some("vip"), "the script decides `vip` for Ann: {decided:?}");
-    bencher.bench_local(decide);
+    decide
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = SLOW)]
+fn rhai(bencher: Bencher) {
+    bencher.bench_local(rhai_decision());
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,11 @@
 //! Card digits never appear here: `collect payment` records only the amount.
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 use switchboard_compiler::bytecode::SourceSpan;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -20,71 +24,71 @@ pub struct Event {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
     Contact {
-        channel: String,
-        from: String,
-        to: String,
-        flow: String,
+        channel: Text,
+        from: Text,
+        to: Text,
+        flow: Text,
     },
     Say {
-        text: String,
+        text: Text,
     },
     Note {
-        text: String,
+        text: Text,
     },
     Choice {
-        prompt: String,
+        prompt: Text,
         options: Vec<String>,
     },
     Waypoint {
-        name: String,
+        name: Text,
     },
     Lookup {
-        source: String,
-        outcome: String,
+        source: Text,
+        outcome: Text,
     },
     Queue {
-        queue: String,
+        queue: Text,
         priority: i32,
     },
     Offer {
-        agent: String,
-        channel: String,
+        agent: Text,
+        channel: Text,
     },
     Answered {
-        agent: String,
+        agent: Text,
     },
     Transfer {
-        to: String,
+        to: Text,
     },
     Callback {
         keep_place: bool,
     },
     Payment {
-        amount: String,
+        amount: Text,
     },
     Send {
-        medium: String,
-        to: String,
-        text: String,
+        medium: Text,
+        to: Text,
+        text: Text,
     },
     Call {
-        to: String,
-        queue: String,
+        to: Text,
+        queue: Text,
     },
     Outcome {
-        name: String,
+        name: Text,
     },
     Stop,
     End,
     Error {
-        message: String,
+        message: Text,
     },
     Input {
-        text: String,
+        text: Text,
     },
     /// What routing did that no test line names (timeouts, overflow, wrap-up …).
     Routing {
-        what: String,
+        what: Text,
     },
     /// The customer hung up.
     HangUp,
@@ -121,10 +125,10 @@ impl EventKind {
     /// The name a test may give after the word (`expect no waypoint vip`).
     pub fn name(&self) -> Option<&str> {
         match self {
-            EventKind::Waypoint { name } | EventKind::Outcome { name } => Some(name),
-            EventKind::Queue { queue, .. } => Some(queue),
-            EventKind::Offer { agent, .. } => Some(agent),
-            EventKind::Call { queue, .. } => Some(queue),
+            EventKind::Waypoint { name } | EventKind::Outcome { name } => Some(name.as_str()),
+            EventKind::Queue { queue, .. } => Some(queue.as_str()),
+            EventKind::Offer { agent, .. } => Some(agent.as_str()),
+            EventKind::Call { queue, .. } => Some(queue.as_str()),
             _ => None,
         }
     }
@@ -160,5 +164,136 @@ impl std::fmt::Display for EventKind {
             EventKind::Routing { what } => write!(f, "routing: {what}"),
             EventKind::HangUp => f.write_str("hang up"),
         }
+    }
+}
+
+/// A text of the transcript. What the VM says and the bundle's names are shared, not
+/// copied, and fixed words cost nothing; it reads, compares and serializes as a string.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Fixed(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// A word the engine writes itself (`found`, `sms`).
+    pub const fn fixed(text: &'static str) -> Text {
+        Text(Repr::Fixed(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Fixed(text) => text,
+            Repr::Shared(text) => text,
+        }
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(text: Arc<str>) -> Text {
+        Text(Repr::Shared(text))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(Repr::Shared(Arc::from(text)))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(Repr::Shared(Arc::from(text)))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        Arc::<str>::deserialize(deserializer).map(Text::from)
     }
 }

@@ -7,17 +7,20 @@
 
 pub mod answers;
 pub mod events;
+mod prepared;
 mod retry;
 mod routing;
+#[cfg(test)]
+mod tests;
 
 use crate::calendar::{InMemoryTimers, TimerId, Timers};
 use crate::sandbox::{self, Sandbox};
 use crate::sources::{self, LiveSource, LookupOutcome, MemorySource, Source, SourceSpec};
 use answers::Reply;
-use events::{Event, EventKind};
+use events::{Event, EventKind, Text};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{btree_map, BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
@@ -25,12 +28,16 @@ use switchboard_compiler::types::{Channel, Type};
 use switchboard_compiler::value::{Currency, Record, Value};
 
 pub use crate::vm::{AgentView, Contact};
-use crate::vm::{Effect, Host, Resume, Step, Vm};
+use crate::vm::{Effect, Host, Resume, Spare, Step, Vm};
+use prepared::Prepared;
 
 /// How much one session may compute before the engine checks on it.
 const FUEL: u32 = 10_000;
 /// A session that computes this much without waiting for anyone has a runaway loop.
 const MAX_INSTRUCTIONS: u64 = 10_000_000;
+/// How many contacts that nothing refers to any more stay addressable (a test starts a
+/// survey or a script on a contact just after its flow ended).
+const RECENTLY_ENDED: usize = 64;
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -62,9 +69,29 @@ enum Wait {
 struct Session {
     id: u64,
     kind: SessionKind,
+    /// The engine's id of the contact it runs for (a retry run has none).
+    contact: Option<u64>,
     vm: Vm,
     wait: Wait,
     /// Surveys to run for this contact once it has ended.
+    surveys: Vec<SurveyId>,
+}
+
+impl Session {
+    fn new(id: u64, kind: SessionKind, contact: Option<u64>, vm: Vm) -> Session {
+        Session { id, kind, contact, vm, wait: Wait::Nothing, surveys: Vec::new() }
+    }
+}
+
+/// A contact the engine still answers for: its flow runs, it is in routing, surveys wait
+/// for its end, or a script or survey runs for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Kept {
+    /// As its flow last left it (`contact.language = …` outlives the flow).
+    contact: Contact,
+    /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
+    sessions: u32,
+    /// Surveys its flow asked for, run once the contact ends.
     surveys: Vec<SurveyId>,
 }
 
@@ -108,19 +135,26 @@ pub struct Engine {
     timers: InMemoryTimers<Timer>,
     sessions: BTreeMap<u64, Session>,
     retries: BTreeMap<u64, retry::RetryRun>,
-    /// Contacts by id, as they arrived (scripts and surveys run for them later).
-    contacts: BTreeMap<u64, Contact>,
+    /// Contacts something still refers to, by id (scripts and surveys run for them later).
+    contacts: BTreeMap<u64, Kept>,
+    /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
+    ended: VecDeque<(u64, Contact)>,
     events: Vec<Event>,
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: BTreeMap<String, routing::Queued>,
+    queued: HashMap<u64, routing::Queued>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
     acd_tick_timer: Option<(TimerId, Timestamp)>,
-    /// Surveys a contact's flow asked for, run once the contact ends.
-    pending_surveys: BTreeMap<u64, Vec<SurveyId>>,
+    /// The bundle and what is derived from it once, shared by every run.
+    prepared: Arc<Prepared>,
+    /// The room the last finished VM left, for the next one.
+    spare: Option<Spare>,
+    /// Texts many contacts start with: "" and `en`.
+    empty: Arc<str>,
+    english: Arc<str>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -220,11 +254,14 @@ impl Engine {
         let acd = routing::new_acd(&bundle)?;
         Ok(Engine {
             acd,
-            queued: BTreeMap::new(),
+            queued: HashMap::new(),
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
-            pending_surveys: BTreeMap::new(),
+            prepared: Arc::new(Prepared::new(bundle.clone())),
+            spare: None,
+            empty: Arc::from(""),
+            english: Arc::from("en"),
             bundle,
             options,
             now,
@@ -235,6 +272,7 @@ impl Engine {
             sessions: BTreeMap::new(),
             retries: BTreeMap::new(),
             contacts: BTreeMap::new(),
+            ended: VecDeque::new(),
             events: Vec::new(),
             next_id: 1,
         })
@@ -248,9 +286,16 @@ impl Engine {
         &self.events
     }
 
-    /// Hands over the events so far (a long-running engine drains them to its store).
+    /// Hands over the events so far (a long-running engine drains them to its store). The
+    /// next events go into room for as many as were taken.
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.events)
+        let room = self.events.len();
+        std::mem::replace(&mut self.events, Vec::with_capacity(room))
+    }
+
+    /// Moves the events so far to the end of `into`; the engine keeps its room for more.
+    pub fn drain_events_into(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.events);
     }
 
     fn id(&mut self) -> u64 {
@@ -275,23 +320,12 @@ impl Engine {
         subject: &str,
         text: &str,
     ) -> Result<u64, String> {
-        let bundle = self.bundle.clone();
-        let entries: Vec<&EntryInfo> = bundle.entries.iter().filter(|e| e.channel == channel).collect();
-        let entry = match to {
-            Some(to) => {
-                let key = address_key(channel, to);
-                let found = entries.iter().find(|e| e.address == key).copied();
-                if found.is_none() && !entries.is_empty() {
-                    return Err(format!("no {channel} entry answers {to}"));
-                }
-                found
-            }
-            None if entries.len() > 1 => return Err(format!("several {channel} entries: say which with `to`")),
-            None => entries.first().copied(),
-        };
+        let prepared = self.prepared.clone();
+        let bundle = &*prepared.bundle;
+        let entry = prepared.entries.find(channel, to)?;
         let flow = entry.map(|e| e.flow);
-        let id = self.id();
         let from_value = match channel {
+            Channel::Voice | Channel::Sms if sources::normalize::is_e164(from) => Value::Phone(Arc::from(from)),
             Channel::Voice | Channel::Sms => match sources::normalize::normalize_phone(from, None) {
                 Some(p) => Value::Phone(Arc::from(p)),
                 None => Value::text(from),
@@ -299,60 +333,66 @@ impl Engine {
             Channel::Email => Value::Email(Arc::from(from.trim().to_lowercase())),
             _ => Value::text(from),
         };
-        let to_text = to.map(str::to_string).or_else(|| entry.map(|e| e.address.clone())).unwrap_or_default();
+        // The entry's own texts when the contact is addressed as the entry is written.
+        let (to_text, country) = match (to, entry) {
+            (Some(to), Some(e)) if *e.address == *to => (e.address.clone(), e.country.clone()),
+            (Some(to), _) => (Arc::from(to), Arc::from(country_of(to))),
+            (None, Some(e)) => (e.address.clone(), e.country.clone()),
+            (None, None) => (self.empty.clone(), self.empty.clone()),
+        };
+        let shared = |text: &str| if text.is_empty() { self.empty.clone() } else { Arc::from(text) };
+        let (text, subject) = (shared(text), shared(subject));
+        let id = self.id();
         let contact = Contact {
-            id: format!("c{id}"),
+            id: contact_key(id),
             channel,
             from: from_value,
-            country: country_of(&to_text).to_string(),
+            country,
             to: to_text.clone(),
-            text: text.to_string(),
-            subject: subject.to_string(),
-            language: "en".to_string(),
+            text,
+            subject,
+            language: self.english.clone(),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };
-        self.contacts.insert(id, contact.clone());
-        if let Some(flow) = flow {
-            let info = &bundle.flows[flow.index()];
-            self.emit(
-                id,
-                EventKind::Contact {
-                    channel: channel.to_string(),
-                    from: from.to_string(),
-                    to: to_text,
-                    flow: info.name.clone(),
-                },
-                None,
-            );
-            let vm = Vm::new(&bundle, info.body, contact, Vec::new(), info.on_error);
-            self.sessions.insert(
-                id,
-                Session { id, kind: SessionKind::Flow(flow), vm, wait: Wait::Nothing, surveys: Vec::new() },
-            );
-            self.drive(id);
-        }
+        let Some(flow) = flow else {
+            self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
+            self.settle(id);
+            return Ok(id);
+        };
+        let info = &bundle.flows[flow.index()];
+        let from = match &contact.from {
+            Value::Phone(p) if **p == *from => Text::from(p.clone()),
+            _ => Text::from(from),
+        };
+        let flow_name = prepared.names.flows[flow.index()].clone();
+        let event =
+            EventKind::Contact { channel: Text::fixed(channel.as_str()), from, to: to_text.into(), flow: flow_name };
+        self.emit(id, event, None);
+        let spare = self.spare.take().unwrap_or_default();
+        let vm = Vm::reusing(spare, bundle, info.body, contact, Vec::new(), info.on_error);
+        self.run(Session::new(id, SessionKind::Flow(flow), Some(id), vm), &prepared);
         Ok(id)
     }
 
     /// Starts script `script` on an agent's screen for `contact`. Returns the session.
     pub fn start_script(&mut self, contact: u64, script: ScriptId, agent: AgentView) -> Result<u64, String> {
-        let c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let kept = self.revive(contact).ok_or("no such contact")?;
+        kept.sessions += 1;
+        let c = kept.contact.clone();
         let info = &self.bundle.scripts[script.index()];
         let mut vm = Vm::new(&self.bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
-        vm.agent = Some(agent);
+        vm.agent = Some(Box::new(agent));
         let id = self.id();
-        self.sessions.insert(
-            id,
-            Session { id, kind: SessionKind::Script(script), vm, wait: Wait::Nothing, surveys: Vec::new() },
-        );
-        self.drive(id);
+        self.run(Session::new(id, SessionKind::Script(script), Some(contact), vm), &self.prepared.clone());
         Ok(id)
     }
 
     /// Runs survey `survey` for `contact` now (production runs it once the contact ends).
     pub fn start_survey(&mut self, contact: u64, survey: SurveyId) -> Result<u64, String> {
-        let mut c = self.contacts.get(&contact).cloned().ok_or("no such contact")?;
+        let kept = self.revive(contact).ok_or("no such contact")?;
+        kept.sessions += 1;
+        let mut c = kept.contact.clone();
         let info = &self.bundle.surveys[survey.index()];
         match info.via {
             SurveyVia::Sms => c.channel = Channel::Sms,
@@ -361,30 +401,69 @@ impl Engine {
         }
         let vm = Vm::new(&self.bundle, info.body, c, Vec::new(), None);
         let id = self.id();
-        self.sessions.insert(
-            id,
-            Session { id, kind: SessionKind::Survey(survey), vm, wait: Wait::Nothing, surveys: Vec::new() },
-        );
-        self.drive(id);
+        self.run(Session::new(id, SessionKind::Survey(survey), Some(contact), vm), &self.prepared.clone());
         Ok(id)
     }
 
     /// Whether a session is still running (waiting for someone or something).
     pub fn is_live(&self, session: u64) -> bool {
-        self.sessions.contains_key(&session)
-            || self.contacts.get(&session).is_some_and(|c| self.queued.contains_key(&c.id))
+        self.sessions.contains_key(&session) || self.queued.contains_key(&session)
+    }
+
+    /// How many contacts the engine holds because something still refers to them.
+    pub fn contacts_kept(&self) -> usize {
+        self.contacts.len()
+    }
+
+    /// A contact by its id, whether something still refers to it or it ended recently.
+    fn find_contact(&self, id: u64) -> Option<&Contact> {
+        match self.contacts.get(&id) {
+            Some(k) => Some(&k.contact),
+            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| c),
+        }
+    }
+
+    /// The entry of a contact, brought back if it ended recently (a script or survey is
+    /// about to run for it).
+    fn revive(&mut self, id: u64) -> Option<&mut Kept> {
+        if !self.contacts.contains_key(&id) {
+            let at = self.ended.iter().position(|(e, _)| *e == id)?;
+            let (_, contact) = self.ended.remove(at)?;
+            self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
+        }
+        self.contacts.get_mut(&id)
+    }
+
+    /// Lets go of a contact nothing refers to any more: its flow is over, it is not in
+    /// routing, no survey waits for its end, and no script or survey runs for it.
+    fn settle(&mut self, id: u64) {
+        let Some(k) = self.contacts.get(&id) else { return };
+        if k.sessions > 0 || !k.surveys.is_empty() || self.sessions.contains_key(&id) || self.queued.contains_key(&id) {
+            return;
+        }
+        if let Some(k) = self.contacts.remove(&id) {
+            self.let_go(id, k.contact);
+        }
+    }
+
+    /// Moves a contact to the recently ended ones.
+    fn let_go(&mut self, id: u64, contact: Contact) {
+        if self.ended.len() == RECENTLY_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back((id, contact));
     }
 
     /// Delivers keys, text or a value to what `session` waits for.
     pub fn input(&mut self, session: u64, reply: Reply) -> Result<(), String> {
         let Some(s) = self.sessions.get(&session) else {
             // A customer waiting in a queue may take a callback.
-            let id = self.contacts.get(&session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
-            self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+            let id = self.find_contact(session).map(|c| c.id.clone()).ok_or("nothing is running to take that")?;
+            self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
             return self.queue_input(&id, &reply.as_text());
         };
         let wait = s.wait.clone();
-        self.emit(session, EventKind::Input { text: reply.as_text() }, None);
+        self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
         match wait {
             Wait::Nothing => Err("nothing is waiting for an answer".to_string()),
             Wait::Ask { ask, timer, .. } => {
@@ -461,7 +540,7 @@ impl Engine {
                 } else {
                     let timeout = ask_timeout(info, channel, script);
                     let origin = self.sessions[&session].vm.position(&self.bundle);
-                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    self.emit(session, EventKind::Say { text: prompt.clone().into() }, origin);
                     let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session }));
                     if let Some(s) = self.sessions.get_mut(&session) {
                         s.wait = Wait::Ask { ask, prompt, tries: tries + 1, timer };
@@ -477,7 +556,7 @@ impl Engine {
                 } else {
                     let ms = info.timeout_ms;
                     let origin = self.sessions[&session].vm.position(&self.bundle);
-                    self.emit(session, EventKind::Say { text: prompt.to_string() }, origin);
+                    self.emit(session, EventKind::Say { text: prompt.clone().into() }, origin);
                     let timer = Some(self.schedule_in(ms, Timer::Silence { session }));
                     if let Some(s) = self.sessions.get_mut(&session) {
                         s.wait = Wait::Menu { menu, prompt, tries: tries + 1, timer };
@@ -526,97 +605,143 @@ impl Engine {
         }
     }
 
-    /// Runs a session until it waits, ends or fails.
+    /// Runs a waiting session on, until it waits again, ends or fails.
     fn drive(&mut self, id: u64) {
-        let Some(mut s) = self.sessions.remove(&id) else { return };
-        let bundle = self.bundle.clone();
-        let host = Host::default();
+        if let Some(s) = self.sessions.remove(&id) {
+            self.run(s, &self.prepared.clone());
+        }
+    }
+
+    /// Runs a session until it waits (it is kept), ends or fails.
+    fn run(&mut self, mut s: Session, prepared: &Prepared) {
+        let id = s.id;
+        let bundle = &*prepared.bundle;
+        let host = Host::new(&prepared.tables);
         let mut spent: u64 = 0;
         loop {
             let mut fuel = FUEL;
-            let step = s.vm.run(&bundle, &host, self.now, &mut fuel);
+            let step = s.vm.run(bundle, &host, self.now, &mut fuel);
             spent += u64::from(FUEL - fuel);
             match step {
                 Step::Running if s.wait == Wait::Nothing && spent < MAX_INSTRUCTIONS => continue,
                 Step::Running if s.wait == Wait::Nothing => {
                     self.emit(
                         id,
-                        EventKind::Error { message: "the flow computed too long without waiting".into() },
+                        EventKind::Error { message: Text::fixed("the flow computed too long without waiting") },
                         None,
                     );
+                    self.over(s, false);
                     return;
                 }
                 Step::Running => break,
                 Step::Yield(effect) => {
-                    let origin = s.vm.position(&bundle);
+                    let origin = s.vm.position(bundle);
                     let done = effect.is_final();
-                    let resume = self.perform(&mut s, effect, origin);
+                    let resume = self.perform(prepared, &mut s, effect, origin);
                     if self.options.roundtrip && !done {
                         s.vm = roundtrip(&s.vm);
                     }
                     match resume {
-                        Some(r) => s.vm.resume(&bundle, r),
+                        Some(r) => s.vm.resume(bundle, r),
                         None => break,
                     }
                 }
                 Step::Done => {
-                    self.finished(&s);
+                    self.over(s, true);
                     return;
                 }
                 Step::Failed(message) => {
-                    let origin = s.vm.position(&bundle);
-                    self.emit(id, EventKind::Error { message }, origin);
-                    self.finished(&s);
+                    let origin = s.vm.position(bundle);
+                    self.emit(id, EventKind::Error { message: message.into() }, origin);
+                    self.over(s, true);
                     return;
                 }
             }
         }
-        self.keep_contact(&s);
+        if let (SessionKind::Flow(_), Some(contact)) = (s.kind, s.contact) {
+            self.keep(contact, s.vm.contact.clone());
+        }
         self.sessions.insert(id, s);
     }
 
-    /// The engine's id of the contact a session runs for.
-    fn contact_of(&self, s: &Session) -> Option<u64> {
-        match s.kind {
-            SessionKind::Flow(_) => Some(s.id),
-            _ => self.contacts.iter().find(|(_, c)| c.id == s.vm.contact.id).map(|(id, _)| *id),
+    /// Keeps a contact as its flow left it.
+    fn keep(&mut self, id: u64, contact: Contact) -> &mut Kept {
+        match self.contacts.entry(id) {
+            btree_map::Entry::Occupied(e) => {
+                let kept = e.into_mut();
+                kept.contact = contact;
+                kept
+            }
+            btree_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
         }
     }
 
     /// The contact is over: the surveys its flow asked for run now.
     fn contact_ended(&mut self, contact: u64) {
-        for survey in self.pending_surveys.remove(&contact).unwrap_or_default() {
+        let surveys = self.contacts.get_mut(&contact).map(|k| std::mem::take(&mut k.surveys)).unwrap_or_default();
+        for survey in surveys {
             let _ = self.start_survey(contact, survey);
         }
+        self.settle(contact);
     }
 
-    /// What a flow changed on its contact (`contact.language = …`) outlives the flow.
-    fn keep_contact(&mut self, s: &Session) {
-        if let SessionKind::Flow(_) = s.kind {
-            self.contacts.insert(s.id, s.vm.contact.clone());
+    /// A session will not run again. `finished`: it ran to its end (or failed), so the
+    /// surveys a flow asked for wait for its contact's end and a retry step is done.
+    fn over(&mut self, s: Session, finished: bool) {
+        let Session { kind, contact, vm, surveys, .. } = s;
+        let (left, spare) = vm.finish();
+        self.spare = Some(spare);
+        if let Some(contact) = contact {
+            let surveys = if finished { surveys } else { Vec::new() };
+            match (kind, self.contacts.entry(contact)) {
+                (SessionKind::Flow(_), btree_map::Entry::Occupied(e)) => {
+                    let kept = e.into_mut();
+                    kept.contact = left;
+                    if kept.surveys.is_empty() {
+                        kept.surveys = surveys;
+                    } else {
+                        kept.surveys.extend(surveys);
+                    }
+                    self.settle(contact);
+                }
+                // Seen for the first time: kept only if routing has it or surveys wait.
+                (SessionKind::Flow(_), btree_map::Entry::Vacant(e)) => {
+                    if surveys.is_empty() && !self.queued.contains_key(&contact) {
+                        self.let_go(contact, left);
+                    } else {
+                        e.insert(Kept { contact: left, sessions: 0, surveys });
+                    }
+                }
+                // A script's or a survey's own surveys are never run.
+                (_, btree_map::Entry::Occupied(e)) => {
+                    let kept = e.into_mut();
+                    kept.sessions = kept.sessions.saturating_sub(1);
+                    self.settle(contact);
+                }
+                (_, btree_map::Entry::Vacant(_)) => {}
+            }
         }
-    }
-
-    fn finished(&mut self, s: &Session) {
-        self.keep_contact(s);
-        if !s.surveys.is_empty() {
-            self.pending_surveys.entry(s.id).or_default().extend(s.surveys.iter().copied());
-        }
-        if let SessionKind::Retry { run, step: Some(step) } = s.kind {
+        if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
             self.retry_step_done(run, step);
         }
     }
 
     /// Performs one effect. `Some` resumes the VM at once; `None` leaves it waiting.
-    fn perform(&mut self, s: &mut Session, effect: Effect, origin: Option<SourceSpan>) -> Option<Resume> {
+    fn perform(
+        &mut self,
+        prepared: &Prepared,
+        s: &mut Session,
+        effect: Effect,
+        origin: Option<SourceSpan>,
+    ) -> Option<Resume> {
         let id = s.id;
-        let bundle = self.bundle.clone();
+        let bundle = &*prepared.bundle;
         match effect {
-            Effect::Say(text) => self.emit(id, EventKind::Say { text: text.to_string() }, origin),
-            Effect::Note(text) => self.emit(id, EventKind::Note { text: text.to_string() }, origin),
-            Effect::Waypoint(name) => self.emit(id, EventKind::Waypoint { name: name.to_string() }, origin),
+            Effect::Say(text) => self.emit(id, EventKind::Say { text: text.into() }, origin),
+            Effect::Note(text) => self.emit(id, EventKind::Note { text: text.into() }, origin),
+            Effect::Waypoint(name) => self.emit(id, EventKind::Waypoint { name: name.into() }, origin),
             Effect::Ask { ask, prompt } => {
-                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                self.emit(id, EventKind::Say { text: prompt.clone().into() }, origin);
                 let info = &bundle.asks[ask.index()];
                 let timeout = ask_timeout(info, s.vm.contact.channel, matches!(s.kind, SessionKind::Script(_)));
                 let timer = timeout.map(|ms| self.schedule_in(ms, Timer::Silence { session: id }));
@@ -624,7 +749,7 @@ impl Engine {
                 return None;
             }
             Effect::Menu { menu, prompt } => {
-                self.emit(id, EventKind::Say { text: prompt.to_string() }, origin);
+                self.emit(id, EventKind::Say { text: prompt.clone().into() }, origin);
                 let timer =
                     Some(self.schedule_in(bundle.menus[menu.index()].timeout_ms, Timer::Silence { session: id }));
                 s.wait = Wait::Menu { menu, prompt, tries: 0, timer };
@@ -632,7 +757,7 @@ impl Engine {
             }
             Effect::Choose { choice, prompt } => {
                 let options = bundle.choices[choice.index()].options.clone();
-                self.emit(id, EventKind::Choice { prompt: prompt.to_string(), options }, origin);
+                self.emit(id, EventKind::Choice { prompt: prompt.into(), options }, origin);
                 s.wait = Wait::Choose { choice };
                 return None;
             }
@@ -640,31 +765,38 @@ impl Engine {
                 let live = &self.sources[source.index()];
                 let outcome = live.lookup(&key, self.now.as_millisecond());
                 let described = match &outcome {
-                    LookupOutcome::Found(_) => "found".to_string(),
-                    LookupOutcome::Missed => "no match".to_string(),
-                    LookupOutcome::TimedOut => "timed out".to_string(),
-                    LookupOutcome::Failed(why) => format!("failed: {why}"),
+                    LookupOutcome::Found(_) => Text::fixed("found"),
+                    LookupOutcome::Missed => Text::fixed("no match"),
+                    LookupOutcome::TimedOut => Text::fixed("timed out"),
+                    LookupOutcome::Failed(why) => format!("failed: {why}").into(),
                 };
-                let name = live.name().to_string();
+                let name = prepared.names.sources[source.index()].clone();
                 self.emit(id, EventKind::Lookup { source: name, outcome: described }, origin);
-                return Some(Resume::Value(outcome.value()));
+                return Some(Resume::Value(outcome.into_value()));
             }
             Effect::Queue { queue, priority, prefer, require, vip } => {
-                let name = bundle.queues[queue.index()].name.clone();
+                let name = prepared.names.queues[queue.index()].clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
-                self.keep_contact(s);
-                if let Some(contact) = self.contact_of(s) {
-                    if !s.surveys.is_empty() {
-                        self.pending_surveys.entry(contact).or_default().append(&mut s.surveys);
+                match (s.kind, s.contact) {
+                    // Its surveys go with the contact once the flow is over, right after this.
+                    (SessionKind::Flow(_), Some(contact)) => {
+                        self.enqueue(bundle, contact, &s.vm.contact, queue, priority, prefer, &require, vip, origin)
                     }
-                    self.enqueue(contact, queue, priority, prefer, &require, vip, origin);
+                    (_, Some(contact)) => {
+                        if let Some(kept) = self.contacts.get_mut(&contact) {
+                            kept.surveys.append(&mut s.surveys);
+                            let c = kept.contact.clone();
+                            self.enqueue(bundle, contact, &c, queue, priority, prefer, &require, vip, origin);
+                        }
+                    }
+                    (_, None) => {}
                 }
             }
-            Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display() }, origin),
+            Effect::Transfer { to } => self.emit(id, EventKind::Transfer { to: to.display().into() }, origin),
             Effect::OfferCallback { keep_place } => self.emit(id, EventKind::Callback { keep_place }, origin),
             Effect::CollectPayment { amount } => {
                 // The card is captured by the channel's secure form; only the amount is kept.
-                self.emit(id, EventKind::Payment { amount: amount.display() }, origin)
+                self.emit(id, EventKind::Payment { amount: amount.display().into() }, origin)
             }
             Effect::Send { medium, to, text } => {
                 if let SessionKind::Retry { run, step: None } = s.kind {
@@ -681,10 +813,10 @@ impl Engine {
             }
             Effect::Survey { survey } => s.surveys.push(survey),
             Effect::End => self.emit(id, EventKind::End, origin),
-            Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.to_string() }, origin),
+            Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.into() }, origin),
             Effect::Call { to, queue, .. } => {
-                let name = bundle.queues[queue.index()].name.clone();
-                self.emit(id, EventKind::Call { to: to.display(), queue: name }, origin);
+                let name = prepared.names.queues[queue.index()].clone();
+                self.emit(id, EventKind::Call { to: to.display().into(), queue: name }, origin);
                 if let SessionKind::Retry { run, step } = s.kind {
                     self.outbound(run, queue, &to.display());
                     if let Some(r) = self.retries.get_mut(&run) {
@@ -724,22 +856,22 @@ impl Engine {
         };
         self.emit(
             session,
-            EventKind::Send { medium: medium.to_string(), to: to.display(), text: text.to_string() },
+            EventKind::Send { medium: Text::fixed(medium), to: to.display().into(), text: text.into() },
             origin,
         );
     }
 
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
-    fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host) -> Result<Value, String> {
+    fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host<'_>) -> Result<Value, String> {
         let contact = Contact {
-            id: String::new(),
+            id: Arc::from(""),
             channel: Channel::Voice,
             from: Value::None,
-            to: String::new(),
-            text: String::new(),
-            subject: String::new(),
-            language: "en".to_string(),
-            country: String::new(),
+            to: Arc::from(""),
+            text: Arc::from(""),
+            subject: Arc::from(""),
+            language: Arc::from("en"),
+            country: Arc::from(""),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };
@@ -772,12 +904,25 @@ fn ask_timeout(info: &AskInfo, channel: Channel, script: bool) -> Option<i64> {
 
 /// An address as entries store it.
 pub fn address_key(channel: Channel, address: &str) -> String {
-    match channel {
-        Channel::Voice | Channel::Sms => {
-            sources::normalize::normalize_phone(address, None).unwrap_or_else(|| address.trim().to_string())
-        }
-        _ => address.trim().to_lowercase(),
-    }
+    prepared::address_key(channel, address).into_owned()
+}
+
+/// The id routing knows a contact by: `c` and the engine's id (written in place, so the
+/// only allocation is the text itself).
+fn contact_key(id: u64) -> Arc<str> {
+    use std::io::Write as _;
+    let mut key = [0u8; 21];
+    let mut cursor = std::io::Cursor::new(&mut key[..]);
+    let _ = write!(cursor, "c{id}");
+    let len = cursor.position() as usize;
+    Arc::from(std::str::from_utf8(&key[..len]).unwrap_or_default())
+}
+
+/// The engine's id of the contact routing knows as `key` (see `contact_key`).
+fn contact_id(key: &str) -> Option<u64> {
+    let digits = key.strip_prefix('c')?;
+    let canonical = digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'));
+    canonical.then(|| digits.parse().ok()).flatten()
 }
 
 /// The country a dialled number belongs to: numbers in many countries give local presence.

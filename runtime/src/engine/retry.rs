@@ -1,12 +1,13 @@
 //! Retry strategies: timelines of steps (`immediately`, `at`, `after`) held by quiet
 //! hours, and handlers for call outcomes (`on no_answer { … again … }`).
 
-use super::{Engine, Session, SessionKind, Timer, Wait};
+use super::{Engine, Session, SessionKind, Timer};
 use crate::calendar::{self, Quiet, Timers};
 use crate::vm::{Contact, Host, Vm};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use switchboard_compiler::bytecode::{Medium, RetryId, StepTime};
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::Value;
@@ -30,7 +31,7 @@ impl Engine {
     pub fn start_retry(&mut self, retry: RetryId, subject: Value) -> u64 {
         let info = self.bundle.retries[retry.index()].clone();
         let zone = match info.timezone {
-            Some(f) => match self.evaluate(f, vec![subject.clone()], &Host::default()) {
+            Some(f) => match self.evaluate(f, vec![subject.clone()], &Host::new(&self.prepared.tables)) {
                 Ok(v) => v.display(),
                 Err(_) => "UTC".to_string(),
             },
@@ -111,7 +112,7 @@ impl Engine {
         let vm = Vm::new(&self.bundle, action, retry_contact(run, self.now), vec![subject], None);
         let id = self.id();
         let kind = SessionKind::Retry { run, step: if repeat { None } else { Some(step) } };
-        self.sessions.insert(id, Session { id, kind, vm, wait: Wait::Nothing, surveys: Vec::new() });
+        self.sessions.insert(id, Session::new(id, kind, None, vm));
         if repeat {
             if let Some(r) = self.retries.get_mut(&run) {
                 r.pending_call = Some(step);
@@ -180,10 +181,7 @@ impl Engine {
         let handler = *handler;
         let vm = Vm::new(&self.bundle, handler, retry_contact(run, self.now), vec![r.subject.clone()], None);
         let id = self.id();
-        self.sessions.insert(
-            id,
-            Session { id, kind: SessionKind::Retry { run, step: None }, vm, wait: Wait::Nothing, surveys: Vec::new() },
-        );
+        self.sessions.insert(id, Session::new(id, SessionKind::Retry { run, step: None }, None, vm));
         self.drive(id);
         Ok(())
     }
@@ -191,14 +189,14 @@ impl Engine {
 
 fn retry_contact(run: u64, now: Timestamp) -> Contact {
     Contact {
-        id: format!("retry-{run}"),
+        id: Arc::from(format!("retry-{run}")),
         channel: Channel::Voice,
         from: Value::None,
-        to: String::new(),
-        text: String::new(),
-        subject: String::new(),
-        language: "en".to_string(),
-        country: String::new(),
+        to: Arc::from(""),
+        text: Arc::from(""),
+        subject: Arc::from(""),
+        language: Arc::from("en"),
+        country: Arc::from(""),
         started_at: now,
         attributes: BTreeMap::new(),
     }

@@ -2,11 +2,12 @@
 //! `while waiting` lines (announcements, callbacks that keep their place), offers to
 //! agents, answers, hang-ups, and outbound work for blending.
 
-use super::events::EventKind;
+use super::events::{EventKind, Text};
 use super::{Engine, Timer};
 use crate::acd::{self, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
-use crate::vm::{AgentView, Host};
+use crate::vm::{text_cow, AgentView, Contact, Host};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use switchboard_compiler::bytecode::{Bundle, QueueId, SourceSpan, WaitingAction};
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::Value;
@@ -19,7 +20,7 @@ pub struct Queued {
     pub queue: QueueId,
     pub channel: Channel,
     /// Where to call back (the caller's number), when a callback is offered.
-    pub callback_to: Option<String>,
+    pub callback_to: Option<Arc<str>>,
     /// A callback has been offered and not yet taken.
     pub callback_offered: bool,
     /// The customer took a callback: they left, a placeholder keeps their place.
@@ -57,6 +58,15 @@ impl Engine {
         self.now.as_millisecond()
     }
 
+    /// The contact in routing that routing knows as `key`.
+    fn queued_at(&self, key: &str) -> Option<&Queued> {
+        self.queued.get(&super::contact_id(key)?)
+    }
+
+    fn queued_at_mut(&mut self, key: &str) -> Option<&mut Queued> {
+        self.queued.get_mut(&super::contact_id(key)?)
+    }
+
     /// The routing engine, for reports and the simulator.
     pub fn acd(&self) -> &Acd {
         &self.acd
@@ -66,33 +76,34 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn enqueue(
         &mut self,
+        bundle: &Bundle,
         contact: u64,
+        c: &Contact,
         queue: QueueId,
         priority: i32,
         prefer: Option<(Value, i64)>,
-        require: &[std::sync::Arc<str>],
+        require: &[Arc<str>],
         vip: bool,
         origin: Option<SourceSpan>,
     ) {
-        let Some(c) = self.contacts.get(&contact).cloned() else { return };
-        let info = self.bundle.queues[queue.index()].clone();
+        let info = &bundle.queues[queue.index()];
         let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(priority).language(&c.language);
         if vip {
             arrival = arrival.vip();
         }
         // A preferred agent routing has never seen (not logged in today) is no preference.
-        if let Some((agent, ms)) = prefer.filter(|(a, _)| self.agents.contains_key(&*a.display())) {
-            arrival = arrival.prefer(&agent.display(), ms);
+        if let Some((agent, ms)) = prefer.filter(|(a, _)| self.agents.contains_key(&*text_cow(a))) {
+            arrival = arrival.prefer(&text_cow(&agent), ms);
         }
         for s in require {
             arrival = arrival.require(s);
         }
         let callback_to = match &c.from {
-            Value::Phone(p) => Some(p.to_string()),
+            Value::Phone(p) => Some(p.clone()),
             _ => None,
         };
         self.queued.insert(
-            c.id.clone(),
+            contact,
             Queued {
                 contact,
                 queue,
@@ -105,9 +116,11 @@ impl Engine {
         );
         match self.acd.arrive(&arrival, self.ms()) {
             Ok(events) => self.routed(events),
-            Err(e) => {
-                self.emit(contact, EventKind::Error { message: format!("routing refused the contact: {e}") }, origin)
-            }
+            Err(e) => self.emit(
+                contact,
+                EventKind::Error { message: format!("routing refused the contact: {e}").into() },
+                origin,
+            ),
         }
         // `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
         for (line, w) in info.waiting.iter().enumerate() {
@@ -116,7 +129,7 @@ impl Engine {
                 WaitingAction::OfferCallback { .. } => c.channel == Channel::Voice,
             };
             if reaches {
-                self.schedule_in(w.delay_ms, Timer::Waiting { contact: c.id.clone(), line });
+                self.schedule_in(w.delay_ms, Timer::Waiting { contact: c.id.to_string(), line });
             }
         }
         self.schedule_acd_tick();
@@ -124,7 +137,7 @@ impl Engine {
 
     /// One `while waiting` line comes due for a contact still waiting.
     pub(super) fn waiting_line(&mut self, contact: String, line: usize) {
-        let Some(q) = self.queued.get(&contact).cloned() else { return };
+        let Some(q) = self.queued_at(contact.as_str()).cloned() else { return };
         if q.callback_taken || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting)) {
             return;
         }
@@ -135,16 +148,17 @@ impl Engine {
                 let host = Host {
                     queue_position: self.acd.position(&contact).unwrap_or(1) as f64,
                     queue_ewt_ms: self.acd.expected_wait_ms(&contact).unwrap_or(0),
+                    tables: &self.prepared.tables,
                 };
                 match self.evaluate(*func, Vec::new(), &host) {
-                    Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display() }, None),
-                    Err(why) => self.emit(q.contact, EventKind::Error { message: why }, None),
+                    Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display().into() }, None),
+                    Err(why) => self.emit(q.contact, EventKind::Error { message: why.into() }, None),
                 }
             }
             WaitingAction::OfferCallback { keep_place } => {
                 if q.callback_to.is_some() && !q.callback_offered {
                     self.emit(q.contact, EventKind::Callback { keep_place: *keep_place }, None);
-                    if let Some(q) = self.queued.get_mut(&contact) {
+                    if let Some(q) = self.queued_at_mut(contact.as_str()) {
                         q.callback_offered = true;
                     }
                 }
@@ -157,19 +171,19 @@ impl Engine {
 
     /// A key or word from a customer waiting in a queue: `1` takes an offered callback.
     pub(super) fn queue_input(&mut self, contact: &str, text: &str) -> Result<(), String> {
-        let q = self.queued.get(contact).cloned().ok_or("nothing is waiting for an answer")?;
+        let q = self.queued_at(contact).cloned().ok_or("nothing is waiting for an answer")?;
         if !q.callback_offered || q.callback_taken {
             return Err("the caller is waiting in the queue; nothing asks for an answer".to_string());
         }
         if !matches!(text.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "callback") {
             return Err("press 1 to take the callback".to_string());
         }
-        let to = q.callback_to.clone().unwrap_or_default();
-        let events = self.acd.keep_place(contact, &to, self.ms()).map_err(|e| e.to_string())?;
-        if let Some(q) = self.queued.get_mut(contact) {
+        let to = q.callback_to.as_deref().unwrap_or_default();
+        let events = self.acd.keep_place(contact, to, self.ms()).map_err(|e| e.to_string())?;
+        if let Some(q) = self.queued_at_mut(contact) {
             q.callback_taken = true;
         }
-        self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}") }, None);
+        self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}").into() }, None);
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
@@ -203,14 +217,14 @@ impl Engine {
         let events = self.acd.accept(offer, self.ms()).map_err(|e| e.to_string())?;
         if let Some(i) = self.ringing.iter().position(|(o, _, _)| *o == offer) {
             let (_, contact, agent) = self.ringing.remove(i);
-            let (session, callback) = match self.queued.get(&contact) {
+            let (session, callback) = match self.queued_at(contact.as_str()) {
                 Some(q) => (q.contact, q.callback_taken.then(|| q.callback_to.clone()).flatten()),
                 None => (0, None),
             };
-            self.emit(session, EventKind::Answered { agent: agent.clone() }, None);
-            if let (Some(to), Some(q)) = (callback, self.queued.get(&contact)) {
-                let queue = self.bundle.queues[q.queue.index()].name.clone();
-                self.emit(session, EventKind::Call { to, queue }, None);
+            self.emit(session, EventKind::Answered { agent: agent.as_str().into() }, None);
+            if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str())) {
+                let queue = self.prepared.names.queues[q.queue.index()].clone();
+                self.emit(session, EventKind::Call { to: to.into(), queue }, None);
             }
         }
         self.routed(events);
@@ -229,10 +243,10 @@ impl Engine {
 
     /// The customer hangs up: a waiting contact is abandoned; a connected one finishes.
     pub fn hang_up(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.contacts.get(&contact).map(|c| c.id.clone()).ok_or("no such contact")?;
+        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         self.sessions.remove(&contact);
         // A caller who took a callback has already left; their placeholder keeps the place.
-        if self.queued.get(&id).is_some_and(|q| q.callback_taken) {
+        if self.queued.get(&contact).is_some_and(|q| q.callback_taken) {
             self.emit(contact, EventKind::HangUp, None);
             return Ok(());
         }
@@ -243,9 +257,9 @@ impl Engine {
             None => Ok(Vec::new()),
         }
         .map_err(|e| e.to_string())?;
-        self.ringing.retain(|(_, c, _)| *c != id);
+        self.ringing.retain(|(_, c, _)| **c != *id);
         self.emit(contact, EventKind::HangUp, None);
-        self.queued.remove(&id);
+        self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);
@@ -254,9 +268,9 @@ impl Engine {
 
     /// The agent finished with the contact (wrap-up follows).
     pub fn finish(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.contacts.get(&contact).map(|c| c.id.clone()).ok_or("no such contact")?;
+        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
         let events = self.acd.finish(&id, self.ms()).map_err(|e| e.to_string())?;
-        self.queued.remove(&id);
+        self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact);
@@ -302,58 +316,72 @@ impl Engine {
         for e in events {
             match e {
                 acd::Event::Offered { offer, contact, agent, channel, .. } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    let channel = channel.to_string();
-                    self.emit(session, EventKind::Offer { agent: agent.as_str().to_string(), channel }, None);
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
+                    let channel = Text::fixed(channel.as_str());
+                    self.emit(session, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
                 }
                 acd::Event::CallbackDue { offer, contact, customer, agent, .. } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    let offer_event =
-                        EventKind::Offer { agent: agent.as_str().to_string(), channel: "voice".to_string() };
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
+                    let offer_event = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
                     self.emit(session, offer_event, None);
-                    self.emit(session, EventKind::Routing { what: format!("callback due: call {customer}") }, None);
+                    self.emit(
+                        session,
+                        EventKind::Routing { what: format!("callback due: call {customer}").into() },
+                        None,
+                    );
                     self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
                 }
                 acd::Event::OfferTimedOut { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(0, EventKind::Routing { what: format!("{} did not answer", agent.as_str()) }, None);
+                    self.emit(
+                        0,
+                        EventKind::Routing { what: format!("{} did not answer", agent.as_str()).into() },
+                        None,
+                    );
                 }
                 acd::Event::OfferWithdrawn { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(0, EventKind::Routing { what: format!("offer to {} withdrawn", agent.as_str()) }, None);
+                    self.emit(
+                        0,
+                        EventKind::Routing { what: format!("offer to {} withdrawn", agent.as_str()).into() },
+                        None,
+                    );
                 }
                 acd::Event::AgentAway { agent, .. } => {
-                    self.emit(0, EventKind::Routing { what: format!("{} is away", agent.as_str()) }, None)
+                    self.emit(0, EventKind::Routing { what: format!("{} is away", agent.as_str()).into() }, None)
                 }
-                acd::Event::WrapUpEnded { agent } => {
-                    self.emit(0, EventKind::Routing { what: format!("{} finished wrap-up", agent.as_str()) }, None)
-                }
+                acd::Event::WrapUpEnded { agent } => self.emit(
+                    0,
+                    EventKind::Routing { what: format!("{} finished wrap-up", agent.as_str()).into() },
+                    None,
+                ),
                 acd::Event::PreferEnded { contact, agent } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
                     self.emit(
                         session,
-                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()) },
+                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()).into() },
                         None,
                     )
                 }
                 acd::Event::Overflowed { contact, from, to } => {
-                    let session = self.queued.get(contact.as_str()).map_or(0, |q| q.contact);
-                    if let (Some(q), Some(new)) =
-                        (self.queued.get_mut(contact.as_str()), self.bundle.queue(to.as_str()))
-                    {
+                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
+                    let new = self.bundle.queue(to.as_str());
+                    if let (Some(q), Some(new)) = (self.queued_at_mut(contact.as_str()), new) {
                         q.queue = new;
                     }
                     self.emit(
                         session,
-                        EventKind::Routing { what: format!("overflow from {} to {}", from.as_str(), to.as_str()) },
+                        EventKind::Routing {
+                            what: format!("overflow from {} to {}", from.as_str(), to.as_str()).into(),
+                        },
                         None,
                     );
                 }
                 acd::Event::OutboundAssigned { agent, customer, channel, .. } => {
-                    let channel = channel.to_string();
-                    self.emit(0, EventKind::Offer { agent: agent.as_str().to_string(), channel }, None);
-                    self.emit(0, EventKind::Routing { what: format!("outbound call to {customer}") }, None);
+                    let channel = Text::fixed(channel.as_str());
+                    self.emit(0, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
+                    self.emit(0, EventKind::Routing { what: format!("outbound call to {customer}").into() }, None);
                 }
             }
         }

@@ -13,8 +13,11 @@
 //!   text fields. A key that gives none (`none`) is not cached.
 //! - The cache holds at most `capacity` answers; when full, the least recently used one
 //!   goes (expired answers go as soon as they are seen).
+//! - A hit only stamps its entry with the time of use. The eviction order is brought up to
+//!   date lazily: an entry whose stamp is newer than its place in the order is put back at
+//!   its stamp when it comes up, so the one evicted is still the least recently used.
 
-use super::matching::{key_probes, Probe};
+use super::matching::{key_probes, with_key_probes, Probe};
 use super::{Source, SourceError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -37,7 +40,7 @@ pub struct Cache {
 #[derive(Debug, Default)]
 struct State {
     entries: HashMap<Vec<Probe>, Entry>,
-    /// Last use → key, oldest first: the eviction order.
+    /// Place → key, oldest first: the eviction order, as of each entry's `place`.
     by_use: BTreeMap<u64, Vec<Probe>>,
     uses: u64,
 }
@@ -46,7 +49,10 @@ struct State {
 struct Entry {
     stored_at: i64,
     answer: Answer,
+    /// When it was last used.
     last_use: u64,
+    /// Its key in `by_use`: its last use when it was last put in order (not newer).
+    place: u64,
 }
 
 impl Cache {
@@ -58,7 +64,7 @@ impl Cache {
     /// The kept answer for `key` at `now_ms`: `Some(answer)` on a hit (the answer itself
     /// may be a miss), `None` when the source must be asked.
     pub fn get(&self, key: &Value, now_ms: i64) -> Option<Answer> {
-        self.get_probes(&key_probes(key), now_ms)
+        with_key_probes(key, |probes| self.get_probes(probes, now_ms))
     }
 
     /// Keeps what the source answered for `key` at `now_ms`.
@@ -84,15 +90,13 @@ impl Cache {
         let entry = state.entries.get_mut(probes)?;
         let fresh = entry.stored_at <= now_ms && now_ms < entry.stored_at.saturating_add(self.ttl_ms);
         if !fresh {
-            let last_use = entry.last_use;
+            let place = entry.place;
             state.entries.remove(probes);
-            state.by_use.remove(&last_use);
+            state.by_use.remove(&place);
             return None;
         }
         state.uses += 1;
-        let key = state.by_use.remove(&entry.last_use).unwrap_or_else(|| probes.to_vec());
         entry.last_use = state.uses;
-        state.by_use.insert(state.uses, key);
         Some(entry.answer.clone())
     }
 
@@ -103,15 +107,25 @@ impl Cache {
         let mut state = self.lock();
         let state = &mut *state;
         if let Some(old) = state.entries.remove(&probes) {
-            state.by_use.remove(&old.last_use);
+            state.by_use.remove(&old.place);
         }
         while state.entries.len() >= self.capacity {
-            let Some((_, oldest)) = state.by_use.pop_first() else { break };
-            state.entries.remove(&oldest);
+            let Some((place, oldest)) = state.by_use.pop_first() else { break };
+            match state.entries.get_mut(&oldest) {
+                // Used since it was put in order: it takes its place as of that use.
+                Some(entry) if entry.last_use != place => {
+                    entry.place = entry.last_use;
+                    state.by_use.insert(entry.last_use, oldest);
+                }
+                _ => {
+                    state.entries.remove(&oldest);
+                }
+            }
         }
         state.uses += 1;
         state.by_use.insert(state.uses, probes.clone());
-        state.entries.insert(probes, Entry { stored_at: now_ms, answer, last_use: state.uses });
+        let uses = state.uses;
+        state.entries.insert(probes, Entry { stored_at: now_ms, answer, last_use: uses, place: uses });
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -139,12 +153,11 @@ impl<S: Source> Cached<S> {
 
     /// The answer for `key` at `now_ms`: kept if fresh, else asked of the source and kept.
     pub fn lookup_at(&self, key: &Value, now_ms: i64) -> Result<Answer, SourceError> {
-        let probes = key_probes(key);
-        if let Some(answer) = self.cache.get_probes(&probes, now_ms) {
+        if let Some(answer) = self.cache.get(key, now_ms) {
             return Ok(answer);
         }
         let answer = self.inner.lookup(key)?;
-        self.cache.put_probes(probes, now_ms, answer.clone());
+        self.cache.put(key, now_ms, answer.clone());
         Ok(answer)
     }
 
@@ -264,6 +277,27 @@ mod tests {
         cache.put(&key(3), 4, None);
         assert_eq!(cache.len(), 2, "storing again replaces");
         assert_eq!(cache.get(&key(3), 5), Some(None));
+    }
+
+    #[test]
+    fn eviction_follows_use_not_storing() {
+        let cache = Cache::new(FIVE_MINUTES, 3);
+        let key = |n: u32| Value::Phone(Arc::from(format!("+4477009000{n:02}")));
+        for n in 1..=3 {
+            cache.put(&key(n), 0, None);
+        }
+        // Used in the order 1, 3, 1, 2: 3 is now the least recently used.
+        for n in [1, 3, 1, 2] {
+            assert_eq!(cache.get(&key(n), 1), Some(None));
+        }
+        cache.put(&key(4), 2, None);
+        assert_eq!(cache.get(&key(3), 3), None, "3 was evicted");
+        cache.put(&key(5), 4, None);
+        assert_eq!(cache.get(&key(1), 5), None, "then 1");
+        for n in [2, 4, 5] {
+            assert_eq!(cache.get(&key(n), 6), Some(None), "{n} is kept");
+        }
+        assert_eq!(cache.len(), 3);
     }
 
     #[test]

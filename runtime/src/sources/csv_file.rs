@@ -6,7 +6,7 @@
 //! before the first customer arrives, naming its row (the line in the file) and column.
 
 use super::cell::RowReader;
-use super::matching::{key_probes, Table};
+use super::matching::{with_key_probes, Table};
 use super::schema::SourceSpec;
 use super::{Source, SourceError};
 use std::sync::Arc;
@@ -45,7 +45,7 @@ impl CsvSource {
 
 impl Source for CsvSource {
     fn lookup(&self, key: &Value) -> Result<Option<Arc<Record>>, SourceError> {
-        Ok(self.table.find(&key_probes(key)))
+        Ok(with_key_probes(key, |probes| self.table.find(probes)))
     }
 }
 

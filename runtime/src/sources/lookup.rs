@@ -46,6 +46,14 @@ impl LookupOutcome {
         }
     }
 
+    /// Like `value`, handing the record over.
+    pub fn into_value(self) -> Value {
+        match self {
+            LookupOutcome::Found(record) => Value::Record(record),
+            _ => Value::None,
+        }
+    }
+
     fn from_result(result: Result<Option<Arc<Record>>, SourceError>) -> LookupOutcome {
         match result {
             Ok(Some(record)) => LookupOutcome::Found(record),

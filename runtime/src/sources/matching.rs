@@ -17,7 +17,7 @@
 //!
 //! When several rows match, the first in the data's order wins.
 
-use super::normalize::{normalize_email, normalize_handle, normalize_phone};
+use super::normalize::{is_e164, normalize_email, normalize_handle, normalize_phone};
 use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_compiler::value::{Record, Value};
@@ -61,6 +61,18 @@ pub(crate) fn key_probes(key: &Value) -> Vec<Probe> {
     }
 }
 
+/// Calls `f` with the probes `key` gives (see [`key_probes`]); a key that gives exactly one
+/// probe (a phone, an email, …) is probed without building a list.
+pub(crate) fn with_key_probes<R>(key: &Value, f: impl FnOnce(&[Probe]) -> R) -> R {
+    match key {
+        Value::Text(_) | Value::Agent(_) | Value::List(_) | Value::Record(_) | Value::None => f(&key_probes(key)),
+        other => match single_probe(other) {
+            Some(probe) => f(std::slice::from_ref(&probe)),
+            None => f(&key_probes(other)),
+        },
+    }
+}
+
 /// The probes one key cell of a row answers to.
 pub(crate) fn cell_probes(value: &Value) -> Vec<Probe> {
     let mut probes = Vec::new();
@@ -69,21 +81,27 @@ pub(crate) fn cell_probes(value: &Value) -> Vec<Probe> {
 }
 
 fn push_cell_probes(value: &Value, probes: &mut Vec<Probe>) {
-    let probe = match value {
-        Value::None | Value::Record(_) => return,
-        Value::List(items) => {
-            items.iter().for_each(|item| push_cell_probes(item, probes));
-            return;
-        }
-        Value::Phone(phone) => Probe::Phone(normalize_phone(phone, None).map_or_else(|| phone.clone(), Arc::from)),
-        Value::Email(email) => Probe::Email(Arc::from(normalize_email(email).unwrap_or_else(|| email.to_lowercase()))),
+    match value {
+        Value::None | Value::Record(_) => {}
+        Value::List(items) => items.iter().for_each(|item| push_cell_probes(item, probes)),
         Value::Text(text) | Value::Agent(text) => {
             let text = text.trim();
             if text.starts_with('@') {
                 probes.extend(normalize_handle(text).map(|h| Probe::Handle(Arc::from(h))));
             }
-            Probe::Text(Arc::from(text))
+            probes.push(Probe::Text(Arc::from(text)));
         }
+        other => probes.extend(single_probe(other)),
+    }
+}
+
+/// The one probe a cell that is not text, a list, a record or none answers to.
+fn single_probe(value: &Value) -> Option<Probe> {
+    let probe = match value {
+        Value::None | Value::Record(_) | Value::List(_) | Value::Text(_) | Value::Agent(_) => return None,
+        Value::Phone(phone) if is_e164(phone) => Probe::Phone(phone.clone()),
+        Value::Phone(phone) => Probe::Phone(normalize_phone(phone, None).map_or_else(|| phone.clone(), Arc::from)),
+        Value::Email(email) => Probe::Email(Arc::from(normalize_email(email).unwrap_or_else(|| email.to_lowercase()))),
         Value::Number(n) => Probe::Other("number", Arc::from((if *n == 0.0 { 0.0 } else { *n }).to_string())),
         Value::Bool(b) => Probe::Other("bool", Arc::from(b.to_string())),
         Value::Duration(ms) => Probe::Other("duration", Arc::from(ms.to_string())),
@@ -94,7 +112,7 @@ fn push_cell_probes(value: &Value, probes: &mut Vec<Probe>) {
         Value::Channel(channel) => Probe::Other("channel", Arc::from(channel.as_str())),
         Value::Enum(variant) => Probe::Other("enum", variant.clone()),
     };
-    probes.push(probe);
+    Some(probe)
 }
 
 /// Rows in the data's order with an index from every key cell's probes to the first row
@@ -168,6 +186,23 @@ mod tests {
         assert_eq!(key_probes(&Value::Number(-0.0)), key_probes(&Value::Number(0.0)));
         assert_ne!(key_probes(&Value::Number(1.0)), key_probes(&Value::text("1")));
         assert_eq!(key_probes(&Value::None), vec![]);
+    }
+
+    #[test]
+    fn a_key_is_probed_the_same_with_or_without_a_list() {
+        let keys = [
+            Value::Phone(Arc::from("+447700900001")),
+            Value::Phone(Arc::from("+44 7700 900001")),
+            Value::Email(Arc::from("Bo@Example.com")),
+            Value::Agent(Arc::from("@agent")),
+            Value::text(" +44 7700 900001 "),
+            Value::Number(-0.0),
+            Value::Enum(Arc::from("gold")),
+            Value::None,
+        ];
+        for key in keys {
+            assert_eq!(with_key_probes(&key, <[Probe]>::to_vec), key_probes(&key), "{key:?}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! It is a real source, indexed and matched like a CSV file, not a mock.
 
-use super::matching::{key_probes, Table};
+use super::matching::{with_key_probes, Table};
 use super::schema::SourceSpec;
 use super::{Source, SourceError};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ impl MemorySource {
 
 impl Source for MemorySource {
     fn lookup(&self, key: &Value) -> Result<Option<Arc<Record>>, SourceError> {
-        Ok(self.table.find(&key_probes(key)))
+        Ok(with_key_probes(key, |probes| self.table.find(probes)))
     }
 }
 

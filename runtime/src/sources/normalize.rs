@@ -68,11 +68,22 @@ pub fn region(code: &str) -> Option<&'static Region> {
 /// E.164 allows at most 15 digits; fewer than 7 is no one's real number.
 const E164_DIGITS: (usize, usize) = (7, 15);
 
+/// Whether `text` is already the E.164 form [`normalize_phone`] gives: `+`, then 7 to 15
+/// digits, the first not `0`.
+pub fn is_e164(text: &str) -> bool {
+    let Some(digits) = text.strip_prefix('+') else { return false };
+    let (min, max) = E164_DIGITS;
+    (min..=max).contains(&digits.len()) && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The E.164 form of a phone number (`+447700900001`), or `None` when `raw` is not one.
 ///
 /// `default_region` (an ISO 3166 code such as `GB`) is used only for numbers written without
 /// an international prefix; see the module documentation for the accepted forms.
 pub fn normalize_phone(raw: &str, default_region: Option<&str>) -> Option<String> {
+    if is_e164(raw) {
+        return Some(raw.to_string());
+    }
     let mut text = raw.trim();
     if text.len() >= 4 && text[..4].eq_ignore_ascii_case("tel:") {
         text = text[4..].trim_start();
@@ -171,6 +182,20 @@ pub fn normalize_handle(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn e164_is_its_own_normal_form() {
+        for text in ["+447700900001", "+12025550100", "+1234567", "+123456789012345"] {
+            assert!(is_e164(text), "{text}");
+            assert_eq!(normalize_phone(text, None).as_deref(), Some(text));
+        }
+        for text in
+            [" +447700900001", "+44 7700 900001", "+123456", "+1234567890123456", "+0447700900001", "447700900001"]
+        {
+            assert!(!is_e164(text), "{text}");
+        }
+        assert!(!is_e164("+44770090000\u{661}"), "digits are ASCII digits");
+    }
 
     #[test]
     fn phones() {

@@ -6,27 +6,32 @@
 //! any step and resumed by a later process.
 
 mod ops;
+mod tables;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
+use switchboard_compiler::syntax::ast::BinaryOp;
 use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::{Record, Value};
+
+pub use ops::text_cow;
+pub use tables::Tables;
 
 /// What the VM knows of the contact it runs for.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
-    pub id: String,
+    pub id: Arc<str>,
     pub channel: Channel,
     /// A phone on voice and SMS, an email on email, text otherwise.
     pub from: Value,
-    pub to: String,
-    pub text: String,
-    pub subject: String,
-    pub language: String,
-    pub country: String,
+    pub to: Arc<str>,
+    pub text: Arc<str>,
+    pub subject: Arc<str>,
+    pub language: Arc<str>,
+    pub country: Arc<str>,
     pub started_at: Timestamp,
     pub attributes: BTreeMap<String, String>,
 }
@@ -169,11 +174,20 @@ enum State {
 }
 
 /// Whatever the VM computes with besides its own state: read-only run context.
-#[derive(Clone, Debug, Default)]
-pub struct Host {
+#[derive(Clone, Copy, Debug)]
+pub struct Host<'a> {
     /// `queue.position` and `queue.ewt` (milliseconds) in `while waiting` lines.
     pub queue_position: f64,
     pub queue_ewt_ms: i64,
+    /// The bundle's hours and regexes, built once.
+    pub tables: &'a Tables,
+}
+
+impl Host<'_> {
+    /// A host with no queue around it.
+    pub fn new(tables: &Tables) -> Host<'_> {
+        Host { queue_position: 0.0, queue_ewt_ms: 0, tables }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -182,27 +196,64 @@ pub struct Vm {
     stack: Vec<Value>,
     globals: Vec<Value>,
     pub contact: Contact,
-    pub agent: Option<AgentView>,
+    /// The agent a script runs for (boxed: most runs have none).
+    pub agent: Option<Box<AgentView>>,
     on_error: Option<FuncId>,
     in_error_route: bool,
     state: State,
+    /// Where `Concat` writes; empty between instructions, so never part of the state.
+    #[serde(skip)]
+    text: String,
+}
+
+/// The room a finished VM leaves for the next one: empty buffers, not state.
+#[derive(Debug, Default)]
+pub struct Spare {
+    frames: Vec<Frame>,
+    stack: Vec<Value>,
+    text: String,
 }
 
 impl Vm {
     /// A VM that will run `func` for `contact`.
     pub fn new(bundle: &Bundle, func: FuncId, contact: Contact, globals: Vec<Value>, on_error: Option<FuncId>) -> Vm {
+        Vm::reusing(Spare::default(), bundle, func, contact, globals, on_error)
+    }
+
+    /// Like `new`, in the room a finished VM left.
+    pub fn reusing(
+        spare: Spare,
+        bundle: &Bundle,
+        func: FuncId,
+        contact: Contact,
+        globals: Vec<Value>,
+        on_error: Option<FuncId>,
+    ) -> Vm {
+        let Spare { frames, mut stack, text } = spare;
+        stack.reserve(16);
         let mut vm = Vm {
-            frames: Vec::new(),
-            stack: Vec::with_capacity(16),
+            frames,
+            stack,
             globals,
             contact,
             agent: None,
             on_error,
             in_error_route: false,
             state: State::Ready,
+            text,
         };
         vm.enter(bundle, func, 0);
         vm
+    }
+
+    /// Ends the VM: the contact as the run left it (`contact.language = …` outlives the
+    /// flow), and the room it leaves for the next VM.
+    pub fn finish(self) -> (Contact, Spare) {
+        let Vm { mut frames, mut stack, mut text, contact, .. } = self;
+        frames.clear();
+        stack.clear();
+        text.clear();
+        (contact, Spare { frames, stack, text })
     }
 
     pub fn is_done(&self) -> bool {
@@ -262,7 +313,7 @@ impl Vm {
     }
 
     /// Runs until the VM yields, finishes, fails, or uses up `fuel` instructions.
-    pub fn run(&mut self, bundle: &Bundle, host: &Host, now: Timestamp, fuel: &mut u32) -> Step {
+    pub fn run(&mut self, bundle: &Bundle, host: &Host<'_>, now: Timestamp, fuel: &mut u32) -> Step {
         loop {
             match &self.state {
                 State::Ready => {}
@@ -309,8 +360,16 @@ impl Vm {
         }
     }
 
+    /// A text constant (a waypoint's name, a skill) as the shared text it is.
+    fn const_text(bundle: &Bundle, id: ConstId) -> Arc<str> {
+        match bundle.constant(id) {
+            Value::Text(t) => t.clone(),
+            other => Arc::from(other.display()),
+        }
+    }
+
     /// Runs one instruction; returns the effect it yields, if any.
-    fn exec(&mut self, bundle: &Bundle, host: &Host, now: Timestamp) -> Result<Option<Effect>, String> {
+    fn exec(&mut self, bundle: &Bundle, host: &Host<'_>, now: Timestamp) -> Result<Option<Effect>, String> {
         let Some(frame) = self.frames.last_mut() else {
             self.state = State::Done;
             return Ok(None);
@@ -322,9 +381,28 @@ impl Vm {
         frame.pc += 1;
         let base = frame.base as usize;
         match instr {
-            Instr::Const { value } => self.stack.push(bundle.constant(*value).clone()),
+            Instr::Const { value } => {
+                let constant = bundle.constant(*value);
+                // `x == CONSTANT`: compared in place, never copied onto the stack.
+                match func.code.get(frame.pc as usize) {
+                    Some(Instr::Binary { op: op @ (BinaryOp::Eq | BinaryOp::Ne) }) => {
+                        frame.pc += 1;
+                        let same = ops::equal(&self.stack.pop().unwrap_or(Value::None), constant);
+                        self.stack.push(Value::Bool(same == (*op == BinaryOp::Eq)));
+                    }
+                    _ => self.stack.push(constant.clone()),
+                }
+            }
             Instr::Load { slot } => {
-                let v = self.stack[base + slot.index()].clone();
+                let local = &self.stack[base + slot.index()];
+                // `record.field`: read in place, the record never copied onto the stack.
+                let v = match (func.code.get(frame.pc as usize), local) {
+                    (Some(Instr::Field { name, index } | Instr::OptField { name, index }), Value::Record(r)) => {
+                        frame.pc += 1;
+                        ops::field(r, bundle.constant(*name), *index)?
+                    }
+                    _ => local.clone(),
+                };
                 self.stack.push(v);
             }
             Instr::Store { slot } => {
@@ -345,14 +423,14 @@ impl Vm {
             Instr::Contact { field } => {
                 let c = &self.contact;
                 let v = match field {
-                    ContactField::Id => Value::text(&c.id),
+                    ContactField::Id => Value::Text(c.id.clone()),
                     ContactField::Channel => Value::Channel(c.channel),
                     ContactField::From => c.from.clone(),
-                    ContactField::To => Value::text(&c.to),
-                    ContactField::Text => Value::text(&c.text),
-                    ContactField::Subject => Value::text(&c.subject),
-                    ContactField::Language => Value::text(&c.language),
-                    ContactField::Country => Value::text(&c.country),
+                    ContactField::To => Value::Text(c.to.clone()),
+                    ContactField::Text => Value::Text(c.text.clone()),
+                    ContactField::Subject => Value::Text(c.subject.clone()),
+                    ContactField::Language => Value::Text(c.language.clone()),
+                    ContactField::Country => Value::Text(c.country.clone()),
                     ContactField::StartedAt => Value::DateTime(c.started_at),
                 };
                 self.stack.push(v);
@@ -362,7 +440,7 @@ impl Vm {
                 let v = self.contact.attributes.get(&key).map_or(Value::None, |s| Value::text(s));
                 self.stack.push(v);
             }
-            Instr::SetLanguage => self.contact.language = self.pop().display(),
+            Instr::SetLanguage => self.contact.language = self.pop_text(),
             Instr::SetAttribute { name } => {
                 let key = bundle.constant(*name).display();
                 match self.pop() {
@@ -375,33 +453,35 @@ impl Vm {
                 }
             }
             Instr::AgentField { field } => {
-                let a = self.agent.clone().unwrap_or_default();
+                let none = AgentView::default();
+                let a = self.agent.as_deref().unwrap_or(&none);
                 let list = |items: &[String]| Value::List(items.iter().map(|s| Value::text(s)).collect());
-                self.stack.push(match field {
+                let v = match field {
                     AgentField::Id => Value::Agent(Arc::from(a.id.as_str())),
                     AgentField::Name => Value::text(&a.name),
                     AgentField::Skills => list(&a.skills),
                     AgentField::Languages => list(&a.languages),
-                });
+                };
+                self.stack.push(v);
             }
             Instr::QueueField { field } => self.stack.push(match field {
                 QueueField::Position => Value::Number(host.queue_position),
                 QueueField::Ewt => Value::Duration(host.queue_ewt_ms),
             }),
             Instr::Now => self.stack.push(Value::DateTime(now)),
-            Instr::Field { name } => {
+            Instr::Field { name, index } => {
                 let field = bundle.constant(*name);
                 let v = match self.pop() {
-                    Value::Record(r) => ops::field(&r, field)?,
+                    Value::Record(r) => ops::field(&r, field, *index)?,
                     Value::None => return Err(format!("`{}` was read from a value that is none", field.display())),
                     other => return Err(format!("`{other}` has no field `{}`", field.display())),
                 };
                 self.stack.push(v);
             }
-            Instr::OptField { name } => {
+            Instr::OptField { name, index } => {
                 let field = bundle.constant(*name);
                 let v = match self.pop() {
-                    Value::Record(r) => ops::field(&r, field)?,
+                    Value::Record(r) => ops::field(&r, field, *index)?,
                     _ => Value::None,
                 };
                 self.stack.push(v);
@@ -428,8 +508,12 @@ impl Vm {
             }
             Instr::Matches { regex } => {
                 let text = self.pop();
-                let pattern = bundle.constant(*regex).display();
-                self.stack.push(Value::Bool(ops::matches(&text.display(), &pattern)?));
+                let text = ops::text_cow(&text);
+                let matched = match host.tables.regex(*regex) {
+                    Some(r) => r?.is_match(&text),
+                    None => ops::matches(&text, &bundle.constant(*regex).display())?,
+                };
+                self.stack.push(Value::Bool(matched));
             }
             Instr::MakeList { len } => {
                 let at = self.stack.len() - *len as usize;
@@ -444,15 +528,20 @@ impl Vm {
                 self.stack.push(Value::Record(Arc::new(Record { type_name: Arc::from(info.name.as_str()), fields })));
             }
             Instr::Concat { parts } => {
+                use std::fmt::Write as _;
                 let at = self.stack.len() - *parts as usize;
-                let mut out = String::new();
+                let mut out = std::mem::take(&mut self.text);
                 for v in self.stack.drain(at..) {
                     match v {
                         Value::Text(t) => out.push_str(&t),
-                        other => out.push_str(&other.display()),
+                        other => {
+                            let _ = write!(out, "{other}");
+                        }
                     }
                 }
-                self.stack.push(Value::Text(Arc::from(out)));
+                self.stack.push(Value::Text(Arc::from(out.as_str())));
+                out.clear();
+                self.text = out;
             }
             Instr::PerLanguage { languages } => {
                 let Value::List(langs) = bundle.constant(*languages) else { return Err("bad language table".into()) };
@@ -487,7 +576,7 @@ impl Vm {
             Instr::Builtin { builtin, args } => {
                 let at = self.stack.len() - *args as usize;
                 let values: Vec<Value> = self.stack.drain(at..).collect();
-                let v = ops::builtin(bundle, *builtin, values, now)?;
+                let v = ops::builtin(bundle, host.tables, *builtin, values, now)?;
                 self.stack.push(v);
             }
             Instr::Return => self.ret(bundle)?,
@@ -500,14 +589,14 @@ impl Vm {
             Instr::Fail { reason } => return Err(bundle.constant(*reason).display()),
             Instr::Say => return Ok(Some(Effect::Say(self.pop_text()))),
             Instr::Note => return Ok(Some(Effect::Note(self.pop_text()))),
-            Instr::Waypoint { name } => return Ok(Some(Effect::Waypoint(Arc::from(bundle.constant(*name).display())))),
+            Instr::Waypoint { name } => return Ok(Some(Effect::Waypoint(Vm::const_text(bundle, *name)))),
             Instr::Ask { ask } => return Ok(Some(Effect::Ask { ask: *ask, prompt: self.pop_text() })),
             Instr::Menu { menu } => return Ok(Some(Effect::Menu { menu: *menu, prompt: self.pop_text() })),
             Instr::Choose { choice } => return Ok(Some(Effect::Choose { choice: *choice, prompt: self.pop_text() })),
             Instr::Lookup { source } => return Ok(Some(Effect::Lookup { source: *source, key: self.pop() })),
             Instr::Queue { queue, priority, prefer_ms, require, vip } => {
                 let prefer = prefer_ms.map(|ms| (self.pop(), ms)).filter(|(agent, _)| !agent.is_none());
-                let require = require.iter().map(|c| Arc::from(bundle.constant(*c).display())).collect();
+                let require = require.iter().map(|c| Vm::const_text(bundle, *c)).collect();
                 return Ok(Some(Effect::Queue { queue: *queue, priority: *priority, prefer, require, vip: *vip }));
             }
             Instr::Transfer => return Ok(Some(Effect::Transfer { to: self.pop() })),
@@ -521,7 +610,7 @@ impl Vm {
             Instr::StartRetry { retry } => return Ok(Some(Effect::StartRetry { retry: *retry, subject: self.pop() })),
             Instr::Survey { survey } => return Ok(Some(Effect::Survey { survey: *survey })),
             Instr::End => return Ok(Some(Effect::End)),
-            Instr::Outcome { name } => return Ok(Some(Effect::Outcome(Arc::from(bundle.constant(*name).display())))),
+            Instr::Outcome { name } => return Ok(Some(Effect::Outcome(Vm::const_text(bundle, *name)))),
             Instr::CallOut { queue, script } => {
                 return Ok(Some(Effect::Call { to: self.pop(), queue: *queue, script: *script }));
             }

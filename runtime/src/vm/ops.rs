@@ -1,11 +1,12 @@
 //! Operators and built-in functions on run-time values. Types were checked at compile
 //! time, so a mismatch here is an internal error reported as a failure, never a panic.
 
+use super::Tables;
 use crate::calendar;
 use jiff::Timestamp;
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
-use switchboard_compiler::bytecode::{Builtin, Bundle};
+use std::borrow::Cow;
+use std::sync::Arc;
+use switchboard_compiler::bytecode::{Builtin, Bundle, HoursId};
 use switchboard_compiler::syntax::ast::BinaryOp;
 use switchboard_compiler::value::{Money, Record, Value};
 
@@ -13,8 +14,14 @@ pub fn truthy(v: &Value) -> bool {
     matches!(v, Value::Bool(true))
 }
 
-pub fn field(r: &Record, name: &Value) -> Result<Value, String> {
+/// The field `name` of a record; `index` is where codegen expects it (checked first).
+pub fn field(r: &Record, name: &Value, index: Option<u16>) -> Result<Value, String> {
     let Value::Text(name) = name else { return Err("bad field name".into()) };
+    if let Some((n, v)) = index.and_then(|i| r.fields.get(usize::from(i))) {
+        if **n == **name {
+            return Ok(v.clone());
+        }
+    }
     r.get(name).cloned().ok_or_else(|| format!("`{}` has no field `{name}`", r.type_name))
 }
 
@@ -142,18 +149,22 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
     })
 }
 
-static REGEXES: LazyLock<Mutex<HashMap<String, regex::Regex>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+/// A `matches` pattern, compiled (patterns were checked at compile time).
+pub fn regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().map_err(|e| e.to_string())
+}
 
-/// Regexes are compiled once per pattern per process (they were checked at compile time).
+/// Whether `text` matches a pattern the tables do not hold (compiled for this use only).
 pub fn matches(text: &str, pattern: &str) -> Result<bool, String> {
-    let mut cache = REGEXES.lock().map_err(|_| "regex cache poisoned".to_string())?;
-    if let Some(r) = cache.get(pattern) {
-        return Ok(r.is_match(text));
+    Ok(regex(pattern)?.is_match(text))
+}
+
+/// The text of a value: borrowed when it is one, its display otherwise.
+pub fn text_cow(v: &Value) -> Cow<'_, str> {
+    match text_of(v) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(v.display()),
     }
-    let r = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().map_err(|e| e.to_string())?;
-    let result = r.is_match(text);
-    cache.insert(pattern.to_string(), r);
-    Ok(result)
 }
 
 /// The index of the text for `language` in `languages` (`en` matches `en_gb`); 0 otherwise.
@@ -167,21 +178,13 @@ pub fn pick_language(language: &str, languages: &[Value]) -> usize {
         .unwrap_or(0)
 }
 
-/// Business hours built once per bundle and name.
-type HoursCache = HashMap<(String, String), Arc<calendar::Hours>>;
-
-static HOURS: LazyLock<Mutex<HoursCache>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-fn hours(bundle: &Bundle, id: usize) -> Result<Arc<calendar::Hours>, String> {
-    let info = bundle.hours.get(id).ok_or("unknown hours")?;
-    let key = (bundle.source_hash.clone(), info.name.clone());
-    let mut cache = HOURS.lock().map_err(|_| "hours cache poisoned".to_string())?;
-    if let Some(h) = cache.get(&key) {
-        return Ok(h.clone());
+/// `open(hours)` at `now`: from the tables, or built for this use when they lack them.
+fn open(bundle: &Bundle, tables: &Tables, id: HoursId, now: Timestamp) -> Result<bool, String> {
+    if let Some(hours) = tables.hours(id) {
+        return Ok(hours?.is_open(now));
     }
-    let h = Arc::new(calendar::Hours::new(&info.zone, info.weekly.clone(), info.closed.clone())?);
-    cache.insert(key, h.clone());
-    Ok(h)
+    let info = bundle.hours.get(id.index()).ok_or("unknown hours")?;
+    Ok(calendar::Hours::new(&info.zone, info.weekly.clone(), info.closed.clone())?.is_open(now))
 }
 
 fn text(v: &Value) -> String {
@@ -199,11 +202,17 @@ fn date(v: &Value) -> Result<jiff::civil::Date, String> {
     }
 }
 
-pub fn builtin(bundle: &Bundle, b: Builtin, args: Vec<Value>, now: Timestamp) -> Result<Value, String> {
+pub fn builtin(
+    bundle: &Bundle,
+    tables: &Tables,
+    b: Builtin,
+    args: Vec<Value>,
+    now: Timestamp,
+) -> Result<Value, String> {
     let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
     let t = |s: String| Value::Text(Arc::from(s));
     Ok(match b {
-        Builtin::Open(h) => Value::Bool(hours(bundle, h.index())?.is_open(now)),
+        Builtin::Open(h) => Value::Bool(open(bundle, tables, h, now)?),
         Builtin::Lower => t(text(&arg(0)).to_lowercase()),
         Builtin::Upper => t(text(&arg(0)).to_uppercase()),
         Builtin::Trim => t(text(&arg(0)).trim().to_string()),
@@ -269,4 +278,24 @@ pub fn builtin(bundle: &Bundle, b: Builtin, args: Vec<Value>, now: Timestamp) ->
             other => return Err(format!("`{other}` is not a duration")),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_is_found_where_codegen_expects_it_or_by_name() {
+        let r = Record {
+            type_name: Arc::from("Customer"),
+            fields: vec![(Arc::from("id"), Value::text("c1")), (Arc::from("tier"), Value::Enum(Arc::from("gold")))],
+        };
+        let tier = Value::text("tier");
+        let gold = Ok(Value::Enum(Arc::from("gold")));
+        assert_eq!(field(&r, &tier, Some(1)), gold);
+        assert_eq!(field(&r, &tier, Some(0)), gold, "a record laid out otherwise");
+        assert_eq!(field(&r, &tier, Some(9)), gold);
+        assert_eq!(field(&r, &tier, None), gold);
+        assert!(field(&r, &Value::text("name"), Some(1)).is_err());
+    }
 }
