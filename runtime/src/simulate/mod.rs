@@ -365,7 +365,7 @@ impl<'a> Simulation<'a> {
                     }
                 }
                 EventKind::Choice { options, .. } => self.heard(session, Asked::Choice(options), None, at),
-                EventKind::Waypoint { name } => *self.waypoints.entry(name).or_default() += 1,
+                EventKind::Waypoint { name } => *self.waypoints.entry(name.to_string()).or_default() += 1,
                 EventKind::Queue { .. } if customer => {
                     self.channel(session).queued += 1;
                     let c = self.customers.get_mut(&session).expect("a customer");
@@ -377,7 +377,7 @@ impl<'a> Simulation<'a> {
                 EventKind::Offer { agent, .. } if customer => {
                     let (low, high) = self.scenario.ring_ms;
                     let ring = self.customers.get_mut(&session).map_or(low, |c| c.rng.between(low, high));
-                    self.schedule(at + ring, Happening::PickUp { contact: session, agent });
+                    self.schedule(at + ring, Happening::PickUp { contact: session, agent: agent.to_string() });
                 }
                 EventKind::Answered { .. } if customer => self.channel(session).answered += 1,
                 // Offered by a queue's `while waiting` (a flow's own `offer callback` has an origin).
@@ -391,7 +391,7 @@ impl<'a> Simulation<'a> {
                 EventKind::Transfer { .. } if customer => self.channel(session).transferred += 1,
                 EventKind::End if customer => self.channel(session).ended_in_flow += 1,
                 EventKind::Error { message } => {
-                    *self.errors.entry(message).or_default() += 1;
+                    *self.errors.entry(message.to_string()).or_default() += 1;
                     if customer {
                         self.channel(session).errors += 1;
                     }
