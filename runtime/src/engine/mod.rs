@@ -118,6 +118,8 @@ enum Timer {
     /// A queue's `while waiting` line for a waiting contact.
     Waiting {
         contact: String,
+        /// The queue whose line it is: after an overflow, the old queue's lines stop.
+        queue: QueueId,
         line: usize,
     },
     /// The routing engine's next deadline (offer time-outs, overflow, wrap-up).
@@ -600,7 +602,7 @@ impl Engine {
                     self.emit_send(run, medium, &to, &text, None);
                 }
             }
-            Timer::Waiting { contact, line } => self.waiting_line(contact, line),
+            Timer::Waiting { contact, queue, line } => self.waiting_line(contact, queue, line),
             Timer::AcdTick => self.acd_tick(),
         }
     }

@@ -122,23 +122,31 @@ impl Engine {
                 origin,
             ),
         }
-        // `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
-        for (line, w) in info.waiting.iter().enumerate() {
-            let reaches = match w.action {
-                WaitingAction::Say(_) => matches!(c.channel, Channel::Voice | Channel::Chat),
-                WaitingAction::OfferCallback { .. } => c.channel == Channel::Voice,
-            };
-            if reaches {
-                self.schedule_in(w.delay_ms, Timer::Waiting { contact: c.id.to_string(), line });
-            }
-        }
+        self.start_waiting_lines(c.id.to_string(), queue, c.channel);
         self.schedule_acd_tick();
     }
 
+    /// `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
+    fn start_waiting_lines(&mut self, contact: String, queue: QueueId, channel: Channel) {
+        let lines = self.bundle.queues[queue.index()].waiting.clone();
+        for (line, w) in lines.iter().enumerate() {
+            let reaches = match w.action {
+                WaitingAction::Say(_) => matches!(channel, Channel::Voice | Channel::Chat),
+                WaitingAction::OfferCallback { .. } => channel == Channel::Voice,
+            };
+            if reaches {
+                self.schedule_in(w.delay_ms, Timer::Waiting { contact: contact.clone(), queue, line });
+            }
+        }
+    }
+
     /// One `while waiting` line comes due for a contact still waiting.
-    pub(super) fn waiting_line(&mut self, contact: String, line: usize) {
+    pub(super) fn waiting_line(&mut self, contact: String, queue: QueueId, line: usize) {
         let Some(q) = self.queued_at(contact.as_str()).cloned() else { return };
-        if q.callback_taken || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting)) {
+        if q.queue != queue
+            || q.callback_taken
+            || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting))
+        {
             return;
         }
         let info = self.bundle.queues[q.queue.index()].clone();
@@ -165,7 +173,7 @@ impl Engine {
             }
         }
         if w.repeat {
-            self.schedule_in(w.delay_ms, Timer::Waiting { contact, line });
+            self.schedule_in(w.delay_ms, Timer::Waiting { contact, queue, line });
         }
     }
 
@@ -367,8 +375,14 @@ impl Engine {
                 acd::Event::Overflowed { contact, from, to } => {
                     let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
                     let new = self.bundle.queue(to.as_str());
+                    let mut moved = None;
                     if let (Some(q), Some(new)) = (self.queued_at_mut(contact.as_str()), new) {
                         q.queue = new;
+                        moved = Some((new, q.channel));
+                    }
+                    // The new queue's own `while waiting` lines take over.
+                    if let Some((new, channel)) = moved {
+                        self.start_waiting_lines(contact.as_str().to_string(), new, channel);
                     }
                     self.emit(
                         session,
