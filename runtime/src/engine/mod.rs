@@ -154,9 +154,6 @@ pub struct Engine {
     prepared: Arc<Prepared>,
     /// The room the last finished VM left, for the next one.
     spare: Option<Spare>,
-    /// Texts many contacts start with: "" and `en`.
-    empty: Arc<str>,
-    english: Arc<str>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -262,8 +259,6 @@ impl Engine {
             acd_tick_timer: None,
             prepared: Arc::new(Prepared::new(bundle.clone())),
             spare: None,
-            empty: Arc::from(""),
-            english: Arc::from("en"),
             bundle,
             options,
             now,
@@ -340,9 +335,9 @@ impl Engine {
             (Some(to), Some(e)) if *e.address == *to => (e.address.clone(), e.country.clone()),
             (Some(to), _) => (Arc::from(to), Arc::from(country_of(to))),
             (None, Some(e)) => (e.address.clone(), e.country.clone()),
-            (None, None) => (self.empty.clone(), self.empty.clone()),
+            (None, None) => (prepared.empty.clone(), prepared.empty.clone()),
         };
-        let shared = |text: &str| if text.is_empty() { self.empty.clone() } else { Arc::from(text) };
+        let shared = |text: &str| if text.is_empty() { prepared.empty.clone() } else { Arc::from(text) };
         let (text, subject) = (shared(text), shared(subject));
         let id = self.id();
         let contact = Contact {
@@ -353,7 +348,7 @@ impl Engine {
             to: to_text.clone(),
             text,
             subject,
-            language: self.english.clone(),
+            language: prepared.english.clone(),
             started_at: self.now,
             attributes: BTreeMap::new(),
         };
@@ -865,18 +860,7 @@ impl Engine {
 
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
     fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host<'_>) -> Result<Value, String> {
-        let contact = Contact {
-            id: Arc::from(""),
-            channel: Channel::Voice,
-            from: Value::None,
-            to: Arc::from(""),
-            text: Arc::from(""),
-            subject: Arc::from(""),
-            language: Arc::from("en"),
-            country: Arc::from(""),
-            started_at: self.now,
-            attributes: BTreeMap::new(),
-        };
+        let contact = self.prepared.nobody(self.prepared.empty.clone(), self.now);
         let mut vm = Vm::new(&self.bundle, func, contact, globals, None);
         let mut fuel = FUEL;
         match vm.run(&self.bundle, host, self.now, &mut fuel) {

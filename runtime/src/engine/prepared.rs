@@ -6,11 +6,14 @@
 use super::country_of;
 use super::events::Text;
 use crate::sources::normalize::{is_e164, normalize_phone};
-use crate::vm::Tables;
+use crate::vm::{Contact, Tables};
+use jiff::Timestamp;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{Bundle, FlowId};
 use switchboard_compiler::types::Channel;
+use switchboard_compiler::value::Value;
 
 /// Everything a run reads and nothing changes: the bundle and what is derived from it.
 #[derive(Debug)]
@@ -21,11 +24,38 @@ pub(super) struct Prepared {
     pub names: Names,
     /// The bundle's hours and regexes, lent to every run.
     pub tables: Tables,
+    /// Texts most contacts start with: "" and `en`.
+    pub empty: Arc<str>,
+    pub english: Arc<str>,
 }
 
 impl Prepared {
     pub fn new(bundle: Arc<Bundle>) -> Prepared {
-        Prepared { entries: Entries::new(&bundle), names: Names::new(&bundle), tables: Tables::new(&bundle), bundle }
+        Prepared {
+            entries: Entries::new(&bundle),
+            names: Names::new(&bundle),
+            tables: Tables::new(&bundle),
+            empty: Arc::from(""),
+            english: Arc::from("en"),
+            bundle,
+        }
+    }
+
+    /// A contact with no one on the line, for what runs without one (a `fn`, an
+    /// announcement, a retry strategy's step).
+    pub fn nobody(&self, id: Arc<str>, now: Timestamp) -> Contact {
+        Contact {
+            id,
+            channel: Channel::Voice,
+            from: Value::None,
+            to: self.empty.clone(),
+            text: self.empty.clone(),
+            subject: self.empty.clone(),
+            language: self.english.clone(),
+            country: self.empty.clone(),
+            started_at: now,
+            attributes: BTreeMap::new(),
+        }
     }
 }
 

@@ -3,13 +3,11 @@
 
 use super::{Engine, Session, SessionKind, Timer};
 use crate::calendar::{self, Quiet, Timers};
-use crate::vm::{Contact, Host, Vm};
+use crate::vm::{Host, Vm};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{Medium, RetryId, StepTime};
-use switchboard_compiler::types::Channel;
 use switchboard_compiler::value::Value;
 
 /// One running strategy for one subject (a lead, a phone number).
@@ -109,7 +107,8 @@ impl Engine {
         let subject = r.subject.clone();
         let info = &self.bundle.retries[r.retry.index()];
         let action = info.steps[step].action;
-        let vm = Vm::new(&self.bundle, action, retry_contact(run, self.now), vec![subject], None);
+        let contact = self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now);
+        let vm = Vm::new(&self.bundle, action, contact, vec![subject], None);
         let id = self.id();
         let kind = SessionKind::Retry { run, step: if repeat { None } else { Some(step) } };
         self.sessions.insert(id, Session::new(id, kind, None, vm));
@@ -179,25 +178,11 @@ impl Engine {
             return Ok(());
         };
         let handler = *handler;
-        let vm = Vm::new(&self.bundle, handler, retry_contact(run, self.now), vec![r.subject.clone()], None);
+        let contact = self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now);
+        let vm = Vm::new(&self.bundle, handler, contact, vec![r.subject.clone()], None);
         let id = self.id();
         self.sessions.insert(id, Session::new(id, SessionKind::Retry { run, step: None }, None, vm));
         self.drive(id);
         Ok(())
-    }
-}
-
-fn retry_contact(run: u64, now: Timestamp) -> Contact {
-    Contact {
-        id: Arc::from(format!("retry-{run}")),
-        channel: Channel::Voice,
-        from: Value::None,
-        to: Arc::from(""),
-        text: Arc::from(""),
-        subject: Arc::from(""),
-        language: Arc::from("en"),
-        country: Arc::from(""),
-        started_at: now,
-        attributes: BTreeMap::new(),
     }
 }

@@ -395,12 +395,33 @@ impl Vm {
             }
             Instr::Load { slot } => {
                 let local = &self.stack[base + slot.index()];
-                // `record.field`: read in place, the record never copied onto the stack.
-                let v = match (func.code.get(frame.pc as usize), local) {
+                // What the next instructions do with the local, done where it lies instead of
+                // on a copy: `record.field`, `if x …`, `x == CONSTANT`.
+                let next = func.code.get(frame.pc as usize);
+                let v = match (next, local) {
                     (Some(Instr::Field { name, index } | Instr::OptField { name, index }), Value::Record(r)) => {
                         frame.pc += 1;
                         ops::field(r, bundle.constant(*name), *index)?
                     }
+                    (Some(Instr::JumpIfSome { to }), _) => {
+                        frame.pc = if local.is_none() { frame.pc + 1 } else { *to };
+                        return Ok(None);
+                    }
+                    (Some(Instr::JumpIfFalse { to }), _) => {
+                        frame.pc = if ops::truthy(local) { frame.pc + 1 } else { *to };
+                        return Ok(None);
+                    }
+                    (Some(Instr::JumpIfTrue { to }), _) => {
+                        frame.pc = if ops::truthy(local) { *to } else { frame.pc + 1 };
+                        return Ok(None);
+                    }
+                    (Some(Instr::Const { value }), _) => match func.code.get(frame.pc as usize + 1) {
+                        Some(Instr::Binary { op: op @ (BinaryOp::Eq | BinaryOp::Ne) }) => {
+                            frame.pc += 2;
+                            Value::Bool(ops::equal(local, bundle.constant(*value)) == (*op == BinaryOp::Eq))
+                        }
+                        _ => local.clone(),
+                    },
                     _ => local.clone(),
                 };
                 self.stack.push(v);
