@@ -88,7 +88,7 @@ impl Session {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Kept {
     /// As its flow last left it (`contact.language = …` outlives the flow).
-    contact: Contact,
+    contact: Box<Contact>,
     /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
     sessions: u32,
     /// Surveys its flow asked for, run once the contact ends.
@@ -138,7 +138,7 @@ pub struct Engine {
     /// Contacts something still refers to, by id (scripts and surveys run for them later).
     contacts: BTreeMap<u64, Kept>,
     /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
-    ended: VecDeque<(u64, Contact)>,
+    ended: VecDeque<(u64, Box<Contact>)>,
     events: Vec<Event>,
     next_id: u64,
     acd: crate::acd::Acd,
@@ -338,7 +338,7 @@ impl Engine {
         let shared = |text: &str| if text.is_empty() { prepared.empty.clone() } else { Arc::from(text) };
         let (text, subject) = (shared(text), shared(subject));
         let id = self.id();
-        let contact = Contact {
+        let contact = Box::new(Contact {
             id: contact_key(id),
             channel,
             from: from_value,
@@ -349,7 +349,7 @@ impl Engine {
             language: prepared.english.clone(),
             started_at: self.now,
             attributes: BTreeMap::new(),
-        };
+        });
         let Some(flow) = flow else {
             self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
             self.settle(id);
@@ -413,8 +413,8 @@ impl Engine {
     /// A contact by its id, whether something still refers to it or it ended recently.
     fn find_contact(&self, id: u64) -> Option<&Contact> {
         match self.contacts.get(&id) {
-            Some(k) => Some(&k.contact),
-            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| c),
+            Some(k) => Some(&*k.contact),
+            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| &**c),
         }
     }
 
@@ -442,7 +442,7 @@ impl Engine {
     }
 
     /// Moves a contact to the recently ended ones.
-    fn let_go(&mut self, id: u64, contact: Contact) {
+    fn let_go(&mut self, id: u64, contact: Box<Contact>) {
         if self.ended.len() == RECENTLY_ENDED {
             self.ended.pop_front();
         }
@@ -660,7 +660,7 @@ impl Engine {
     }
 
     /// Keeps a contact as its flow left it.
-    fn keep(&mut self, id: u64, contact: Contact) -> &mut Kept {
+    fn keep(&mut self, id: u64, contact: Box<Contact>) -> &mut Kept {
         match self.contacts.entry(id) {
             btree_map::Entry::Occupied(e) => {
                 let kept = e.into_mut();
@@ -858,7 +858,7 @@ impl Engine {
 
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
     fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host<'_>) -> Result<Value, String> {
-        let contact = self.prepared.nobody(self.prepared.empty.clone(), self.now);
+        let contact = Box::new(self.prepared.nobody(self.prepared.empty.clone(), self.now));
         let mut vm = Vm::new(&self.bundle, func, contact, globals, None);
         let mut fuel = FUEL;
         match vm.run(&self.bundle, host, self.now, &mut fuel) {
