@@ -4,6 +4,11 @@
 //! One engine serves `switchboard test` (virtual time, in-memory sources), `run` and the
 //! simulator: there is no second interpreter. Time only moves when the engine is told
 //! (`advance`), so the same inputs always give the same transcript.
+//!
+//! A long-running engine does not grow with every contact it has seen: a contact is kept
+//! while its flow runs, it is in routing, surveys wait for its end, or a script or survey
+//! runs for it; then it is let go (the last `RECENTLY_ENDED` stay addressable). What the
+//! bundle gives every run (entries, names, hours, regexes) is built once, in `prepared`.
 
 pub mod answers;
 pub mod events;
