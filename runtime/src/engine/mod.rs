@@ -25,7 +25,7 @@ use answers::Reply;
 use events::{Event, EventKind, Text};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{btree_map, BTreeMap, HashMap, VecDeque};
+use std::collections::{hash_map, BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
@@ -141,14 +141,14 @@ pub struct Engine {
     sessions: BTreeMap<u64, Session>,
     retries: BTreeMap<u64, retry::RetryRun>,
     /// Contacts something still refers to, by id (scripts and surveys run for them later).
-    contacts: BTreeMap<u64, Kept>,
+    contacts: HashMap<u64, Kept, ById>,
     /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
     ended: VecDeque<(u64, Box<Contact>)>,
     events: Vec<Event>,
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: HashMap<u64, routing::Queued>,
+    queued: HashMap<u64, routing::Queued, ById>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
@@ -256,7 +256,7 @@ impl Engine {
         let acd = routing::new_acd(&bundle)?;
         Ok(Engine {
             acd,
-            queued: HashMap::new(),
+            queued: HashMap::default(),
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
@@ -271,7 +271,7 @@ impl Engine {
             timers: InMemoryTimers::new(),
             sessions: BTreeMap::new(),
             retries: BTreeMap::new(),
-            contacts: BTreeMap::new(),
+            contacts: HashMap::default(),
             ended: VecDeque::new(),
             events: Vec::new(),
             next_id: 1,
@@ -667,12 +667,12 @@ impl Engine {
     /// Keeps a contact as its flow left it.
     fn keep(&mut self, id: u64, contact: Box<Contact>) -> &mut Kept {
         match self.contacts.entry(id) {
-            btree_map::Entry::Occupied(e) => {
+            hash_map::Entry::Occupied(e) => {
                 let kept = e.into_mut();
                 kept.contact = contact;
                 kept
             }
-            btree_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
+            hash_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
         }
     }
 
@@ -694,7 +694,7 @@ impl Engine {
         if let Some(contact) = contact {
             let surveys = if finished { surveys } else { Vec::new() };
             match (kind, self.contacts.entry(contact)) {
-                (SessionKind::Flow(_), btree_map::Entry::Occupied(e)) => {
+                (SessionKind::Flow(_), hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
                     kept.contact = left;
                     if kept.surveys.is_empty() {
@@ -705,7 +705,7 @@ impl Engine {
                     self.settle(contact);
                 }
                 // Seen for the first time: kept only if routing has it or surveys wait.
-                (SessionKind::Flow(_), btree_map::Entry::Vacant(e)) => {
+                (SessionKind::Flow(_), hash_map::Entry::Vacant(e)) => {
                     if surveys.is_empty() && !self.queued.contains_key(&contact) {
                         self.let_go(contact, left);
                     } else {
@@ -713,12 +713,12 @@ impl Engine {
                     }
                 }
                 // A script's or a survey's own surveys are never run.
-                (_, btree_map::Entry::Occupied(e)) => {
+                (_, hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
                     kept.sessions = kept.sessions.saturating_sub(1);
                     self.settle(contact);
                 }
-                (_, btree_map::Entry::Vacant(_)) => {}
+                (_, hash_map::Entry::Vacant(_)) => {}
             }
         }
         if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
@@ -905,6 +905,29 @@ fn contact_key(id: u64) -> Arc<str> {
     let _ = write!(cursor, "c{id}");
     let len = cursor.position() as usize;
     Arc::from(std::str::from_utf8(&key[..len]).unwrap_or_default())
+}
+
+/// Hashes the engine's own ids (numbers it hands out one after another, never chosen by a
+/// caller) with one multiplication instead of SipHash.
+type ById = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// The engine's id of the contact routing knows as `key` (see `contact_key`).
