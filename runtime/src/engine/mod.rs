@@ -4,6 +4,11 @@
 //! One engine serves `switchboard test` (virtual time, in-memory sources), `run` and the
 //! simulator: there is no second interpreter. Time only moves when the engine is told
 //! (`advance`), so the same inputs always give the same transcript.
+//!
+//! A long-running engine does not grow with every contact it has seen: a contact is kept
+//! while its flow runs, it is in routing, surveys wait for its end, or a script or survey
+//! runs for it; then it is let go (the last `RECENTLY_ENDED` stay addressable). What the
+//! bundle gives every run (entries, names, hours, regexes) is built once, in `prepared`.
 
 pub mod answers;
 pub mod events;
@@ -20,7 +25,7 @@ use answers::Reply;
 use events::{Event, EventKind, Text};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use std::collections::{btree_map, BTreeMap, HashMap, VecDeque};
+use std::collections::{hash_map, BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::*;
@@ -88,7 +93,7 @@ impl Session {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Kept {
     /// As its flow last left it (`contact.language = …` outlives the flow).
-    contact: Contact,
+    contact: Box<Contact>,
     /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
     sessions: u32,
     /// Surveys its flow asked for, run once the contact ends.
@@ -138,14 +143,14 @@ pub struct Engine {
     sessions: BTreeMap<u64, Session>,
     retries: BTreeMap<u64, retry::RetryRun>,
     /// Contacts something still refers to, by id (scripts and surveys run for them later).
-    contacts: BTreeMap<u64, Kept>,
+    contacts: HashMap<u64, Kept, ById>,
     /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
-    ended: VecDeque<(u64, Contact)>,
+    ended: VecDeque<(u64, Box<Contact>)>,
     events: Vec<Event>,
     next_id: u64,
     acd: crate::acd::Acd,
     /// Contacts in routing, by their id.
-    queued: HashMap<u64, routing::Queued>,
+    queued: HashMap<u64, routing::Queued, ById>,
     agents: BTreeMap<String, AgentView>,
     /// Offers ringing: offer, contact id, agent id.
     ringing: Vec<(crate::acd::OfferId, String, String)>,
@@ -253,7 +258,7 @@ impl Engine {
         let acd = routing::new_acd(&bundle)?;
         Ok(Engine {
             acd,
-            queued: HashMap::new(),
+            queued: HashMap::default(),
             agents: BTreeMap::new(),
             ringing: Vec::new(),
             acd_tick_timer: None,
@@ -268,7 +273,7 @@ impl Engine {
             timers: InMemoryTimers::new(),
             sessions: BTreeMap::new(),
             retries: BTreeMap::new(),
-            contacts: BTreeMap::new(),
+            contacts: HashMap::default(),
             ended: VecDeque::new(),
             events: Vec::new(),
             next_id: 1,
@@ -340,7 +345,7 @@ impl Engine {
         let shared = |text: &str| if text.is_empty() { prepared.empty.clone() } else { Arc::from(text) };
         let (text, subject) = (shared(text), shared(subject));
         let id = self.id();
-        let contact = Contact {
+        let contact = Box::new(Contact {
             id: contact_key(id),
             channel,
             from: from_value,
@@ -351,7 +356,7 @@ impl Engine {
             language: prepared.english.clone(),
             started_at: self.now,
             attributes: BTreeMap::new(),
-        };
+        });
         let Some(flow) = flow else {
             self.contacts.insert(id, Kept { contact, sessions: 0, surveys: Vec::new() });
             self.settle(id);
@@ -415,8 +420,8 @@ impl Engine {
     /// A contact by its id, whether something still refers to it or it ended recently.
     fn find_contact(&self, id: u64) -> Option<&Contact> {
         match self.contacts.get(&id) {
-            Some(k) => Some(&k.contact),
-            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| c),
+            Some(k) => Some(&*k.contact),
+            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| &**c),
         }
     }
 
@@ -444,7 +449,7 @@ impl Engine {
     }
 
     /// Moves a contact to the recently ended ones.
-    fn let_go(&mut self, id: u64, contact: Contact) {
+    fn let_go(&mut self, id: u64, contact: Box<Contact>) {
         if self.ended.len() == RECENTLY_ENDED {
             self.ended.pop_front();
         }
@@ -662,14 +667,14 @@ impl Engine {
     }
 
     /// Keeps a contact as its flow left it.
-    fn keep(&mut self, id: u64, contact: Contact) -> &mut Kept {
+    fn keep(&mut self, id: u64, contact: Box<Contact>) -> &mut Kept {
         match self.contacts.entry(id) {
-            btree_map::Entry::Occupied(e) => {
+            hash_map::Entry::Occupied(e) => {
                 let kept = e.into_mut();
                 kept.contact = contact;
                 kept
             }
-            btree_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
+            hash_map::Entry::Vacant(e) => e.insert(Kept { contact, sessions: 0, surveys: Vec::new() }),
         }
     }
 
@@ -691,7 +696,7 @@ impl Engine {
         if let Some(contact) = contact {
             let surveys = if finished { surveys } else { Vec::new() };
             match (kind, self.contacts.entry(contact)) {
-                (SessionKind::Flow(_), btree_map::Entry::Occupied(e)) => {
+                (SessionKind::Flow(_), hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
                     kept.contact = left;
                     if kept.surveys.is_empty() {
@@ -702,7 +707,7 @@ impl Engine {
                     self.settle(contact);
                 }
                 // Seen for the first time: kept only if routing has it or surveys wait.
-                (SessionKind::Flow(_), btree_map::Entry::Vacant(e)) => {
+                (SessionKind::Flow(_), hash_map::Entry::Vacant(e)) => {
                     if surveys.is_empty() && !self.queued.contains_key(&contact) {
                         self.let_go(contact, left);
                     } else {
@@ -710,12 +715,12 @@ impl Engine {
                     }
                 }
                 // A script's or a survey's own surveys are never run.
-                (_, btree_map::Entry::Occupied(e)) => {
+                (_, hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
                     kept.sessions = kept.sessions.saturating_sub(1);
                     self.settle(contact);
                 }
-                (_, btree_map::Entry::Vacant(_)) => {}
+                (_, hash_map::Entry::Vacant(_)) => {}
             }
         }
         if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
@@ -860,7 +865,7 @@ impl Engine {
 
     /// Runs a computing function (a `fn`, a time zone, an announcement) to its value.
     fn evaluate(&self, func: FuncId, globals: Vec<Value>, host: &Host<'_>) -> Result<Value, String> {
-        let contact = self.prepared.nobody(self.prepared.empty.clone(), self.now);
+        let contact = Box::new(self.prepared.nobody(self.prepared.empty.clone(), self.now));
         let mut vm = Vm::new(&self.bundle, func, contact, globals, None);
         let mut fuel = FUEL;
         match vm.run(&self.bundle, host, self.now, &mut fuel) {
@@ -902,6 +907,29 @@ fn contact_key(id: u64) -> Arc<str> {
     let _ = write!(cursor, "c{id}");
     let len = cursor.position() as usize;
     Arc::from(std::str::from_utf8(&key[..len]).unwrap_or_default())
+}
+
+/// Hashes the engine's own ids (numbers it hands out one after another, never chosen by a
+/// caller) with one multiplication instead of SipHash.
+type ById = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 /// The engine's id of the contact routing knows as `key` (see `contact_key`).

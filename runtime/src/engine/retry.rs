@@ -107,7 +107,7 @@ impl Engine {
         let subject = r.subject.clone();
         let info = &self.bundle.retries[r.retry.index()];
         let action = info.steps[step].action;
-        let contact = self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now);
+        let contact = Box::new(self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now));
         let vm = Vm::new(&self.bundle, action, contact, vec![subject], None);
         let id = self.id();
         let kind = SessionKind::Retry { run, step: if repeat { None } else { Some(step) } };
@@ -178,7 +178,7 @@ impl Engine {
             return Ok(());
         };
         let handler = *handler;
-        let contact = self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now);
+        let contact = Box::new(self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now));
         let vm = Vm::new(&self.bundle, handler, contact, vec![r.subject.clone()], None);
         let id = self.id();
         self.sessions.insert(id, Session::new(id, SessionKind::Retry { run, step: None }, None, vm));

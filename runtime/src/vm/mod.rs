@@ -195,7 +195,8 @@ pub struct Vm {
     frames: Vec<Frame>,
     stack: Vec<Value>,
     globals: Vec<Value>,
-    pub contact: Contact,
+    /// Boxed: it outlives the VM (the engine keeps it), and a VM moves cheaply.
+    pub contact: Box<Contact>,
     /// The agent a script runs for (boxed: most runs have none).
     pub agent: Option<Box<AgentView>>,
     on_error: Option<FuncId>,
@@ -216,7 +217,13 @@ pub struct Spare {
 
 impl Vm {
     /// A VM that will run `func` for `contact`.
-    pub fn new(bundle: &Bundle, func: FuncId, contact: Contact, globals: Vec<Value>, on_error: Option<FuncId>) -> Vm {
+    pub fn new(
+        bundle: &Bundle,
+        func: FuncId,
+        contact: Box<Contact>,
+        globals: Vec<Value>,
+        on_error: Option<FuncId>,
+    ) -> Vm {
         Vm::reusing(Spare::default(), bundle, func, contact, globals, on_error)
     }
 
@@ -225,7 +232,7 @@ impl Vm {
         spare: Spare,
         bundle: &Bundle,
         func: FuncId,
-        contact: Contact,
+        contact: Box<Contact>,
         globals: Vec<Value>,
         on_error: Option<FuncId>,
     ) -> Vm {
@@ -248,7 +255,7 @@ impl Vm {
 
     /// Ends the VM: the contact as the run left it (`contact.language = …` outlives the
     /// flow), and the room it leaves for the next VM.
-    pub fn finish(self) -> (Contact, Spare) {
+    pub fn finish(self) -> (Box<Contact>, Spare) {
         let Vm { mut frames, mut stack, mut text, contact, .. } = self;
         frames.clear();
         stack.clear();

@@ -180,8 +180,8 @@ pub fn pick_language(language: &str, languages: &[Value]) -> usize {
 
 /// `open(hours)` at `now`: from the tables, or built for this use when they lack them.
 fn open(bundle: &Bundle, tables: &Tables, id: HoursId, now: Timestamp) -> Result<bool, String> {
-    if let Some(hours) = tables.hours(id) {
-        return Ok(hours?.is_open(now));
+    if let Some(open) = tables.is_open(id, now) {
+        return open;
     }
     let info = bundle.hours.get(id.index()).ok_or("unknown hours")?;
     Ok(calendar::Hours::new(&info.zone, info.weekly.clone(), info.closed.clone())?.is_open(now))
