@@ -143,6 +143,11 @@ impl Diagnostic {
         }
     }
 
+    /// `duplicate`: `message` at `span`, pointing back to where the name first stood.
+    pub fn duplicate(file: FileId, span: Span, message: impl Into<String>, first: (FileId, Span)) -> Diagnostic {
+        Diagnostic::new(Code::Duplicate, file, span, message).with_related(first.0, first.1, "first here")
+    }
+
     pub fn with_label(mut self, label: impl Into<String>) -> Diagnostic {
         self.label = Some(label.into());
         self

@@ -37,10 +37,12 @@ impl Checker<'_, '_> {
             ItemKind::Enum(e) => {
                 for (i, v) in e.variants.iter().enumerate() {
                     if let Some(first) = e.variants[..i].iter().find(|f| f.name == v.name) {
-                        self.report(
-                            Diagnostic::new(Code::Duplicate, file, v.span, format!("`{}` is listed twice", v.name))
-                                .with_related(file, first.span, "first here"),
-                        );
+                        self.report(Diagnostic::duplicate(
+                            file,
+                            v.span,
+                            format!("`{}` is listed twice", v.name),
+                            (file, first.span),
+                        ));
                     }
                 }
                 if e.variants.is_empty() {
@@ -93,15 +95,12 @@ impl Checker<'_, '_> {
     fn record(&self, file: FileId, r: &RecordDecl) {
         for (i, f) in r.fields.iter().enumerate() {
             if let Some(first) = r.fields[..i].iter().find(|x| x.name.name == f.name.name) {
-                self.report(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        file,
-                        f.name.span,
-                        format!("field `{}` is declared twice", f.name.name),
-                    )
-                    .with_related(file, first.name.span, "first declared here"),
-                );
+                self.report(Diagnostic::duplicate(
+                    file,
+                    f.name.span,
+                    format!("field `{}` is declared twice", f.name.name),
+                    (file, first.name.span),
+                ));
             }
             let t = self.resolve_type(file, &f.ty);
             if matches!(t.unwrap_optional(), Type::Record(n) if **n == *r.name.name) {
@@ -355,15 +354,12 @@ impl Checker<'_, '_> {
                 QueueClauseKind::Target { channel, percent, within } => {
                     self.channel_name(file, channel);
                     if let Some(first) = targets.insert(channel.name.clone(), channel.span) {
-                        self.report(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                file,
-                                channel.span,
-                                format!("the {} target is given twice", channel.name),
-                            )
-                            .with_related(file, first, "first here"),
-                        );
+                        self.report(Diagnostic::duplicate(
+                            file,
+                            channel.span,
+                            format!("the {} target is given twice", channel.name),
+                            (file, first),
+                        ));
                     }
                     if !(0.0..=100.0).contains(&percent.value) {
                         self.report(
@@ -579,15 +575,12 @@ impl Checker<'_, '_> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for step in &s.steps {
             if let Some(first) = seen.insert(&step.name.name, step.name.span) {
-                self.report(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        file,
-                        step.name.span,
-                        format!("step `{}` is declared twice", step.name.name),
-                    )
-                    .with_related(file, first, "first declared here"),
-                );
+                self.report(Diagnostic::duplicate(
+                    file,
+                    step.name.span,
+                    format!("step `{}` is declared twice", step.name.name),
+                    (file, first),
+                ));
             }
             let mut step_env = env.clone();
             if !self.block(file, &mut step_env, &step.body, &mut unit) {

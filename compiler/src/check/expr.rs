@@ -542,10 +542,12 @@ impl Checker<'_, '_> {
     fn duplicate_keys(&self, file: FileId, entries: &[(Ident, Expr)]) {
         for (i, (k, _)) in entries.iter().enumerate() {
             if let Some((first, _)) = entries[..i].iter().find(|(f, _)| f.name == k.name) {
-                self.report(
-                    Diagnostic::new(Code::Duplicate, file, k.span, format!("`{}` is given twice", k.name))
-                        .with_related(file, first.span, "first given here"),
-                );
+                self.report(Diagnostic::duplicate(
+                    file,
+                    k.span,
+                    format!("`{}` is given twice", k.name),
+                    (file, first.span),
+                ));
             }
         }
     }

@@ -150,13 +150,12 @@ impl Checker<'_, '_> {
             StmtKind::Waypoint(name) => {
                 if let Some(first) = unit.waypoints.get(&name.name) {
                     self.report(
-                        Diagnostic::new(
-                            Code::Duplicate,
+                        Diagnostic::duplicate(
                             file,
                             name.span,
                             format!("waypoint `{}` appears twice", name.name),
+                            (file, *first),
                         )
-                        .with_related(file, *first, "first here")
                         .with_help("each waypoint names one point; give this one its own name"),
                     );
                 } else {
@@ -238,15 +237,12 @@ impl Checker<'_, '_> {
                 self.expect_type(file, env, prompt, &Type::Text);
                 for (i, o) in options.iter().enumerate() {
                     if let Some(first) = options[..i].iter().find(|f| f.label.value == o.label.value) {
-                        self.report(
-                            Diagnostic::new(
-                                Code::Duplicate,
-                                file,
-                                o.label.span,
-                                format!("option \"{}\" appears twice", o.label.value),
-                            )
-                            .with_related(file, first.label.span, "first here"),
-                        );
+                        self.report(Diagnostic::duplicate(
+                            file,
+                            o.label.span,
+                            format!("option \"{}\" appears twice", o.label.value),
+                            (file, first.label.span),
+                        ));
                     }
                     self.step_ref(file, &o.step, unit);
                 }
@@ -518,13 +514,12 @@ impl Checker<'_, '_> {
         for (i, o) in menu.options.iter().enumerate() {
             if let Some(first) = menu.options[..i].iter().find(|f| f.key.value == o.key.value) {
                 self.report(
-                    Diagnostic::new(
-                        Code::Duplicate,
+                    Diagnostic::duplicate(
                         file,
                         o.key.span,
                         format!("key {} is used twice in this menu", o.key.value),
+                        (file, first.key.span),
                     )
-                    .with_related(file, first.key.span, "first here")
                     .with_help("give each option its own key"),
                 );
             }
@@ -534,15 +529,12 @@ impl Checker<'_, '_> {
                     .filter_map(|f| f.label.as_ref())
                     .find(|l| l.value.eq_ignore_ascii_case(&label.value))
                 {
-                    self.report(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            file,
-                            label.span,
-                            format!("label \"{}\" is used twice in this menu", label.value),
-                        )
-                        .with_related(file, first.span, "first here"),
-                    );
+                    self.report(Diagnostic::duplicate(
+                        file,
+                        label.span,
+                        format!("label \"{}\" is used twice in this menu", label.value),
+                        (file, first.span),
+                    ));
                 }
             }
             let mut branch = env.clone();

@@ -148,9 +148,13 @@ impl<'a> Symbols<'a> {
             ItemKind::Currency(c) => {
                 if let Some((efile, existing)) = self.currency {
                     diags.push(
-                        Diagnostic::new(Code::Duplicate, file, c.span, "the project's currency is declared twice")
-                            .with_related(efile, existing.span, "first declared here")
-                            .with_help("a project has one currency"),
+                        Diagnostic::duplicate(
+                            file,
+                            c.span,
+                            "the project's currency is declared twice",
+                            (efile, existing.span),
+                        )
+                        .with_help("a project has one currency"),
                     );
                 } else {
                     self.currency = Some((file, c));
@@ -158,30 +162,24 @@ impl<'a> Symbols<'a> {
             }
             ItemKind::Record(r) => {
                 if let Some(e) = self.enums.get(r.name.name.as_str()) {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            file,
-                            r.name.span,
-                            format!("type `{}` is declared twice", r.name.name),
-                        )
-                        .with_related(e.file, e.name.span, "first declared here"),
-                    );
+                    diags.push(Diagnostic::duplicate(
+                        file,
+                        r.name.span,
+                        format!("type `{}` is declared twice", r.name.name),
+                        (e.file, e.name.span),
+                    ));
                     return;
                 }
                 insert(&mut self.records, def!(r), &r.name, file, "record", def_loc, diags)
             }
             ItemKind::Enum(e) => {
                 if let Some(r) = self.records.get(e.name.name.as_str()) {
-                    diags.push(
-                        Diagnostic::new(
-                            Code::Duplicate,
-                            file,
-                            e.name.span,
-                            format!("type `{}` is declared twice", e.name.name),
-                        )
-                        .with_related(r.file, r.name.span, "first declared here"),
-                    );
+                    diags.push(Diagnostic::duplicate(
+                        file,
+                        e.name.span,
+                        format!("type `{}` is declared twice", e.name.name),
+                        (r.file, r.name.span),
+                    ));
                     return;
                 }
                 insert(&mut self.enums, def!(e), &e.name, file, "enum", def_loc, diags)

@@ -29,15 +29,12 @@ impl Checker<'_, '_> {
                 break;
             }
             if other.name.value == test.name.value {
-                self.report(
-                    Diagnostic::new(
-                        Code::Duplicate,
-                        file,
-                        test.name.span,
-                        format!("two tests are called \"{}\"", test.name.value),
-                    )
-                    .with_related(*other_file, other.name.span, "first here"),
-                );
+                self.report(Diagnostic::duplicate(
+                    file,
+                    test.name.span,
+                    format!("two tests are called \"{}\"", test.name.value),
+                    (*other_file, other.name.span),
+                ));
             }
         }
         let env = Env::new(Context::Flow, ChannelSet::ALL);
