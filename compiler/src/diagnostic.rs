@@ -3,9 +3,7 @@
 use crate::syntax::ast::Span;
 use serde::{Deserialize, Serialize};
 
-/// Identifies a file within one compilation (an index into `Project::files`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct FileId(pub u32);
+pub use switchboard_bytecode::span::FileId;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

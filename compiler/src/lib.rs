@@ -5,7 +5,6 @@
 //! compiles to a `bytecode::Bundle`. Nothing here touches a file, the environment or a
 //! clock: files arrive through `loader::Loader`.
 
-pub mod bytecode;
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
@@ -14,9 +13,9 @@ pub mod fmt;
 pub mod loader;
 pub mod render;
 pub mod syntax;
-pub mod types;
 pub mod tz;
-pub mod value;
+
+pub use switchboard_bytecode::{bytecode, types, value};
 
 pub use diagnostic::{Code, Diagnostic, FileId, Severity};
 pub use loader::{Loader, SourceFile};

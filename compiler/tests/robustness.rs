@@ -379,7 +379,7 @@ fn a_fifty_megabyte_file() {
 // Bytes that are not UTF-8
 
 /// What the CLI makes of a file that is not UTF-8: the text up to the first bad byte, then
-/// U+FFFD (see `runtime/src/project.rs`).
+/// U+FFFD (see `runtime/shell/src/project.rs`).
 fn as_the_cli_reads(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),

@@ -30,11 +30,6 @@ fn acme_checks_clean() {
 }
 
 #[test]
-fn the_contracts_acme_checks_clean() {
-    check_clean(&shared_acme());
-}
-
-#[test]
 fn every_example_checks_clean() {
     for example in examples() {
         check_clean(&example);

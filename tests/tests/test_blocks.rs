@@ -30,11 +30,6 @@ fn acme_tests_pass() {
 }
 
 #[test]
-fn the_contracts_acme_tests_pass() {
-    passes_with_roundtrip(&shared_acme());
-}
-
-#[test]
 fn every_examples_tests_pass() {
     for example in examples() {
         passes_with_roundtrip(&example);

@@ -15,14 +15,6 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
 }
 
-/// The product contract's own example project, beside the repository. Its absence is a
-/// failure, never a skip: the contract says it must check clean and its tests must pass.
-pub fn shared_acme() -> PathBuf {
-    let path = repo().parent().expect("the repository sits in a folder").join("shared/spec/examples/acme");
-    assert!(path.is_dir(), "the contract's example project is missing: {}", path.display());
-    path
-}
-
 /// Every example project under `examples/`.
 pub fn examples() -> Vec<PathBuf> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
@@ -41,7 +33,7 @@ pub fn binary() -> &'static Path {
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "switchboard-runtime", "--bin", "switchboard"])
+            .args(["build", "--quiet", "-p", "switchboard", "--bin", "switchboard"])
             .current_dir(repo())
             .status()
             .expect("cargo runs");

@@ -1,0 +1,140 @@
+//! The `switchboard` binary: parsing arguments and running one command.
+
+mod build;
+mod check;
+mod disasm;
+mod fmt;
+mod run;
+mod simulate;
+mod staff;
+mod test;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about = "Contact-center routing as typed, tested code")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check projects for errors and warnings, as CI does
+    Check {
+        /// How to print diagnostics
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Fail (exit 1) on warnings too
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Project folders (every .flow under them) or .flow files
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Run the `test` blocks of projects on the real engine, with a virtual clock
+    Test {
+        /// Only tests whose name contains this text
+        #[arg(long)]
+        filter: Option<String>,
+        /// Also run every test saving and restoring each session at every step, and
+        /// fail if the transcript changes
+        #[arg(long)]
+        roundtrip: bool,
+        /// Project folders or .flow files (default: the current folder)
+        paths: Vec<PathBuf>,
+    },
+    /// Rewrite .flow files in the one canonical layout
+    Fmt {
+        /// List files that would change, and fail if any would, instead of writing
+        #[arg(long)]
+        check: bool,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Compile a project into a bundle, the unit of deployment
+    Build {
+        path: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print a bundle (or a project, compiled on the spot) as readable bytecode
+    Disasm {
+        /// A bundle file written by `build`, or a project folder
+        path: PathBuf,
+    },
+    /// Agents needed for a workload (Erlang C, or Erlang A with --patience)
+    Staff {
+        /// Arrivals per interval, e.g. 100/30m
+        #[arg(long)]
+        rate: String,
+        /// Average handling time, e.g. 180s
+        #[arg(long)]
+        aht: String,
+        /// Service level, e.g. 80%/20s
+        #[arg(long)]
+        target: String,
+        /// Share of paid time off the phones, e.g. 30%
+        #[arg(long)]
+        shrinkage: Option<String>,
+        /// The busiest agents may be, e.g. 85%
+        #[arg(long)]
+        max_occupancy: Option<String>,
+        /// Mean time callers wait before hanging up, e.g. 60s (selects Erlang A)
+        #[arg(long)]
+        patience: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Play a contact through a project in the terminal, on the real engine
+    Run(run::Args),
+    /// Simulate a day of the contact center on the real engine: arrivals, customers and
+    /// agents, with a report per queue
+    Simulate(simulate::Args),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+/// Exit codes: 0 clean, 1 the checked thing failed, 2 the command could not run.
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
+        Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
+        Command::Fmt { check, paths } => fmt::run(&paths, check),
+        Command::Build { path, output } => build::run(&path, &output),
+        Command::Disasm { path } => disasm::run(&path),
+        Command::Run(args) => run::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
+            rate: &rate,
+            aht: &aht,
+            target: &target,
+            shrinkage: shrinkage.as_deref(),
+            max_occupancy: max_occupancy.as_deref(),
+            patience: patience.as_deref(),
+            format,
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    run(Cli::parse())
+}

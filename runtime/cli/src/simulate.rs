@@ -1,0 +1,132 @@
+//! `switchboard simulate`: a day of the contact center, simulated on the real engine with a
+//! virtual clock (see `switchboard_planning::simulate` for the model). Reads the project and the agents
+//! file, shows a progress bar on a terminal, prints the report.
+
+use super::build::compile;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use switchboard_calendar::parse_at;
+use switchboard_planning::simulate::{self, Scenario, Spread};
+
+const AFTER_HELP: &str = "\
+The agents file is CSV with a header line:
+
+  id,name,skills,languages,count
+  hw,Hardware desk,hardware,,60
+  ana,Ana Ruiz,software;spanish,en;es,1
+
+Skills and languages are separated by `;`; languages default to en. A row whose count is
+N above 1 stands for N agents id-1 … id-N; count 0 leaves it out. Only id and skills are
+required; lines starting with # are comments. Every agent is available from start to end.
+
+The simulated people:
+  customers  arrive on each channel as a Poisson process, at an entry of the project for
+             that channel, from an address the project's data does not know. In a flow
+             they answer each menu with one of its options (equal chances) and each ask
+             with a valid value, after 1-4 s on the phone or 2-8 s in writing; after
+             hearing one prompt 3 times in a row they stay silent and let it time out.
+             Waiting on voice or chat, they hang up when their patience (exponential,
+             mean --patience) runs out; email, sms and social wait. Offered a callback
+             while waiting, half of the callers take it.
+  agents     pick up an offer after --ring and finish after the contact's handling time:
+             exponential with mean --aht (Erlang C's assumption), or lognormal (CV 0.6).
+
+The same seed gives the same report; the same seed with other agents, the same customers.
+
+Example:
+  switchboard simulate examples/helpdesk --agents examples/helpdesk/agents.csv \\
+    --arrivals voice=1500/h,chat=300/h,email=200/h --aht voice=180s,chat=300s,email=240s \\
+    --hours 10 --patience 90s";
+
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct Args {
+    /// The project folder
+    path: PathBuf,
+    /// The agents: a CSV file with columns id,name,skills,languages,count (see --help)
+    #[arg(long)]
+    agents: PathBuf,
+    /// Contacts arriving per channel, e.g. voice=120/h,chat=40/h,email=30/h
+    #[arg(long)]
+    arrivals: String,
+    /// Mean handling time per channel, e.g. voice=180s,chat=300s,email=240s
+    #[arg(long)]
+    aht: String,
+    /// How many hours to simulate, e.g. 10 or 0.5
+    #[arg(long)]
+    hours: f64,
+    /// Seed of the random numbers
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// When the simulated day starts
+    #[arg(long, default_value = "2026-11-23 08:00 Europe/London")]
+    start: String,
+    /// Mean time a caller or chatter waits in a queue before hanging up, e.g. 60s
+    /// (default: nobody hangs up)
+    #[arg(long)]
+    patience: Option<String>,
+    /// How long an offer rings before the agent picks up: a range like 2s-5s, or 0s
+    #[arg(long, default_value = "2s-5s")]
+    ring: String,
+    /// How handling times spread around --aht
+    #[arg(long, value_enum, default_value_t = HandleTimes::Exponential)]
+    handle_times: HandleTimes,
+    #[arg(long, value_enum, default_value_t = Output::Human)]
+    format: Output,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum HandleTimes {
+    Exponential,
+    Lognormal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    Human,
+    Json,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let agents = std::fs::read_to_string(&args.agents)
+        .map_err(|e| format!("cannot read the agents file `{}`: {e}", args.agents.display()))?;
+    let scenario = Scenario {
+        agents: simulate::parse_agents(&agents)?,
+        arrivals: simulate::parse_arrivals(&args.arrivals)?,
+        handle_ms: simulate::parse_handle_times(&args.aht)?,
+        spread: match args.handle_times {
+            HandleTimes::Exponential => Spread::Exponential,
+            HandleTimes::Lognormal => Spread::Lognormal,
+        },
+        patience_ms: args.patience.as_deref().map(simulate::parse_patience).transpose()?,
+        ring_ms: simulate::parse_ring(&args.ring)?,
+        hours: args.hours,
+        seed: args.seed,
+        start: parse_at(&args.start)?,
+    };
+    scenario.validate()?;
+    let Some((_, bundle, root)) = compile(&args.path)? else { return Ok(ExitCode::from(super::EXIT_FAILED)) };
+
+    let bar = progress_bar(scenario.hours);
+    let report = simulate::run(Arc::new(bundle), &root, &scenario, &mut |ms| bar.set_position((ms / 1000) as u64))?;
+    bar.finish_and_clear();
+    match args.format {
+        Output::Human => print!("{}", report.to_human()),
+        Output::Json => println!("{}", report.to_json()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Simulated seconds done, on stderr when it is a terminal; hidden otherwise.
+fn progress_bar(hours: f64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new((hours * 3600.0).round() as u64);
+    let style = indicatif::ProgressStyle::with_template("simulating {bar:40} {percent}% of the day, {eta} left")
+        .expect("the template is valid");
+    bar.set_style(style);
+    bar
+}

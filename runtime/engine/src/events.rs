@@ -1,0 +1,299 @@
+//! What happened to contacts: the transcript tests assert on and reports count.
+//!
+//! Card digits never appear here: `collect payment` records only the amount.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+use switchboard_bytecode::bytecode::SourceSpan;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub at: Timestamp,
+    /// The session (contact, script, survey or retry run) it belongs to.
+    pub session: u64,
+    pub kind: EventKind,
+    /// The statement that caused it.
+    pub origin: Option<SourceSpan>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    Contact {
+        channel: Text,
+        from: Text,
+        to: Text,
+        flow: Text,
+    },
+    Say {
+        text: Text,
+    },
+    Note {
+        text: Text,
+    },
+    Choice {
+        prompt: Text,
+        options: Vec<String>,
+    },
+    Waypoint {
+        name: Text,
+    },
+    Lookup {
+        source: Text,
+        outcome: Text,
+    },
+    Queue {
+        queue: Text,
+        priority: i32,
+    },
+    Offer {
+        agent: Text,
+        channel: Text,
+    },
+    Answered {
+        agent: Text,
+    },
+    Transfer {
+        to: Text,
+    },
+    Callback {
+        keep_place: bool,
+    },
+    Payment {
+        amount: Text,
+    },
+    Send {
+        medium: Text,
+        to: Text,
+        text: Text,
+    },
+    Call {
+        to: Text,
+        queue: Text,
+    },
+    Outcome {
+        name: Text,
+    },
+    Stop,
+    End,
+    Error {
+        message: Text,
+    },
+    Input {
+        text: Text,
+    },
+    /// What routing did that no test line names (timeouts, overflow, wrap-up …).
+    Routing {
+        what: Text,
+    },
+    /// The customer hung up.
+    HangUp,
+}
+
+impl EventKind {
+    /// The word tests use for it (`expect waypoint …`, `expect no call`).
+    pub fn word(&self) -> &'static str {
+        match self {
+            EventKind::Contact { .. } => "contact",
+            EventKind::Say { .. } => "say",
+            EventKind::Note { .. } => "note",
+            EventKind::Choice { .. } => "choice",
+            EventKind::Waypoint { .. } => "waypoint",
+            EventKind::Lookup { .. } => "lookup",
+            EventKind::Queue { .. } => "queue",
+            EventKind::Offer { .. } => "offer",
+            EventKind::Answered { .. } => "answered",
+            EventKind::Transfer { .. } => "transfer",
+            EventKind::Callback { .. } => "callback",
+            EventKind::Payment { .. } => "payment",
+            EventKind::Send { .. } => "send",
+            EventKind::Call { .. } => "call",
+            EventKind::Outcome { .. } => "outcome",
+            EventKind::Stop => "stop",
+            EventKind::End => "end",
+            EventKind::Error { .. } => "error",
+            EventKind::Input { .. } => "input",
+            EventKind::Routing { .. } => "routing",
+            EventKind::HangUp => "hang_up",
+        }
+    }
+
+    /// The name a test may give after the word (`expect no waypoint vip`).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            EventKind::Waypoint { name } | EventKind::Outcome { name } => Some(name.as_str()),
+            EventKind::Queue { queue, .. } => Some(queue.as_str()),
+            EventKind::Offer { agent, .. } => Some(agent.as_str()),
+            EventKind::Call { queue, .. } => Some(queue.as_str()),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EventKind::Contact { channel, from, to, flow } => {
+                write!(f, "contact {channel} from {from} to {to} → flow {flow}")
+            }
+            EventKind::Say { text } => write!(f, "say {text:?}"),
+            EventKind::Note { text } => write!(f, "note {text:?}"),
+            EventKind::Choice { prompt, options } => write!(f, "choose {prompt:?} {options:?}"),
+            EventKind::Waypoint { name } => write!(f, "waypoint {name}"),
+            EventKind::Lookup { source, outcome } => write!(f, "lookup {source}: {outcome}"),
+            EventKind::Queue { queue, priority } if *priority != 0 => write!(f, "queue {queue} priority {priority:+}"),
+            EventKind::Queue { queue, .. } => write!(f, "queue {queue}"),
+            EventKind::Offer { agent, channel } => write!(f, "offer {agent} ({channel})"),
+            EventKind::Answered { agent } => write!(f, "answered by {agent}"),
+            EventKind::Transfer { to } => write!(f, "transfer to {to}"),
+            EventKind::Callback { keep_place } => {
+                write!(f, "offer callback{}", if *keep_place { " keep place" } else { "" })
+            }
+            EventKind::Payment { amount } => write!(f, "collect payment {amount}"),
+            EventKind::Send { medium, to, text } => write!(f, "send {medium} to {to} {text:?}"),
+            EventKind::Call { to, queue } => write!(f, "call {to} queue {queue}"),
+            EventKind::Outcome { name } => write!(f, "outcome {name}"),
+            EventKind::Stop => f.write_str("stop"),
+            EventKind::End => f.write_str("end"),
+            EventKind::Error { message } => write!(f, "error: {message}"),
+            EventKind::Input { text } => write!(f, "input {text:?}"),
+            EventKind::Routing { what } => write!(f, "routing: {what}"),
+            EventKind::HangUp => f.write_str("hang up"),
+        }
+    }
+}
+
+/// A text of the transcript. What the VM says and the bundle's names are shared, not
+/// copied, and fixed words cost nothing; it reads, compares and serializes as a string.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Fixed(&'static str),
+    Shared(Arc<str>),
+}
+
+impl Text {
+    /// A word the engine writes itself (`found`, `sms`).
+    pub const fn fixed(text: &'static str) -> Text {
+        Text(Repr::Fixed(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Fixed(text) => text,
+            Repr::Shared(text) => text,
+        }
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<Arc<str>> for Text {
+    fn from(text: Arc<str>) -> Text {
+        Text(Repr::Shared(text))
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(Repr::Shared(Arc::from(text)))
+    }
+}
+
+impl From<&str> for Text {
+    fn from(text: &str) -> Text {
+        Text(Repr::Shared(Arc::from(text)))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for String {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Text, D::Error> {
+        Arc::<str>::deserialize(deserializer).map(Text::from)
+    }
+}

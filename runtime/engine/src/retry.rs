@@ -1,0 +1,188 @@
+//! Retry strategies: timelines of steps (`immediately`, `at`, `after`) held by quiet
+//! hours, and handlers for call outcomes (`on no_answer { … again … }`).
+
+use super::{Engine, Session, SessionKind, Timer};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use switchboard_bytecode::bytecode::{Medium, RetryId, StepTime};
+use switchboard_bytecode::value::Value;
+use switchboard_calendar::{self as calendar, Quiet, Timers};
+use switchboard_vm::{Host, Vm};
+
+/// One running strategy for one subject (a lead, a phone number).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetryRun {
+    pub id: u64,
+    pub retry: RetryId,
+    pub subject: Value,
+    pub zone: String,
+    /// Attempts made of each step (a call repeated by `again` counts each time).
+    pub attempts: Vec<u32>,
+    /// The step whose call waits for its outcome.
+    pub pending_call: Option<usize>,
+    pub stopped: bool,
+}
+
+impl Engine {
+    /// Starts strategy `retry` for `subject`; returns the run's id.
+    pub fn start_retry(&mut self, retry: RetryId, subject: Value) -> u64 {
+        let info = self.bundle.retries[retry.index()].clone();
+        let zone = match info.timezone {
+            Some(f) => match self.evaluate(f, vec![subject.clone()], &Host::new(&self.prepared.tables)) {
+                Ok(v) => v.display(),
+                Err(_) => "UTC".to_string(),
+            },
+            None => "UTC".to_string(),
+        };
+        let id = self.id();
+        let zone = if calendar::time_zone(&zone).is_ok() { zone } else { "UTC".to_string() };
+        self.retries.insert(
+            id,
+            RetryRun {
+                id,
+                retry,
+                subject,
+                zone,
+                attempts: vec![0; info.steps.len()],
+                pending_call: None,
+                stopped: false,
+            },
+        );
+        self.schedule_retry_step(id, 0, self.now);
+        id
+    }
+
+    fn run_zone(&self, run: u64) -> (jiff::tz::TimeZone, Quiet) {
+        let r = &self.retries[&run];
+        let info = &self.bundle.retries[r.retry.index()];
+        let zone = calendar::time_zone(&r.zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let quiet = info.quiet.and_then(|(f, t)| Quiet::new(f, t).ok()).unwrap_or_default();
+        (zone, quiet)
+    }
+
+    /// Whether a message of `medium` sent now by `run` falls in its quiet hours.
+    pub(super) fn held(&self, run: u64, medium: Medium) -> bool {
+        if medium == Medium::Email || !self.retries.contains_key(&run) {
+            return false;
+        }
+        let (zone, quiet) = self.run_zone(run);
+        quiet.contains(&zone, self.now)
+    }
+
+    /// When the quiet hours around now end, for `run`.
+    pub(super) fn release(&self, run: u64) -> Timestamp {
+        let (zone, quiet) = self.run_zone(run);
+        quiet.release(&zone, self.now)
+    }
+
+    fn schedule_retry_step(&mut self, run: u64, step: usize, base: Timestamp) {
+        let Some(r) = self.retries.get(&run) else { return };
+        if r.stopped {
+            return;
+        }
+        let info = &self.bundle.retries[r.retry.index()];
+        let Some(s) = info.steps.get(step) else { return };
+        let (zone, quiet) = self.run_zone(run);
+        let due = match s.when {
+            StepTime::Immediately => base,
+            StepTime::At(minutes) => calendar::next_at(&zone, base, minutes),
+            StepTime::After(ms) => calendar::after(&zone, base, SignedDuration::from_millis(ms)),
+        };
+        let due = calendar::hold(&zone, quiet, due, s.held);
+        if due <= self.now {
+            self.retry_step(run, step, false);
+        } else {
+            self.timers.schedule(due, Timer::RetryStep { run, step });
+        }
+    }
+
+    /// Runs a step's action; a repeat (`again`) does not move the timeline on.
+    pub(super) fn retry_step(&mut self, run: u64, step: usize, repeat: bool) {
+        let Some(r) = self.retries.get_mut(&run) else { return };
+        if r.stopped {
+            return;
+        }
+        r.attempts[step] += 1;
+        let subject = r.subject.clone();
+        let info = &self.bundle.retries[r.retry.index()];
+        let action = info.steps[step].action;
+        let contact = Box::new(self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now));
+        let vm = Vm::new(&self.bundle, action, contact, vec![subject], None);
+        let id = self.id();
+        let kind = SessionKind::Retry { run, step: if repeat { None } else { Some(step) } };
+        self.sessions.insert(id, Session::new(id, kind, None, vm));
+        if repeat {
+            if let Some(r) = self.retries.get_mut(&run) {
+                r.pending_call = Some(step);
+            }
+        }
+        self.drive(id);
+    }
+
+    /// After a step's action: the next step counts from now.
+    pub(super) fn retry_step_done(&mut self, run: u64, step: usize) {
+        self.schedule_retry_step(run, step + 1, self.now);
+    }
+
+    /// `again in D [at T] max N`: repeats the call whose outcome fired, N attempts in all.
+    pub(super) fn again(&mut self, run: u64, delay_ms: i64, at: Option<u32>, max: u32) {
+        let Some(r) = self.retries.get(&run) else { return };
+        let Some(step) = r.pending_call else { return };
+        if r.attempts[step] >= max {
+            return;
+        }
+        let (zone, quiet) = self.run_zone(run);
+        let due = calendar::again(&zone, self.now, SignedDuration::from_millis(delay_ms), at);
+        let due = calendar::hold(&zone, quiet, due, true);
+        self.timers.schedule(due, Timer::RetryRepeat { run, step });
+    }
+
+    pub(super) fn stop_retry(&mut self, run: u64) {
+        if let Some(r) = self.retries.get_mut(&run) {
+            r.stopped = true;
+        }
+        let mine: Vec<_> = self
+            .timers
+            .iter()
+            .filter(|(_, p)| match &p.timer {
+                Timer::RetryStep { run: r, .. }
+                | Timer::RetryRepeat { run: r, .. }
+                | Timer::HeldSend { run: r, .. } => *r == run,
+                Timer::Silence { .. } | Timer::Waiting { .. } | Timer::AcdTick => false,
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in mine {
+            self.timers.cancel(id);
+        }
+    }
+
+    /// A call's outcome (`no_answer`, `answered`, `opted_out` …) arrives for the newest
+    /// run waiting on one, or for `run` when given. Runs that strategy's handler.
+    pub fn call_outcome(&mut self, run: Option<u64>, outcome: &str) -> Result<(), String> {
+        let run = match run {
+            Some(r) => r,
+            None => self
+                .retries
+                .values()
+                .rev()
+                .find(|r| !r.stopped && r.pending_call.is_some())
+                .or_else(|| self.retries.values().rev().find(|r| !r.stopped))
+                .map(|r| r.id)
+                .ok_or("no retry strategy is running")?,
+        };
+        let r = self.retries.get(&run).ok_or("no such retry run")?;
+        let info = &self.bundle.retries[r.retry.index()];
+        let Some((_, handler)) = info.handlers.iter().find(|(e, _)| e == outcome) else {
+            return Ok(());
+        };
+        let handler = *handler;
+        let contact = Box::new(self.prepared.nobody(Arc::from(format!("retry-{run}")), self.now));
+        let vm = Vm::new(&self.bundle, handler, contact, vec![r.subject.clone()], None);
+        let id = self.id();
+        self.sessions.insert(id, Session::new(id, SessionKind::Retry { run, step: None }, None, vm));
+        self.drive(id);
+        Ok(())
+    }
+}

@@ -1,0 +1,822 @@
+//! `extern fn` in a rhai sandbox: the dynamic logic a manager may tune without a release.
+//!
+//! ```text
+//! extern fn risk_score(c: Customer) -> number from "scripts/risk.rhai"
+//! ```
+//!
+//! What a script can do: compute with numbers, text, lists and maps, and call its own
+//! functions. What it cannot: import modules (`no_module`), `eval` text, touch files, the
+//! network or the clock (rhai has no I/O, and the time package is left out so a script is
+//! deterministic under the test clock). `print` and `debug` go to `tracing`, never to a
+//! customer. Every call is bounded by [`Limits`]: a script that loops forever is stopped by
+//! its operation limit, deep recursion by the call depth, and runaway text, lists and maps
+//! by their size limits.
+//!
+//! Values cross the boundary like this (the product contract in LANGUAGE.md):
+//!
+//! | flow | rhai |
+//! | --- | --- |
+//! | record | map, field name → value |
+//! | text, phone, email, agent, enum, channel | string |
+//! | number | float (an integer returned is taken too) |
+//! | money | float of major units (`£250` → `250.0`); back in the project's currency |
+//! | bool | bool |
+//! | none | `()` |
+//! | list | array |
+//! | date | `"YYYY-MM-DD"` |
+//! | time | `"HH:MM"` |
+//! | datetime | RFC 3339 string, `"2026-01-05T12:00:00Z"` |
+//! | duration | integer milliseconds |
+//!
+//! A returned value is checked against the declared return type: a wrong type is
+//! [`ExternError::WrongType`], an optional return takes `()` as none, a phone or email
+//! return must be one (it is normalized), an enum must be a declared variant.
+//! Money has two decimal places of minor units, as everywhere in Switchboard.
+//!
+//! A script is compiled once by [`Sandbox::load`]; its top-level statements never run,
+//! only the function called. Each call starts with a fresh scope, so calls do not share
+//! state and a sandbox may serve many sessions at once.
+
+use rhai::packages::{
+    BasicArrayPackage, BasicBlobPackage, BasicMapPackage, BasicMathPackage, BitFieldPackage, CorePackage, LogicPackage,
+    MoreStringPackage, Package,
+};
+use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+use switchboard_bytecode::types::{Channel, Type};
+use switchboard_bytecode::value::{Currency, Money, Record, Value};
+use switchboard_sources::cell::{parse_date, parse_time};
+use switchboard_sources::normalize::{normalize_email, normalize_phone};
+use switchboard_sources::RecordSchema;
+
+/// How much one call may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Rhai operations (roughly: expressions evaluated) per call.
+    pub max_operations: u64,
+    /// How deep function calls may nest.
+    pub max_call_depth: usize,
+    /// How deep expressions may nest, at compile time.
+    pub max_expr_depth: usize,
+    /// The longest text, in bytes.
+    pub max_string_size: usize,
+    /// The most items in a list.
+    pub max_array_size: usize,
+    /// The most entries in a map.
+    pub max_map_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_operations: 100_000,
+            max_call_depth: 32,
+            max_expr_depth: 64,
+            max_string_size: 64 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 1_000,
+        }
+    }
+}
+
+/// A script loaded into a [`Sandbox`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScriptId(u32);
+
+/// A script that cannot be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SandboxError {
+    /// The script does not compile (or uses `eval`, or nests too deep).
+    Compile { path: String, line: Option<usize>, message: String },
+}
+
+impl fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SandboxError::Compile { path, line: Some(line), message } => write!(f, "`{path}` line {line}: {message}"),
+            SandboxError::Compile { path, line: None, message } => write!(f, "`{path}`: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for SandboxError {}
+
+/// Why an `extern fn` call failed. Each fails the flow (its `on error` runs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternError {
+    /// A limit stopped the script.
+    Limit(String),
+    /// The script went wrong (a missing field, a division by zero, a `throw`).
+    Runtime(String),
+    /// The script returned a value that is not of the declared return type.
+    WrongType { expected: String, got: String },
+    /// The script has no function of that name taking that many values.
+    NoSuchFunction { script: String, function: String, arity: usize },
+}
+
+impl fmt::Display for ExternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExternError::Limit(why) => write!(f, "the script was stopped: {why}"),
+            ExternError::Runtime(why) => write!(f, "the script failed: {why}"),
+            ExternError::WrongType { expected, got } => {
+                write!(f, "the script returned {got} where {expected} was expected")
+            }
+            ExternError::NoSuchFunction { script, function, arity } => {
+                let values = if *arity == 1 { "value" } else { "values" };
+                write!(f, "`{script}` has no function `{function}` that takes {arity} {values}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExternError {}
+
+struct Script {
+    path: String,
+    ast: AST,
+}
+
+/// Compiled scripts and the one engine that runs them.
+pub struct Sandbox {
+    engine: Engine,
+    limits: Limits,
+    scripts: Vec<Script>,
+    currency: Currency,
+    records: HashMap<String, RecordSchema>,
+    enums: HashMap<String, Vec<String>>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let paths: Vec<&str> = self.scripts.iter().map(|s| s.path.as_str()).collect();
+        f.debug_struct("Sandbox").field("limits", &self.limits).field("scripts", &paths).finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// An empty sandbox whose calls are bounded by `limits`. Money returns are in GBP
+    /// until [`Sandbox::set_currency`] says otherwise.
+    pub fn new(limits: Limits) -> Sandbox {
+        let mut engine = Engine::new_raw();
+        // The standard library less `BasicTimePackage`: a script must not read a clock.
+        engine.register_global_module(CorePackage::new().as_shared_module());
+        engine.register_global_module(LogicPackage::new().as_shared_module());
+        engine.register_global_module(BitFieldPackage::new().as_shared_module());
+        engine.register_global_module(BasicMathPackage::new().as_shared_module());
+        engine.register_global_module(BasicArrayPackage::new().as_shared_module());
+        engine.register_global_module(BasicBlobPackage::new().as_shared_module());
+        engine.register_global_module(BasicMapPackage::new().as_shared_module());
+        engine.register_global_module(MoreStringPackage::new().as_shared_module());
+        engine.on_print(|text| tracing::info!(target: "switchboard::sandbox", "{text}"));
+        engine.on_debug(|text, source, position| {
+            let (script, line) = (source.unwrap_or(""), position.line());
+            tracing::debug!(target: "switchboard::sandbox", script, line, "{text}")
+        });
+        engine.disable_symbol("eval");
+        engine.set_strict_variables(true);
+        engine.set_fail_on_invalid_map_property(true);
+        engine.set_max_operations(limits.max_operations);
+        engine.set_max_call_levels(limits.max_call_depth);
+        engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
+        engine.set_max_string_size(limits.max_string_size);
+        engine.set_max_array_size(limits.max_array_size);
+        engine.set_max_map_size(limits.max_map_size);
+        Sandbox {
+            engine,
+            limits,
+            scripts: Vec::new(),
+            currency: Currency::GBP,
+            records: HashMap::new(),
+            enums: HashMap::new(),
+        }
+    }
+
+    /// The project's currency: money a script returns is in it.
+    pub fn set_currency(&mut self, currency: Currency) {
+        self.currency = currency;
+    }
+
+    /// Makes a record type returnable (a map is checked field by field against it); the
+    /// variants of its enum fields are declared too.
+    pub fn declare_record(&mut self, schema: RecordSchema) {
+        for field in &schema.fields {
+            if let (Some(Type::Enum(name)), Some(variants)) = (enum_of(&field.ty), &field.enum_variants) {
+                self.enums.insert(name.to_string(), variants.clone());
+            }
+        }
+        self.records.insert(schema.name.clone(), schema);
+    }
+
+    /// Makes an enum returnable: a returned string must be one of `variants`.
+    pub fn declare_enum(&mut self, name: &str, variants: Vec<String>) {
+        self.enums.insert(name.to_string(), variants);
+    }
+
+    /// Compiles `source` once; `path` names it in messages.
+    pub fn load(&mut self, path: &str, source: &str) -> Result<ScriptId, SandboxError> {
+        let mut ast = self.engine.compile(source).map_err(|error| SandboxError::Compile {
+            path: path.to_string(),
+            line: error.position().line(),
+            message: error.err_type().to_string(),
+        })?;
+        ast.set_source(path);
+        let id = ScriptId(u32::try_from(self.scripts.len()).expect("fewer than 4 billion scripts"));
+        self.scripts.push(Script { path: path.to_string(), ast });
+        Ok(id)
+    }
+
+    /// Calls `fn_name` of `script` with `args` and checks what it returns against `ret`.
+    pub fn call(&self, script: ScriptId, fn_name: &str, args: &[Value], ret: &Type) -> Result<Value, ExternError> {
+        let script = self
+            .scripts
+            .get(script.0 as usize)
+            .ok_or_else(|| ExternError::Runtime(format!("no script was loaded as {script:?}")))?;
+        let defined = script.ast.iter_functions().any(|f| f.name == fn_name && f.params.len() == args.len());
+        if !defined {
+            return Err(ExternError::NoSuchFunction {
+                script: script.path.clone(),
+                function: fn_name.to_string(),
+                arity: args.len(),
+            });
+        }
+        let args: Vec<Dynamic> = args.iter().map(to_rhai).collect();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let result = self
+            .engine
+            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &script.ast, fn_name, args)
+            .map_err(|error| self.explain(&script.path, &error))?;
+        self.check_size(&result, &script.path)?;
+        self.returned(result, ret, "")
+    }
+
+    /// A manager-readable account of a failed call.
+    fn explain(&self, path: &str, error: &EvalAltResult) -> ExternError {
+        let mut root = error;
+        while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) = root
+        {
+            root = inner;
+        }
+        let limits = &self.limits;
+        let at = match root.position().line() {
+            Some(line) => format!(" (`{path}` line {line})"),
+            None => format!(" (`{path}`)"),
+        };
+        match root {
+            EvalAltResult::ErrorTooManyOperations(_) => ExternError::Limit(format!(
+                "it ran past its limit of {} operations; does it loop forever?{at}",
+                limits.max_operations
+            )),
+            EvalAltResult::ErrorStackOverflow(_) => ExternError::Limit(format!(
+                "it called functions more than {} deep; does it recurse forever?{at}",
+                limits.max_call_depth
+            )),
+            EvalAltResult::ErrorDataTooLarge(what, _) => {
+                let why = if what.contains("string") {
+                    format!("a text grew longer than {} bytes", limits.max_string_size)
+                } else if what.contains("array") {
+                    format!("a list grew longer than {} items", limits.max_array_size)
+                } else if what.contains("map") {
+                    format!("a map grew larger than {} entries", limits.max_map_size)
+                } else {
+                    format!("{what} grew too large")
+                };
+                ExternError::Limit(format!("{why}{at}"))
+            }
+            EvalAltResult::ErrorTooManyVariables(_) | EvalAltResult::ErrorTerminated(..) => {
+                ExternError::Limit(format!("{root}{at}"))
+            }
+            EvalAltResult::ErrorPropertyNotFound(name, _) => ExternError::Runtime(format!("no field `{name}`{at}")),
+            EvalAltResult::ErrorVariableNotFound(name, _) => {
+                ExternError::Runtime(format!("no value named `{name}`{at}"))
+            }
+            EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+                ExternError::Runtime(format!("no function `{signature}`{at}"))
+            }
+            EvalAltResult::ErrorArithmetic(message, _) => ExternError::Runtime(format!("{message}{at}")),
+            EvalAltResult::ErrorRuntime(value, _) => ExternError::Runtime(format!("it threw `{value}`{at}")),
+            other => ExternError::Runtime(format!("{other}{at}")),
+        }
+    }
+
+    /// Rhai checks sizes as values pass through calls, not every map insertion; so the
+    /// returned value is measured once more, and nothing larger than the limits leaves.
+    fn check_size(&self, value: &Dynamic, path: &str) -> Result<(), ExternError> {
+        let (mut items, mut entries, mut bytes) = (0, 0, 0);
+        measure(value, &mut items, &mut entries, &mut bytes);
+        let limits = &self.limits;
+        let why = if bytes > limits.max_string_size {
+            format!("a text grew longer than {} bytes", limits.max_string_size)
+        } else if items > limits.max_array_size {
+            format!("a list grew longer than {} items", limits.max_array_size)
+        } else if entries > limits.max_map_size {
+            format!("a map grew larger than {} entries", limits.max_map_size)
+        } else {
+            return Ok(());
+        };
+        Err(ExternError::Limit(format!("{why} (`{path}`)")))
+    }
+
+    /// `value` as a flow value of type `ty`; `path` says where in the result it is.
+    fn returned(&self, value: Dynamic, ty: &Type, path: &str) -> Result<Value, ExternError> {
+        let wrong = |value: &Dynamic| ExternError::WrongType {
+            expected: if path.is_empty() { format!("`{ty}`") } else { format!("`{ty}` for {path}") },
+            got: describe(value),
+        };
+        if let Type::Optional(inner) = ty {
+            return if value.is_unit() { Ok(Value::None) } else { self.returned(value, inner, path) };
+        }
+        let converted = match ty {
+            Type::Number => number(&value).filter(|n| n.is_finite()).map(Value::Number),
+            Type::Bool => value.as_bool().ok().map(Value::Bool),
+            Type::Text => text(&value).map(|s| Value::text(&s)),
+            Type::Agent => text(&value).filter(|s| !s.trim().is_empty()).map(|s| Value::Agent(Arc::from(s.trim()))),
+            Type::Phone => text(&value).and_then(|s| normalize_phone(&s, None)).map(|p| Value::Phone(Arc::from(p))),
+            Type::Email => text(&value).and_then(|s| normalize_email(&s)).map(|e| Value::Email(Arc::from(e))),
+            Type::Channel => text(&value).and_then(|s| Channel::parse(&s)).map(Value::Channel),
+            Type::Date => text(&value).and_then(|s| parse_date(&s)).map(Value::Date),
+            Type::Time => text(&value).and_then(|s| parse_time(&s)).map(Value::Time),
+            Type::DateTime => text(&value).and_then(|s| s.parse::<jiff::Timestamp>().ok()).map(Value::DateTime),
+            Type::Duration => match (value.as_int(), value.as_float()) {
+                (Ok(ms), _) => Some(Value::Duration(ms)),
+                (_, Ok(ms)) if ms.is_finite() && ms.abs() < 9.0e15 => Some(Value::Duration(ms.round() as i64)),
+                _ => None,
+            },
+            Type::Money => number(&value)
+                .map(|major| (major * 100.0).round())
+                .filter(|minor| minor.is_finite() && minor.abs() < 9.0e15)
+                .map(|minor| Value::Money(Money { minor: minor as i64, currency: self.currency })),
+            Type::Enum(name) => {
+                let variants = self.enums.get(&**name).ok_or_else(|| {
+                    ExternError::Runtime(format!("the enum `{name}` was not declared to the sandbox"))
+                })?;
+                text(&value)
+                    .and_then(|s| variants.iter().find(|v| **v == s).map(|v| Value::Enum(Arc::from(v.as_str()))))
+            }
+            Type::List(item) => match value.clone().try_cast::<rhai::Array>() {
+                Some(items) => {
+                    let mut values = Vec::with_capacity(items.len());
+                    for (i, item_value) in items.into_iter().enumerate() {
+                        let where_ = if path.is_empty() {
+                            format!("item {}", i + 1)
+                        } else {
+                            format!("item {} of {path}", i + 1)
+                        };
+                        values.push(self.returned(item_value, item, &where_)?);
+                    }
+                    Some(Value::List(Arc::from(values)))
+                }
+                None => None,
+            },
+            Type::Record(name) => {
+                let schema = self.records.get(&**name).ok_or_else(|| {
+                    ExternError::Runtime(format!("the record `{name}` was not declared to the sandbox"))
+                })?;
+                match value.clone().try_cast::<rhai::Map>() {
+                    Some(map) => Some(self.record_from_map(schema, map, path)?),
+                    None => None,
+                }
+            }
+            Type::Optional(_) | Type::None | Type::Regex | Type::Hours | Type::Error => None,
+        };
+        converted.ok_or_else(|| wrong(&value))
+    }
+
+    fn record_from_map(&self, schema: &RecordSchema, mut map: rhai::Map, path: &str) -> Result<Value, ExternError> {
+        let mut fields = Vec::with_capacity(schema.fields.len());
+        for field in &schema.fields {
+            let value = map.remove(field.name.as_str()).unwrap_or(Dynamic::UNIT);
+            let where_ = if path.is_empty() {
+                format!("field `{}`", field.name)
+            } else {
+                format!("field `{}` of {path}", field.name)
+            };
+            fields.push((Arc::from(field.name.as_str()), self.returned(value, &field.ty, &where_)?));
+        }
+        if let Some(extra) = map.keys().next() {
+            return Err(ExternError::WrongType {
+                expected: format!("`{}` (which has no field `{extra}`)", schema.name),
+                got: format!("a map with field `{extra}`"),
+            });
+        }
+        Ok(Value::Record(Arc::new(Record { type_name: Arc::from(schema.name.as_str()), fields })))
+    }
+}
+
+fn enum_of(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Optional(inner) | Type::List(inner) => enum_of(inner),
+        Type::Enum(_) => Some(ty),
+        _ => None,
+    }
+}
+
+/// A flow value as rhai sees it.
+fn to_rhai(value: &Value) -> Dynamic {
+    match value {
+        Value::None => Dynamic::UNIT,
+        Value::Bool(b) => Dynamic::from_bool(*b),
+        Value::Number(n) => Dynamic::from_float(*n),
+        Value::Text(s) | Value::Phone(s) | Value::Email(s) | Value::Agent(s) | Value::Enum(s) => {
+            Dynamic::from(s.to_string())
+        }
+        Value::Channel(c) => Dynamic::from(c.as_str().to_string()),
+        Value::Duration(ms) => Dynamic::from_int(*ms),
+        Value::Time(minutes) => Dynamic::from(format!("{:02}:{:02}", minutes / 60, minutes % 60)),
+        Value::Date(date) => Dynamic::from(date.to_string()),
+        Value::DateTime(at) => Dynamic::from(at.to_string()),
+        Value::Money(money) => Dynamic::from_float(money.minor as f64 / 100.0),
+        Value::Record(record) => {
+            let map: rhai::Map =
+                record.fields.iter().map(|(name, value)| (name.as_ref().into(), to_rhai(value))).collect();
+            Dynamic::from_map(map)
+        }
+        Value::List(items) => Dynamic::from_array(items.iter().map(to_rhai).collect()),
+    }
+}
+
+/// Adds up list items, map entries and text bytes in `value`, as rhai counts them.
+fn measure(value: &Dynamic, items: &mut usize, entries: &mut usize, bytes: &mut usize) {
+    if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
+        *bytes += text.len();
+    } else if let Some(array) = value.read_lock::<rhai::Array>() {
+        *items += array.len();
+        array.iter().for_each(|item| measure(item, items, entries, bytes));
+    } else if let Some(map) = value.read_lock::<rhai::Map>() {
+        *entries += map.len();
+        map.values().for_each(|entry| measure(entry, items, entries, bytes));
+    } else if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        *items += blob.len();
+    }
+}
+
+fn number(value: &Dynamic) -> Option<f64> {
+    value.as_float().ok().or_else(|| value.as_int().ok().map(|n| n as f64))
+}
+
+fn text(value: &Dynamic) -> Option<String> {
+    if value.is_string() {
+        value.clone().into_string().ok()
+    } else {
+        value.as_char().ok().map(String::from)
+    }
+}
+
+/// What a script returned, in the flow language's words.
+fn describe(value: &Dynamic) -> String {
+    const SHOWN: usize = 40;
+    if value.is_unit() {
+        return "none".to_string();
+    }
+    if let Some(s) = text(value) {
+        let shown: String = s.chars().take(SHOWN).collect();
+        let more = if s.chars().count() > SHOWN { "…" } else { "" };
+        return format!("text \"{shown}{more}\"");
+    }
+    if let Some(n) = number(value) {
+        return format!("number {n}");
+    }
+    if let Ok(b) = value.as_bool() {
+        return format!("bool {b}");
+    }
+    if value.is_array() {
+        return "a list".to_string();
+    }
+    if value.is_map() {
+        return "a map".to_string();
+    }
+    format!("a rhai `{}`", value.type_name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_sources::{FieldSchema, RecordSchema};
+
+    /// `scripts/risk.rhai` from the acme sample project.
+    const RISK: &str = r#"// A manager-tunable risk score between 0 and 1.
+fn risk_score(c) {
+    let score = 0.0;
+    if c.balance > 100.0 { score += 0.4; }
+    if c.tier == "standard" { score += 0.3; }
+    score
+}
+"#;
+
+    fn tier() -> Type {
+        Type::Enum(Arc::from("Tier"))
+    }
+
+    fn customer_schema() -> RecordSchema {
+        let field = |name: &str, ty: Type| {
+            let enum_variants = enum_of(&ty).map(|_| vec!["standard".into(), "gold".into(), "platinum".into()]);
+            FieldSchema { name: name.into(), ty, enum_variants }
+        };
+        RecordSchema {
+            name: "Customer".into(),
+            fields: vec![
+                field("id", Type::Text),
+                field("name", Type::Text),
+                field("phone", Type::Phone.optional()),
+                field("tier", tier()),
+                field("balance", Type::Money),
+            ],
+        }
+    }
+
+    fn customer(tier: &str, balance_minor: i64) -> Value {
+        Value::Record(Arc::new(Record {
+            type_name: Arc::from("Customer"),
+            fields: vec![
+                (Arc::from("id"), Value::text("c3")),
+                (Arc::from("name"), Value::text("Sam Ortiz")),
+                (Arc::from("phone"), Value::Phone(Arc::from("+447700900003"))),
+                (Arc::from("tier"), Value::Enum(Arc::from(tier))),
+                (Arc::from("balance"), Value::Money(Money { minor: balance_minor, currency: Currency::GBP })),
+            ],
+        }))
+    }
+
+    fn sandbox() -> Sandbox {
+        let mut sandbox = Sandbox::new(Limits::default());
+        sandbox.declare_record(customer_schema());
+        sandbox
+    }
+
+    /// Loads `source` and calls `f` with `args`, expecting `ret`.
+    fn run(source: &str, f: &str, args: &[Value], ret: &Type) -> Result<Value, ExternError> {
+        let mut sandbox = sandbox();
+        let id = sandbox.load("test.rhai", source).unwrap();
+        sandbox.call(id, f, args, ret)
+    }
+
+    #[test]
+    fn acme_risk_scores() {
+        let mut sandbox = sandbox();
+        let risk = sandbox.load("scripts/risk.rhai", RISK).unwrap();
+        let score =
+            |tier: &str, balance: i64| sandbox.call(risk, "risk_score", &[customer(tier, balance)], &Type::Number);
+        let Ok(Value::Number(standard_owing)) = score("standard", 25_000) else {
+            panic!("{:?}", score("standard", 25_000))
+        };
+        assert!((standard_owing - 0.7).abs() < 1e-9, "{standard_owing}");
+        assert_eq!(score("standard", 0), Ok(Value::Number(0.3)));
+        assert_eq!(score("gold", 25_000), Ok(Value::Number(0.4)));
+        assert_eq!(score("gold", 10_000), Ok(Value::Number(0.0)), "£100 is not more than 100");
+        assert_eq!(score("platinum", 10_001), Ok(Value::Number(0.4)));
+    }
+
+    #[test]
+    fn values_cross_into_rhai_as_the_contract_says() {
+        let script = r#"
+            fn show(v) { type_of(v) + ":" + v }
+            fn none(v) { type_of(v) }
+            fn field(r, name) { r[name] }
+            fn count(xs) { xs.len() }
+        "#;
+        let mut sandbox = sandbox();
+        let id = sandbox.load("show.rhai", script).unwrap();
+        let show = |v: Value| sandbox.call(id, "show", &[v], &Type::Text).unwrap().to_string();
+        assert_eq!(show(Value::text("hi")), "string:hi");
+        assert_eq!(show(Value::Phone(Arc::from("+447700900001"))), "string:+447700900001");
+        assert_eq!(show(Value::Email(Arc::from("ann@example.com"))), "string:ann@example.com");
+        assert_eq!(show(Value::Agent(Arc::from("agent-7"))), "string:agent-7");
+        assert_eq!(show(Value::Enum(Arc::from("gold"))), "string:gold");
+        assert_eq!(show(Value::Channel(Channel::Sms)), "string:sms");
+        assert_eq!(show(Value::Number(3.5)), "f64:3.5");
+        assert_eq!(show(Value::Bool(true)), "bool:true");
+        assert_eq!(show(Value::Money(Money { minor: 25_000, currency: Currency::GBP })), "f64:250.0");
+        assert_eq!(show(Value::Money(Money { minor: 1_999, currency: Currency::GBP })), "f64:19.99");
+        assert_eq!(show(Value::Date(jiff::civil::date(2026, 12, 25))), "string:2026-12-25");
+        assert_eq!(show(Value::Time(545)), "string:09:05");
+        assert_eq!(show(Value::Duration(90_000)), "i64:90000");
+        assert_eq!(show(Value::DateTime("2026-01-05T12:00:00Z".parse().unwrap())), "string:2026-01-05T12:00:00Z");
+        assert_eq!(sandbox.call(id, "none", &[Value::None], &Type::Text), Ok(Value::text("()")));
+        let list = Value::List(Arc::from(vec![Value::text("a"), Value::text("b")]));
+        assert_eq!(sandbox.call(id, "count", &[list], &Type::Number), Ok(Value::Number(2.0)));
+        let field =
+            |name: &str, ty: Type| sandbox.call(id, "field", &[customer("gold", 1_050), Value::text(name)], &ty);
+        assert_eq!(field("tier", tier()), Ok(Value::Enum(Arc::from("gold"))));
+        assert_eq!(field("balance", Type::Money), Ok(Value::Money(Money { minor: 1_050, currency: Currency::GBP })));
+        assert_eq!(field("phone", Type::Phone), Ok(Value::Phone(Arc::from("+447700900003"))));
+    }
+
+    #[test]
+    fn returns_are_checked_against_the_declared_type() {
+        let money = |minor| Value::Money(Money { minor, currency: Currency::EUR });
+        let mut sandbox = sandbox();
+        sandbox.set_currency(Currency::EUR);
+        sandbox.declare_enum("Tier", vec!["standard".into(), "gold".into(), "platinum".into()]);
+        let ret = |value: Dynamic, ty: Type| sandbox.returned(value, &ty, "");
+        let s = |text: &str| Dynamic::from(text.to_string());
+        let cases: Vec<(Dynamic, Type, Value)> = vec![
+            (Dynamic::from_float(0.7), Type::Number, Value::Number(0.7)),
+            (Dynamic::from_int(3), Type::Number, Value::Number(3.0)),
+            (Dynamic::from_float(250.0), Type::Money, money(25_000)),
+            (Dynamic::from_float(19.99), Type::Money, money(1_999)),
+            (Dynamic::from_int(-5), Type::Money, money(-500)),
+            (Dynamic::from_bool(false), Type::Bool, Value::Bool(false)),
+            (s("hello"), Type::Text, Value::text("hello")),
+            (Dynamic::from_char('x'), Type::Text, Value::text("x")),
+            (s("+44 7700 900001"), Type::Phone, Value::Phone(Arc::from("+447700900001"))),
+            (s("Ann@Example.com"), Type::Email, Value::Email(Arc::from("ann@example.com"))),
+            (s("agent-7"), Type::Agent, Value::Agent(Arc::from("agent-7"))),
+            (s("gold"), tier(), Value::Enum(Arc::from("gold"))),
+            (s("chat"), Type::Channel, Value::Channel(Channel::Chat)),
+            (s("2026-12-25"), Type::Date, Value::Date(jiff::civil::date(2026, 12, 25))),
+            (s("14:00"), Type::Time, Value::Time(840)),
+            (Dynamic::from_int(30_000), Type::Duration, Value::Duration(30_000)),
+            (Dynamic::UNIT, Type::Number.optional(), Value::None),
+            (Dynamic::from_float(1.0), Type::Number.optional(), Value::Number(1.0)),
+            (
+                Dynamic::from_array(vec![s("a"), s("b")]),
+                Type::List(Box::new(Type::Text)),
+                Value::List(Arc::from(vec![Value::text("a"), Value::text("b")])),
+            ),
+        ];
+        for (value, ty, expected) in cases {
+            assert_eq!(ret(value.clone(), ty.clone()), Ok(expected), "{value:?} as {ty}");
+        }
+        let long = format!("the script returned text \"{}…\" where `number` was expected", "x".repeat(40));
+        let wrong: Vec<(Dynamic, Type, &str)> = vec![
+            (s("high"), Type::Number, "the script returned text \"high\" where `number` was expected"),
+            (Dynamic::UNIT, Type::Number, "the script returned none where `number` was expected"),
+            (Dynamic::from_float(f64::NAN), Type::Number, "the script returned number NaN where `number` was expected"),
+            (Dynamic::from_int(1), Type::Bool, "the script returned number 1 where `bool` was expected"),
+            (Dynamic::from_bool(true), Type::Text, "the script returned bool true where `text` was expected"),
+            (s("07700 900001"), Type::Phone, "the script returned text \"07700 900001\" where `phone` was expected"),
+            (s("ann"), Type::Email, "the script returned text \"ann\" where `email` was expected"),
+            (s("diamond"), tier(), "the script returned text \"diamond\" where `Tier` was expected"),
+            (s("Gold"), tier(), "the script returned text \"Gold\" where `Tier` was expected"),
+            (s("25/12/2026"), Type::Date, "the script returned text \"25/12/2026\" where `date` was expected"),
+            (s("2.5"), Type::Money, "the script returned text \"2.5\" where `money` was expected"),
+            (
+                Dynamic::from_array(vec![s("a"), Dynamic::from_int(2)]),
+                Type::List(Box::new(Type::Text)),
+                "the script returned number 2 where `text` for item 2 was expected",
+            ),
+            (Dynamic::from_map(rhai::Map::new()), Type::Text, "the script returned a map where `text` was expected"),
+            (s(&"x".repeat(100)), Type::Number, &long),
+        ];
+        for (value, ty, expected) in wrong {
+            assert_eq!(
+                ret(value.clone(), ty.clone()).map_err(|e| e.to_string()),
+                Err(expected.to_string()),
+                "{value:?} as {ty}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_returned_map_becomes_a_record_field_by_field() {
+        let customer_type = Type::Record(Arc::from("Customer"));
+        let script = r#"
+            fn make(balance) { #{ id: "c7", name: "Kim", tier: "gold", balance: balance } }
+            fn typo() { #{ id: "c7", name: "Kim", tier: "gold", balance: 1.0, balanse: 2.0 } }
+            fn bad_tier() { #{ id: "c7", name: "Kim", tier: "bronze", balance: 1.0 } }
+            fn no_name() { #{ id: "c7", tier: "gold", balance: 1.0 } }
+        "#;
+        let made = run(script, "make", &[Value::Number(12.5)], &customer_type).unwrap();
+        let Value::Record(record) = made else { panic!("{made:?}") };
+        assert_eq!(record.type_name.as_ref(), "Customer");
+        let names: Vec<&str> = record.fields.iter().map(|(n, _)| n.as_ref()).collect();
+        assert_eq!(names, ["id", "name", "phone", "tier", "balance"], "declaration order");
+        assert_eq!(record.get("phone"), Some(&Value::None));
+        assert_eq!(record.get("balance"), Some(&Value::Money(Money { minor: 1_250, currency: Currency::GBP })));
+        let err = |f: &str| run(script, f, &[], &customer_type).unwrap_err().to_string();
+        assert_eq!(
+            err("typo"),
+            "the script returned a map with field `balanse` where `Customer` (which has no field `balanse`) was expected"
+        );
+        assert_eq!(err("bad_tier"), "the script returned text \"bronze\" where `Tier` for field `tier` was expected");
+        assert_eq!(err("no_name"), "the script returned none where `text` for field `name` was expected");
+        let unknown = run(script, "make", &[Value::Number(1.0)], &Type::Record(Arc::from("Lead"))).unwrap_err();
+        assert_eq!(unknown.to_string(), "the script failed: the record `Lead` was not declared to the sandbox");
+    }
+
+    #[test]
+    fn a_script_that_loops_forever_is_stopped() {
+        let err = run("fn spin() { let n = 0; loop { n += 1; } }", "spin", &[], &Type::Number).unwrap_err();
+        assert!(matches!(err, ExternError::Limit(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "the script was stopped: it ran past its limit of 100000 operations; does it loop forever? (`test.rhai`)"
+        );
+        let nested = "fn outer() { inner() } fn inner() { while true {} }";
+        assert!(matches!(run(nested, "outer", &[], &Type::Number), Err(ExternError::Limit(_))));
+    }
+
+    #[test]
+    fn deep_recursion_is_stopped() {
+        let err = run("fn down(n) { down(n + 1) }", "down", &[Value::Number(0.0)], &Type::Number).unwrap_err();
+        assert!(err.to_string().starts_with("the script was stopped: it called functions more than 32 deep"), "{err}");
+        // Within the depth, recursion is fine.
+        let fact = "fn fact(n) { if n <= 1.0 { 1.0 } else { n * fact(n - 1.0) } }";
+        assert_eq!(run(fact, "fact", &[Value::Number(10.0)], &Type::Number), Ok(Value::Number(3_628_800.0)));
+    }
+
+    #[test]
+    fn huge_values_are_stopped() {
+        let strings = r#"fn grow() { let s = "x"; loop { s += s; } }"#;
+        let err = run(strings, "grow", &[], &Type::Text).unwrap_err();
+        assert!(err.to_string().starts_with("the script was stopped: a text grew longer than 65536 bytes"), "{err}");
+        let lists = "fn grow() { let a = [1]; loop { a += a; } }";
+        let err = run(lists, "grow", &[], &Type::Number).unwrap_err();
+        assert!(err.to_string().starts_with("the script was stopped: a list grew longer than 10000 items"), "{err}");
+        // Rhai checks a map's size when it passes through a call; what is returned is
+        // measured again, so an oversized map never leaves the sandbox.
+        let maps = "fn grow() { let m = #{}; for i in 0..2000 { m[`k${i}`] = i; } m }";
+        let err = run(maps, "grow", &[], &Type::Record(Arc::from("Customer"))).unwrap_err();
+        assert_eq!(err, ExternError::Limit("a map grew larger than 1000 entries (`test.rhai`)".into()));
+        let maps = "fn grow() { let m = #{}; for i in 0..2000 { m[`k${i}`] = i; } m.len() }";
+        let err = run(maps, "grow", &[], &Type::Number).unwrap_err();
+        assert!(err.to_string().starts_with("the script was stopped: a map grew larger than 1000 entries"), "{err}");
+    }
+
+    #[test]
+    fn limits_are_the_sandboxs_own() {
+        let limits = Limits { max_operations: 50, ..Limits::default() };
+        let mut sandbox = Sandbox::new(limits);
+        let id = sandbox.load("count.rhai", "fn count(n) { let i = 0; while i < n { i += 1; } i }").unwrap();
+        assert_eq!(sandbox.call(id, "count", &[Value::Number(3.0)], &Type::Number), Ok(Value::Number(3.0)));
+        assert!(matches!(
+            sandbox.call(id, "count", &[Value::Number(1_000.0)], &Type::Number),
+            Err(ExternError::Limit(_))
+        ));
+
+        let mut small = Sandbox::new(Limits { max_string_size: 10, ..Limits::default() });
+        let echo = small.load("echo.rhai", "fn echo(s) { s }").unwrap();
+        assert_eq!(small.call(echo, "echo", &[Value::text("0123456789")], &Type::Text), Ok(Value::text("0123456789")));
+        assert_eq!(
+            small.call(echo, "echo", &[Value::text("0123456789!")], &Type::Text),
+            Err(ExternError::Limit("a text grew longer than 10 bytes (`echo.rhai`)".into()))
+        );
+    }
+
+    #[test]
+    fn no_eval_no_modules_no_clock() {
+        let mut sandbox = sandbox();
+        let eval = sandbox.load("eval.rhai", r#"fn f() { eval("1 + 1") }"#).unwrap_err();
+        assert!(matches!(&eval, SandboxError::Compile { line: Some(1), .. }), "{eval}");
+        assert!(sandbox.load("import.rhai", r#"import "os" as os; fn f() { 1 }"#).is_err());
+        let clock = sandbox.load("clock.rhai", "fn f() { timestamp() }").unwrap();
+        let err = sandbox.call(clock, "f", &[], &Type::Number).unwrap_err();
+        assert!(matches!(&err, ExternError::Runtime(m) if m.starts_with("no function `timestamp")), "{err}");
+        let printing = sandbox.load("print.rhai", r#"fn f() { print("hello"); debug("there"); 1 }"#).unwrap();
+        assert_eq!(sandbox.call(printing, "f", &[], &Type::Number), Ok(Value::Number(1.0)));
+    }
+
+    #[test]
+    fn mistakes_read_well() {
+        let mut sandbox = sandbox();
+        let syntax = sandbox.load("scripts/bad.rhai", "fn f( {").unwrap_err();
+        assert!(syntax.to_string().starts_with("`scripts/bad.rhai` line 1: "), "{syntax}");
+        let typo = sandbox.load("typo.rhai", "fn f(c) { score }").unwrap_err();
+        assert!(typo.to_string().contains("score"), "{typo}");
+        let id = sandbox.load("scripts/risk.rhai", RISK).unwrap();
+        assert_eq!(
+            sandbox.call(id, "risk", &[customer("gold", 0)], &Type::Number).unwrap_err().to_string(),
+            "`scripts/risk.rhai` has no function `risk` that takes 1 value"
+        );
+        assert_eq!(
+            sandbox.call(id, "risk_score", &[], &Type::Number),
+            Err(ExternError::NoSuchFunction {
+                script: "scripts/risk.rhai".into(),
+                function: "risk_score".into(),
+                arity: 0
+            })
+        );
+        let field = sandbox.load("field.rhai", "fn f(c) {\n  c.balanse\n}").unwrap();
+        assert_eq!(
+            sandbox.call(field, "f", &[customer("gold", 0)], &Type::Number).unwrap_err().to_string(),
+            "the script failed: no field `balanse` (`field.rhai` line 2)"
+        );
+        let thrown = sandbox.load("throw.rhai", r#"fn f() { throw "no score today" }"#).unwrap();
+        assert_eq!(
+            sandbox.call(thrown, "f", &[], &Type::Number).unwrap_err().to_string(),
+            "the script failed: it threw `no score today` (`throw.rhai` line 1)"
+        );
+        let other = Sandbox::new(Limits::default());
+        assert!(matches!(other.call(id, "risk_score", &[], &Type::Number), Err(ExternError::Runtime(_))));
+    }
+
+    #[test]
+    fn calls_share_no_state_and_the_sandbox_is_shareable() {
+        fn shareable<T: Send + Sync>(_: &T) {}
+        let mut sandbox = sandbox();
+        let id = sandbox.load("counter.rhai", "let total = 0;\nfn bump(n) { n + 1 }").unwrap();
+        shareable(&sandbox);
+        let sandbox = Arc::new(sandbox);
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let sandbox = sandbox.clone();
+                std::thread::spawn(move || sandbox.call(id, "bump", &[Value::Number(i as f64)], &Type::Number))
+            })
+            .collect();
+        for (i, thread) in threads.into_iter().enumerate() {
+            assert_eq!(thread.join().unwrap(), Ok(Value::Number(i as f64 + 1.0)));
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The local shell: runs the engine for `switchboard test` and `run`, performing its
+//! commands at once, and finds the files of projects.
+
+pub mod project;
+pub mod testing;

@@ -1,0 +1,31 @@
+//! Embeds the standard library (`../stdlib/*.flow`) into the binary.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut modules: Vec<(String, String)> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "flow") {
+                println!("cargo:rerun-if-changed={}", path.display());
+                let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                let path = path.canonicalize().unwrap_or(path);
+                modules.push((name, path.display().to_string()));
+            }
+        }
+    }
+    modules.sort();
+    let mut out = String::from(
+        "/// The `std` modules: name and flow-language source.\npub static MODULES: &[(&str, &str)] = &[\n",
+    );
+    for (name, path) in &modules {
+        writeln!(out, "    ({name:?}, include_str!({path:?})),").unwrap();
+    }
+    out.push_str("];\n");
+    let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib.rs");
+    std::fs::write(target, out).unwrap();
+}
