@@ -291,7 +291,9 @@ mod tests {
 
     #[test]
     fn errors_and_panics_fail_the_look_up_only() {
-        let within = Duration::from_millis(1_000);
+        // Generous: printing a panic's backtrace on a loaded machine can take seconds, and
+        // this test is about the outcome, not the time.
+        let within = Duration::from_secs(120);
         let erring = Arc::new(Broken { panics: false });
         assert_eq!(
             lookup_within(&erring, &ann_phone(), within),
