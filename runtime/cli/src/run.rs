@@ -15,9 +15,8 @@ use std::sync::Arc;
 use switchboard_bytecode::types::Channel;
 use switchboard_calendar::{parse_at, Clock, SystemClock};
 use switchboard_compiler::syntax::parse::parse_duration;
-use switchboard_engine::answers::Reply;
-use switchboard_engine::events::EventKind;
-use switchboard_engine::{Engine, Options};
+use switchboard_engine::{EventKind, Reply};
+use switchboard_shell::{LocalShell, Options};
 
 const HELP: &str = "\
 type what the customer does, one line at a time:
@@ -91,18 +90,18 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
 
-    let mut engine = Engine::new(bundle, &root, Options::default(), start.timestamp())?;
+    let mut engine = LocalShell::for_project(bundle, &root, Options::default(), start.timestamp())?;
     let from = args.from.as_deref().unwrap_or(example_sender(args.channel));
     let contact = engine.contact(args.channel, from, to.as_deref(), &args.subject, &args.text)?;
     out.events(&mut engine);
 
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
-    if interactive && engine.is_live(contact) {
+    if interactive && engine.state().is_live(contact.session()) {
         out.status("type /help for what you can do");
     }
     let mut input = stdin.lock();
-    while engine.is_live(contact) {
+    while engine.state().is_live(contact.session()) {
         let Some(line) = read_line(&mut input, interactive)? else { break };
         let line = line.trim();
         if line.is_empty() {
@@ -126,10 +125,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 ["wait", ..] => eprintln!("say how long to wait, like `/wait 10s`"),
                 _ => eprintln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
             },
-            None => match engine.waiting_session() {
+            None => match engine.state().waiting_session() {
                 // Waiting in a queue: a key may take an offered callback.
                 None => {
-                    if let Err(why) = engine.input(contact, reply(args.channel, line)) {
+                    if let Err(why) = engine.input(contact.session(), reply(args.channel, line)) {
                         eprintln!("{why}: try /wait 10s or /quit");
                     }
                 }
@@ -143,7 +142,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         out.events(&mut engine);
     }
     // Leaving the simulator hangs up a contact still waiting or talking.
-    if engine.is_live(contact) {
+    if engine.state().is_live(contact.session()) {
         engine.hang_up(contact)?;
         out.events(&mut engine);
     }
@@ -214,7 +213,7 @@ impl Transcript {
     }
 
     /// Everything that happened since last time, in order.
-    fn events(&mut self, engine: &mut Engine) {
+    fn events(&mut self, engine: &mut LocalShell) {
         for event in engine.take_events() {
             match &event.kind {
                 EventKind::Say { text } => self.line(text),

@@ -13,8 +13,9 @@ use switchboard_bytecode::bytecode::SourceSpan;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: Timestamp,
-    /// The session (contact, script, survey or retry run) it belongs to.
-    pub session: u64,
+    /// The session (contact, script, survey or retry run) it belongs to; `s0` for
+    /// routing's own events.
+    pub session: crate::ids::SessionId,
     pub kind: EventKind,
     /// The statement that caused it.
     pub origin: Option<SourceSpan>,

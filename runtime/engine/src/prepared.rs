@@ -3,8 +3,8 @@
 //! starts with, the names the transcript gives flows, queues and sources, and the VM's
 //! tables (hours, regexes). A run borrows all of it through one `Arc<Prepared>`.
 
-use super::country_of;
 use super::events::Text;
+use crate::country_of;
 use jiff::Timestamp;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
