@@ -13,9 +13,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use switchboard_bytecode::types::Channel;
-use switchboard_calendar::{parse_at, Clock, SystemClock};
+use switchboard_calendar::parse_at;
 use switchboard_compiler::syntax::parse::parse_duration;
 use switchboard_engine::{EventKind, Reply};
+use switchboard_shell::clock::{Clock, SystemClock};
 use switchboard_shell::{LocalShell, Options};
 
 const HELP: &str = "\

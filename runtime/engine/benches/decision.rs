@@ -22,6 +22,9 @@
 //! (after the same set-up), e.g. `DECISION_LOOP=20000 valgrind --tool=callgrind <bench binary>`;
 //! `DECISION_LOOP_RHAI=N` does the same with the rhai script.
 
+// A benchmark is a program at the edge: it reads its settings from the environment.
+#![allow(clippy::disallowed_methods)]
+
 use divan::{AllocProfiler, Bencher};
 use std::collections::HashMap;
 use std::path::Path;

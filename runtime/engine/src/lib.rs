@@ -43,7 +43,7 @@ mod world;
 
 pub use answers::Reply;
 pub use error::{EngineError, ErrorClass};
-pub use events::{Event, EventKind, Text};
+pub use events::{Event, EventKind, RoutingEvent, Text};
 pub use ids::{AgentId, BundleHash, CommandId, ContactId, OfferId, RetryRunId, SessionId};
 pub use io::{
     AgentAction, Arrival, Audience, Command, CommandKind, Completion, Gather, Input, LookupResult, Output, Presence,

@@ -7,7 +7,7 @@
 
 use crate::core::Core;
 use crate::error::EngineError;
-use crate::events::{EventKind, Text};
+use crate::events::{EventKind, RoutingEvent, Text};
 use crate::ids::{AgentId, ContactId, OfferId, RetryRunId, SessionId};
 use crate::io::{AgentAction, CommandKind, Presence};
 use crate::state::{BundleRef, Pending, Timer};
@@ -234,7 +234,7 @@ impl Core<'_> {
         if let Some(q) = self.queued.get_mut(&contact) {
             q.callback_taken = true;
         }
-        self.emit(session, EventKind::Routing { what: format!("callback kept the place of {to}").into() }, None);
+        self.emit(session, EventKind::Routing(RoutingEvent::CallbackKept { to: Text::from(to) }), None);
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
@@ -421,8 +421,8 @@ impl Core<'_> {
         self.acd_tick_timer = Some((id, due));
     }
 
-    fn routing_note(&mut self, session: SessionId, what: String) {
-        self.emit(session, EventKind::Routing { what: what.into() }, None);
+    fn routing_note(&mut self, session: SessionId, what: RoutingEvent) {
+        self.emit(session, EventKind::Routing(what), None);
     }
 
     /// Records what routing did, and rings the agents it chose.
@@ -439,26 +439,26 @@ impl Core<'_> {
                     let session = self.session_of(contact.as_str());
                     let offer_event = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
                     self.emit(session, offer_event, None);
-                    self.routing_note(session, format!("callback due: call {customer}"));
+                    self.routing_note(session, RoutingEvent::CallbackDue { to: Text::from(customer.as_str()) });
                     self.ring(session, offer, contact.as_str(), agent.as_str(), Channel::Voice);
                 }
                 acd::Event::OfferTimedOut { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.routing_note(SessionId(0), format!("{} did not answer", agent.as_str()));
+                    self.routing_note(SessionId(0), RoutingEvent::Missed { agent: agent.as_str().into() });
                 }
                 acd::Event::OfferWithdrawn { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.routing_note(SessionId(0), format!("offer to {} withdrawn", agent.as_str()));
+                    self.routing_note(SessionId(0), RoutingEvent::Withdrawn { agent: agent.as_str().into() });
                 }
                 acd::Event::AgentAway { agent, .. } => {
-                    self.routing_note(SessionId(0), format!("{} is away", agent.as_str()))
+                    self.routing_note(SessionId(0), RoutingEvent::AgentAway { agent: agent.as_str().into() })
                 }
                 acd::Event::WrapUpEnded { agent } => {
-                    self.routing_note(SessionId(0), format!("{} finished wrap-up", agent.as_str()))
+                    self.routing_note(SessionId(0), RoutingEvent::WrapUpEnded { agent: agent.as_str().into() })
                 }
                 acd::Event::PreferEnded { contact, agent } => {
                     let session = self.session_of(contact.as_str());
-                    self.routing_note(session, format!("no longer kept for {}", agent.as_str()))
+                    self.routing_note(session, RoutingEvent::PreferEnded { agent: agent.as_str().into() })
                 }
                 acd::Event::Overflowed { contact, from, to } => {
                     let session = self.session_of(contact.as_str());
@@ -476,12 +476,14 @@ impl Core<'_> {
                     if let Some((bundle, id, new, channel)) = moved {
                         self.start_waiting_lines(bundle, id, new, channel);
                     }
-                    self.routing_note(session, format!("overflow from {} to {}", from.as_str(), to.as_str()));
+                    let (from, to) = (from.as_str().into(), to.as_str().into());
+                    self.routing_note(session, RoutingEvent::Overflowed { from, to });
                 }
                 acd::Event::OutboundAssigned { agent, customer, channel, .. } => {
                     let words = Text::fixed(channel.as_str());
                     self.emit(SessionId(0), EventKind::Offer { agent: agent.as_str().into(), channel: words }, None);
-                    self.routing_note(SessionId(0), format!("outbound call to {customer}"));
+                    let (agent, to) = (agent.as_str().into(), Text::from(customer.as_str()));
+                    self.routing_note(SessionId(0), RoutingEvent::OutboundAssigned { agent, to });
                 }
             }
         }

@@ -62,7 +62,7 @@ use std::sync::Arc;
 use switchboard_acd::ContactState;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
-use switchboard_engine::{ContactId, EventKind, Reply, SessionId};
+use switchboard_engine::{ContactId, EventKind, Reply, RoutingEvent, SessionId};
 use switchboard_shell::{LocalShell, Options};
 
 /// The longest the engine runs before the simulated people look at what it did.
@@ -79,7 +79,7 @@ pub fn run(
     progress: &mut dyn FnMut(i64),
 ) -> Result<Report, String> {
     scenario.validate()?;
-    let mut sim = Simulation::new(bundle, root, scenario)?;
+    let mut sim = Simulation::new(bundle, root, scenario, Options::default())?;
     sim.play(progress)?;
     Ok(sim.report())
 }
@@ -144,9 +144,14 @@ enum Asked {
 }
 
 impl<'a> Simulation<'a> {
-    fn new(bundle: Arc<Bundle>, root: &Path, scenario: &'a Scenario) -> Result<Simulation<'a>, String> {
+    fn new(
+        bundle: Arc<Bundle>,
+        root: &Path,
+        scenario: &'a Scenario,
+        options: Options,
+    ) -> Result<Simulation<'a>, String> {
         let start_ms = scenario.start.timestamp().as_millisecond();
-        let mut engine = LocalShell::for_project(bundle.clone(), root, Options::default(), scenario.start.timestamp())?;
+        let mut engine = LocalShell::for_project(bundle.clone(), root, options, scenario.start.timestamp())?;
         for agent in &scenario.agents {
             if let Some(skill) = agent.skills.iter().find(|s| !bundle.skills.contains(s)) {
                 return Err(format!(
@@ -397,7 +402,7 @@ impl<'a> Simulation<'a> {
                         self.channel(session).errors += 1;
                     }
                 }
-                EventKind::Routing { what } if what.starts_with("outbound call to") => self.outbound_assigned += 1,
+                EventKind::Routing(RoutingEvent::OutboundAssigned { .. }) => self.outbound_assigned += 1,
                 _ => {}
             }
         }
