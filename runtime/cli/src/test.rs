@@ -29,9 +29,9 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool, replay: boo
             continue;
         }
         let bundle = Arc::new(codegen::compile(&checked, &loader)?);
-        let outcomes = testing::run_all(&checked, &bundle, filter, &Options { roundtrip: false, record: replay });
-        let again =
-            roundtrip.then(|| testing::run_all(&checked, &bundle, filter, &Options { roundtrip: true, record: false }));
+        let outcomes = testing::run_all(&checked, &bundle, filter, &Options { record: replay, ..Options::default() });
+        let again = roundtrip
+            .then(|| testing::run_all(&checked, &bundle, filter, &Options { roundtrip: true, ..Options::default() }));
         for (i, o) in outcomes.iter().enumerate() {
             let mut failure = o.failure.clone();
             if let Some(again) = &again {

@@ -327,27 +327,31 @@ impl<'a> Core<'a> {
         self.ended.push_back((id, contact));
     }
 
-    /// Delivers keys, text or a value to what `session` waits for.
+    /// Delivers keys, text or a value to what `session` waits for. Input nothing waits for
+    /// is stray: it is counted and dropped, never recorded (keys pressed after a payment
+    /// prompt must not reach the transcript).
     fn input(&mut self, session: SessionId, reply: Reply) -> Result<(), EngineError> {
         let Some(s) = self.sessions.get(&session) else {
-            // A customer waiting in a queue may take a callback.
+            // A customer waiting in a queue may take an offered callback.
             let contact = ContactId(session.0);
-            if self.find_contact(contact).is_none() {
-                return Err(EngineError::NotWaiting { session, why: "nothing is running to take that".to_string() });
+            let offered = self.queued.get(&contact).is_some_and(|q| q.callback_offered && !q.callback_taken);
+            if !offered {
+                return Err(self.stray(session, "nothing is waiting for an answer"));
             }
             self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
             return self.queue_input(contact, &reply.as_text());
         };
         let (wait, bundle_ref) = (s.wait.clone(), s.bundle);
         let bundle = &*self.prepared(bundle_ref).bundle;
-        if let Wait::Command(_) = wait {
-            return Err(EngineError::NotWaiting { session, why: "the session is waiting for the shell".to_string() });
+        match wait {
+            Wait::Nothing => return Err(self.stray(session, "nothing is waiting for an answer")),
+            Wait::Command(_) => return Err(self.stray(session, "the session is waiting for the shell, not for input")),
+            _ => {}
         }
         self.emit(session, EventKind::Input { text: reply.as_text().into() }, None);
         match wait {
-            Wait::Nothing | Wait::Command(_) => {
-                Err(EngineError::NotWaiting { session, why: "nothing is waiting for an answer".to_string() })
-            }
+            // Refused as stray above.
+            Wait::Nothing | Wait::Command(_) => Ok(()),
             Wait::Ask { ask, timer, .. } => {
                 let info = &bundle.asks[ask.index()];
                 match answers::validate(&info.kind, &reply, bundle.currency.unwrap_or(Currency::GBP)) {
@@ -388,6 +392,12 @@ impl<'a> Core<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Counts input that nothing waits for, and says why it was dropped.
+    fn stray(&mut self, session: SessionId, why: &str) -> EngineError {
+        self.stray_inputs += 1;
+        EngineError::NotWaiting { session, why: why.to_string() }
     }
 
     /// The shell says how a command went.

@@ -284,6 +284,11 @@ impl State {
             .map(|(id, _)| *id)
     }
 
+    /// The newest payment being captured (the channel's secure form has the keypad).
+    pub fn pending_payment(&self) -> Option<CommandId> {
+        self.pending.iter().rev().find(|(_, p)| matches!(p, Pending::Payment { .. })).map(|(id, _)| *id)
+    }
+
     /// The retry run an outcome with no run named goes to: the newest still running that
     /// placed a call, else the newest still running.
     pub fn newest_retry_run(&self) -> Option<RetryRunId> {

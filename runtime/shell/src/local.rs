@@ -34,6 +34,9 @@ pub struct Options {
     pub roundtrip: bool,
     /// Keep every input and a digest of every output, for `replay`.
     pub record: bool,
+    /// Leave `collect payment` waiting for `complete` (the terminal's secure form), instead
+    /// of taking every payment as captured.
+    pub defer_payments: bool,
 }
 
 /// Where a bundle's sources get their rows.
@@ -78,7 +81,7 @@ impl LocalShell {
             state,
             world,
             bundle: hash,
-            services: Services { sources: BTreeMap::from([(hash, live)]) },
+            services: Services { sources: BTreeMap::from([(hash, live)]), defer_payments: options.defer_payments },
             options,
             events: Vec::new(),
             out: Output::default(),
@@ -243,6 +246,11 @@ impl LocalShell {
         }
     }
 
+    /// The shell's answer to a command it left pending (a deferred payment's result).
+    pub fn complete(&mut self, command: switchboard_engine::CommandId, result: Completion) -> Result<(), EngineError> {
+        self.step(Input::Completed { command, result }).map(drop)
+    }
+
     /// Keys, text or a value for what `session` waits for.
     pub fn input(&mut self, session: SessionId, reply: Reply) -> Result<(), EngineError> {
         self.step(Input::Reply { session, reply }).map(drop)
@@ -319,6 +327,7 @@ impl LocalShell {
 /// What performs the engine's commands in one process.
 pub struct Services {
     sources: BTreeMap<BundleHash, Vec<LiveSource>>,
+    defer_payments: bool,
 }
 
 impl Services {
@@ -341,7 +350,8 @@ impl Services {
             // The transcript is the local channel: a message is delivered when written.
             CommandKind::Send { .. } => Completion::Delivered,
             // No card is taken here: the secure form would; the flow goes on.
-            CommandKind::CapturePayment { .. } => Completion::PaymentCaptured,
+            CommandKind::CapturePayment { .. } if !self.defer_payments => Completion::PaymentCaptured,
+            CommandKind::CapturePayment { .. } => return None,
             // Prompts are in the transcript; dials wait for the test's `event …`; offers
             // wait for an agent's `accept`.
             CommandKind::Prompt { .. }

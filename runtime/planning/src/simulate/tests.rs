@@ -211,7 +211,7 @@ flow inbound on voice {
     s.patience_ms = Some(90_000.0);
     s.ring_ms = (1_000, 6_000);
     s.validate().unwrap();
-    let options = Options { roundtrip: false, record: true };
+    let options = Options { record: true, ..Options::default() };
     let mut sim = Simulation::new(bundle, dir.path(), &s, options).unwrap();
     sim.play(&mut |_| {}).unwrap();
     let report = sim.report();
