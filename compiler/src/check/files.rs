@@ -18,9 +18,6 @@ impl Checker<'_, '_> {
         match &clause.kind {
             SourceClauseKind::Csv(path) => self.csv_file(file, s, path, fields),
             SourceClauseKind::Sqlite { path, table } => {
-                if let Err(why) = self.loader.load(&path.value) {
-                    self.missing(file, path, &why);
-                }
                 let ident_ok = !table.value.is_empty()
                     && table.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !table.value.starts_with(|c: char| c.is_ascii_digit());
@@ -34,7 +31,9 @@ impl Checker<'_, '_> {
                         )
                         .with_help("table names are letters, digits and `_`"),
                     );
+                    return;
                 }
+                self.sqlite_table(file, s, path, table, fields);
             }
             SourceClauseKind::Http(url) if !(url.value.starts_with("https://") || url.value.starts_with("http://")) => {
                 self.report(
@@ -52,6 +51,63 @@ impl Checker<'_, '_> {
                 .with_label("file not found")
                 .with_help("paths are relative to the project folder"),
         );
+    }
+
+    /// The table must exist and have a column for every field that must have a value,
+    /// matched as the runtime matches them; the rows are read only when looked up.
+    fn sqlite_table(&self, file: FileId, s: &SourceDecl, path: &StrLit, table: &StrLit, fields: &[(&str, Type)]) {
+        let columns = match self.loader.sqlite_table(&path.value, &table.value) {
+            Ok(Some(columns)) => columns,
+            Ok(None) => {
+                self.report(
+                    Diagnostic::new(
+                        Code::ProjectFile,
+                        file,
+                        table.span,
+                        format!("`{}` has no table `{}`", path.value, table.value),
+                    )
+                    .with_label("no such table")
+                    .with_related(file, path.span, "the database"),
+                );
+                return;
+            }
+            Err(why) if why == "no such file" => return self.missing(file, path, &why),
+            Err(why) => {
+                self.report(
+                    Diagnostic::new(Code::ProjectFile, file, path.span, format!("cannot read `{}`: {why}", path.value))
+                        .with_label("cannot be read as a database"),
+                );
+                return;
+            }
+        };
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let schema = self.cell_schema(s, fields);
+        let diagnostic = match cell::RowReader::new(&schema, self.project_currency(), &columns) {
+            Ok(_) => return,
+            Err(ReadError::MissingColumns(missing)) => {
+                let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+                Diagnostic::new(
+                    Code::ProjectFile,
+                    file,
+                    table.span,
+                    format!(
+                        "table `{}` has no column for {} of `{}`",
+                        table.value,
+                        super::expr::quote_list(&missing),
+                        s.record.name
+                    ),
+                )
+                .with_label("missing columns")
+                .with_help(format!("add the column(s) {} to the table", missing.join(", ")))
+            }
+            Err(other) => Diagnostic::new(
+                Code::ProjectFile,
+                file,
+                table.span,
+                format!("table `{}` of `{}`: {other}", table.value, path.value),
+            ),
+        };
+        self.report(diagnostic);
     }
 
     fn csv_file(&self, file: FileId, s: &SourceDecl, path: &StrLit, fields: &[(&str, Type)]) {
