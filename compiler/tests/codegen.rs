@@ -101,6 +101,7 @@ fn verify_reports_broken_code() {
     let none = ConstId(0);
     let bundle = Bundle {
         format_version: FORMAT_VERSION,
+        source_hash: "0".repeat(64),
         files: vec!["main.flow".into()],
         constants: vec![Value::None],
         functions: vec![

@@ -231,6 +231,7 @@ fn hand_made_bundles_that_would_crash_the_vm_are_refused() {
     };
     let bundle = |functions: Vec<Function>| Bundle {
         format_version: FORMAT_VERSION,
+        source_hash: "0".repeat(64),
         files: vec!["main.flow".into()],
         constants: vec![Value::text("hi")],
         flows: vec![FlowInfo {
@@ -258,6 +259,15 @@ fn hand_made_bundles_that_would_crash_the_vm_are_refused() {
         (bundle(vec![function(vec![Instr::MakeRecord { record: RecordId(0) }, Instr::Say, Instr::End])]), "record #0"),
         (bundle(vec![]), "fn #0, but the bundle has 0 functions"),
         (
+            bundle(vec![function(vec![Instr::Again { delay_ms: i64::MAX, at_minutes: None, max: 1 }])]),
+            "longer than a thousand years",
+        ),
+        (
+            bundle(vec![function(vec![Instr::Again { delay_ms: 0, at_minutes: Some(24 * 60), max: 1 }])]),
+            "1440 minutes is not a time of day",
+        ),
+        (Bundle { source_hash: "abc".into(), ..bundle(vec![function(vec![Instr::End])]) }, "source hash"),
+        (
             bundle(vec![
                 function(vec![Instr::Call { func: FuncId(1), args: 0 }, Instr::Pop, Instr::End]),
                 function(vec![Instr::Goto { func: FuncId(0) }]),
@@ -265,6 +275,7 @@ fn hand_made_bundles_that_would_crash_the_vm_are_refused() {
             "cannot `goto`",
         ),
     ];
+    assert_eq!(bundle(vec![function(vec![Instr::End])]).verify(), Ok(()), "the cases differ from a sound bundle");
     for (bundle, expected) in cases {
         let bytes = bundle.to_bytes().unwrap();
         let err = Bundle::from_bytes(&bytes).expect_err(expected);

@@ -22,9 +22,10 @@
 //!   and a call passes as many arguments as the function has parameters. A function that
 //!   is called never `goto`s (that replaces the whole run). Slots are stored before they
 //!   are read.
-//! - **Values the engine computes with**: durations and time-outs are not negative, times
-//!   of day are inside a day, a repeated `while waiting` line waits, service-level
-//!   fractions are fractions, and `PerLanguage` names a list.
+//! - **Values the engine computes with**: durations and time-outs are neither negative
+//!   nor longer than a thousand years, times of day are inside a day, a repeated `while
+//!   waiting` line waits, service-level fractions are fractions, `PerLanguage` names a
+//!   list, and the source hash is SHA-256 in hex (the CLI shows its first 12 digits).
 //!
 //! The checks follow `runtime/vm` and `runtime/engine`: every index they use without a
 //! check of their own is checked here.
@@ -34,6 +35,10 @@ use crate::value::Value;
 
 /// The minutes in a day: times of day are below it, hours' ranges end at most at it.
 const DAY_MINUTES: u32 = 24 * 60;
+
+/// The longest duration a bundle may hold, in milliseconds: a thousand years. Anything
+/// longer added to a date overflows the calendar (jiff reaches the year 9999).
+const MAX_MS: i64 = 1_000 * 365 * 86_400_000;
 
 /// Problems with `bundle`, one line each; empty when it is sound.
 pub fn verify(bundle: &Bundle) -> Vec<String> {
@@ -86,9 +91,10 @@ impl Verifier<'_> {
         self.within(q.index(), n, || format!("{at}: queue #{}, but the bundle has {n} queues", q.0));
     }
 
+    /// A duration the engine adds to a time: not negative, and not past the calendar.
     fn not_negative(&mut self, at: &str, what: &str, ms: i64) {
-        if ms < 0 {
-            self.problem(format!("{at}: {what} is {ms}ms, less than nothing"));
+        if let Some(why) = duration_problem(ms) {
+            self.problem(format!("{at}: {what} is {ms}ms, {why}"));
         }
     }
 
@@ -103,6 +109,9 @@ impl Verifier<'_> {
         let b = self.b;
         if b.format_version != FORMAT_VERSION {
             self.problem(format!("format {}, not {FORMAT_VERSION}", b.format_version));
+        }
+        if b.source_hash.len() != 64 || !b.source_hash.bytes().all(|c| c.is_ascii_hexdigit()) {
+            self.problem("the source hash is not 64 hexadecimal digits".to_string());
         }
         for (i, f) in b.flows.iter().enumerate() {
             let at = format!("flow #{i} `{}`", f.name);
@@ -184,7 +193,7 @@ impl Verifier<'_> {
                     }
                 }
             }
-            if s.timeout_ms <= 0 {
+            if s.timeout_ms <= 0 || s.timeout_ms > MAX_MS {
                 self.problem(format!("{at}: a time-out of {}ms", s.timeout_ms));
             }
             if let Some(cache) = s.cache_ms {
@@ -418,8 +427,8 @@ fn operand_problems(b: &Bundle, f: &Function, instr: &Instr, globals: usize, len
             for c in require {
                 id("constant", c.0, consts);
             }
-            if let Some(ms) = prefer_ms.filter(|ms| *ms < 0) {
-                out.push(format!("prefers an agent for {ms}ms"));
+            if let Some(why) = prefer_ms.and_then(duration_problem) {
+                out.push(format!("prefers an agent for {}ms, {why}", prefer_ms.unwrap_or_default()));
             }
         }
         Instr::StartRetry { retry } => id("retry", retry.0, b.retries.len()),
@@ -439,8 +448,8 @@ fn operand_problems(b: &Bundle, f: &Function, instr: &Instr, globals: usize, len
             }
         }
         Instr::Again { delay_ms, at_minutes, .. } => {
-            if *delay_ms < 0 {
-                out.push(format!("again in {delay_ms}ms"));
+            if let Some(why) = duration_problem(*delay_ms) {
+                out.push(format!("again in {delay_ms}ms, {why}"));
             }
             if let Some(m) = at_minutes.filter(|m| *m >= DAY_MINUTES) {
                 out.push(format!("{m} minutes is not a time of day"));
@@ -470,6 +479,16 @@ fn operand_problems(b: &Bundle, f: &Function, instr: &Instr, globals: usize, len
         | Instr::Stop => {}
     }
     out
+}
+
+fn duration_problem(ms: i64) -> Option<&'static str> {
+    if ms < 0 {
+        Some("less than nothing")
+    } else if ms > MAX_MS {
+        Some("longer than a thousand years")
+    } else {
+        None
+    }
 }
 
 fn jump_problem(to: u32, len: usize, pc: usize, out: &mut Vec<String>) {
