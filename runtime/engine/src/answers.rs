@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use switchboard_bytecode::bytecode::AnswerKind;
 use switchboard_bytecode::value::{Currency, Money, Value};
-use switchboard_sources::normalize;
+use switchboard_bytecode::normalize;
 
 /// What arrived: keys pressed, text typed or spoken, or a typed value (tests, agents' forms).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

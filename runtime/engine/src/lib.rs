@@ -58,7 +58,7 @@ use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use switchboard_calendar::InMemoryTimers;
-use switchboard_sources::normalize;
+use switchboard_bytecode::normalize;
 
 /// One step: time moves on to `now` (due timers fire, in order; it never goes back), then
 /// `input` is applied. What happened is appended to `out` (clear it between steps to reuse
