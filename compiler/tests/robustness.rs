@@ -246,6 +246,70 @@ fn long_mixed_operator_chains() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Large `fn` call graphs
+
+/// A project of `fns` whose far end calls `extern fn risk`, and a flow that calls `entry`:
+/// checked with the rhai script that defines `risk`.
+fn check_fns(fns: &str, entry: &str) -> Checked {
+    let text = format!(
+        "extern fn risk(x: number) -> number from \"scripts/risk.rhai\"\n{fns}\n\
+         flow main on voice {{\n  say \"{{{entry}(1)}}\"\n  end\n}}\n"
+    );
+    let mut loader = MemoryLoader::default();
+    loader.files.insert("scripts/risk.rhai".into(), b"fn risk(x) { x }".to_vec());
+    let files = vec![SourceFile { path: "calls.flow".into(), text: Arc::from(text) }];
+    let checked = check_files(files, &stdlib(), &loader);
+    assert_checked_spans(&checked);
+    checked
+}
+
+fn codes(checked: &Checked) -> Vec<Code> {
+    checked.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Issue 8: the failure and recursion analysis walked every path of the `fn` call graph,
+/// so 25 `fn`s that each call the next twice (2^25 paths) took over 20 s, and a straight
+/// chain of 5,000 `fn`s over 30 s, recursing once per link. Both must simply finish, with
+/// the right answers: the `extern fn` at the far end makes the flow's call able to fail
+/// (one `no-route` warning), and nothing is recursive.
+#[test]
+fn fn_call_graphs_twice_25_deep_and_a_chain_of_5000_are_linear() {
+    in_own_process("fn_call_graphs_twice_25_deep_and_a_chain_of_5000_are_linear", || {
+        let mut twice = String::new();
+        for i in 0..25 {
+            twice.push_str(&format!("fn f{i}(x: number) -> number = f{}(x) + f{}(x)\n", i + 1, i + 1));
+        }
+        twice.push_str("fn f25(x: number) -> number = risk(x)\n");
+        assert_eq!(codes(&check_fns(&twice, "f0")), [Code::NoRoute]);
+
+        let mut chain = String::new();
+        for i in 0..5_000 {
+            chain.push_str(&format!("fn g{i}(x: number) -> number = g{}(x)\n", i + 1));
+        }
+        chain.push_str("fn g5000(x: number) -> number = risk(x)\n");
+        assert_eq!(codes(&check_fns(&chain, "g0")), [Code::NoRoute]);
+    });
+}
+
+/// The same analysis finds recursion through a ring of 5,000 `fn`s: every one of them
+/// calls itself through the others, and a `fn` beside the ring that calls into it is not
+/// recursive itself.
+#[test]
+fn a_ring_of_5000_fns_is_unbounded_for_each_of_them() {
+    in_own_process("a_ring_of_5000_fns_is_unbounded_for_each_of_them", || {
+        let mut ring = String::new();
+        for i in 0..5_000 {
+            ring.push_str(&format!("fn r{i}(x: number) -> number = r{}(x) + risk(x)\n", (i + 1) % 5_000));
+        }
+        ring.push_str("fn into_ring(x: number) -> number = r0(x)\n");
+        let checked = check_fns(&ring, "into_ring");
+        let unbounded = checked.diagnostics.iter().filter(|d| d.code == Code::Unbounded).count();
+        assert_eq!(unbounded, 5_000);
+        assert_eq!(codes(&checked).len(), 5_001, "and one `no-route` for the flow's call");
+    });
+}
+
+// ---------------------------------------------------------------------------------------
 // A very large file
 
 /// Declarations every generated line shares.

@@ -483,7 +483,7 @@ impl Checker<'_, '_> {
         visit_block_exprs(block, &mut |e| {
             if found.is_none() {
                 if let ExprKind::Call { callee, .. } = &e.kind {
-                    if self.can_fail(&callee.name, &mut HashSet::new()) {
+                    if self.calls.can_fail(&callee.name) {
                         found = Some(e.span);
                     }
                 }
@@ -492,28 +492,8 @@ impl Checker<'_, '_> {
         found
     }
 
-    fn can_fail(&self, name: &str, seen: &mut HashSet<String>) -> bool {
-        if !seen.insert(name.to_string()) {
-            return false;
-        }
-        match self.syms.callables.get(name) {
-            Some(super::symbols::Callable::Extern(_)) => true,
-            Some(super::symbols::Callable::Fn(d)) => {
-                let mut fails = false;
-                visit_expr(&d.node.body, &mut |e| {
-                    if let ExprKind::Call { callee, .. } = &e.kind {
-                        fails |= self.can_fail(&callee.name, &mut seen.clone());
-                    }
-                });
-                fails
-            }
-            None => false,
-        }
-    }
-
     fn fn_recursion(&self, file: FileId, f: &FnDecl) {
-        let mut stack = vec![f.name.name.clone()];
-        if let Some(span) = self.calls_back(&f.body, &f.name.name, &mut stack) {
+        if let Some(span) = self.calls.calls_back(&f.name.name, &f.body) {
             self.report(
                 Diagnostic::new(
                     Code::Unbounded,
@@ -525,29 +505,6 @@ impl Checker<'_, '_> {
                 .with_help("functions cannot call themselves, directly or through others"),
             );
         }
-    }
-
-    fn calls_back(&self, body: &Expr, target: &str, stack: &mut Vec<String>) -> Option<Span> {
-        let mut hit = None;
-        visit_expr(body, &mut |e| {
-            if hit.is_some() {
-                return;
-            }
-            if let ExprKind::Call { callee, .. } = &e.kind {
-                if callee.name == target {
-                    hit = Some(callee.span);
-                } else if !stack.contains(&callee.name) {
-                    if let Some(super::symbols::Callable::Fn(d)) = self.syms.callables.get(callee.name.as_str()) {
-                        stack.push(callee.name.clone());
-                        if self.calls_back(&d.node.body, target, stack).is_some() {
-                            hit = Some(callee.span);
-                        }
-                        stack.pop();
-                    }
-                }
-            }
-        });
-        hit
     }
 
     fn script(&self, file: FileId, s: &ScriptDecl) {

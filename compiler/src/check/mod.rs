@@ -3,6 +3,7 @@
 //! Analysis accumulates instead of failing: every file of every module is checked and
 //! every diagnostic is kept, so one run reports every mistake.
 
+mod calls;
 mod decls;
 pub mod env;
 mod expr;
@@ -297,17 +298,19 @@ fn check_module<'a>(
     files: &[(FileId, &'a ast::File)],
 ) -> Vec<Diagnostic> {
     let entries = EntryIndex::new(syms);
+    let calls = calls::CallGraph::new(syms);
+    let shared = Shared { entries: &entries, calls: &calls };
     let parts: Vec<Checker<'_, 'a>> = files
         .par_iter()
         .map(|&(file, ast)| {
-            let c = Checker::new(syms, module, loader, root, &entries);
+            let c = Checker::new(syms, module, loader, root, shared);
             for item in &ast.items {
                 c.item(file, item);
             }
             c
         })
         .collect();
-    let all = Checker::new(syms, module, loader, root, &entries);
+    let all = Checker::new(syms, module, loader, root, shared);
     for part in parts {
         all.diags.borrow_mut().extend(part.diags.into_inner());
         all.used.borrow_mut().extend(part.used.into_inner());
@@ -338,6 +341,13 @@ impl EntryIndex {
     }
 }
 
+/// What every checker of one module reads, built once per module.
+#[derive(Clone, Copy)]
+struct Shared<'s, 'a> {
+    entries: &'s EntryIndex,
+    calls: &'s calls::CallGraph<'a>,
+}
+
 /// What the checker of one module carries: its symbols, and what has been used.
 pub(crate) struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
@@ -346,6 +356,7 @@ pub(crate) struct Checker<'s, 'a> {
     /// Only the root module reports `unused`: a std module's unused parts are not the user's.
     pub report_unused: bool,
     pub entries: &'s EntryIndex,
+    pub calls: &'s calls::CallGraph<'a>,
     pub diags: RefCell<Vec<Diagnostic>>,
     pub used: RefCell<HashSet<(symbols::Kind, String)>>,
     /// Every waypoint and outcome name in the module, for checking tests.
@@ -359,14 +370,15 @@ impl<'s, 'a> Checker<'s, 'a> {
         module: &'s str,
         loader: &'s dyn Loader,
         root: bool,
-        entries: &'s EntryIndex,
+        shared: Shared<'s, 'a>,
     ) -> Checker<'s, 'a> {
         Checker {
             syms,
             module,
             loader,
             report_unused: root,
-            entries,
+            entries: shared.entries,
+            calls: shared.calls,
             diags: RefCell::new(Vec::new()),
             used: RefCell::new(HashSet::new()),
             waypoints: RefCell::new(HashSet::new()),
@@ -382,6 +394,7 @@ impl<'s, 'a> Checker<'s, 'a> {
             loader: self.loader,
             report_unused: false,
             entries: self.entries,
+            calls: self.calls,
             diags: Default::default(),
             used: Default::default(),
             waypoints: Default::default(),
