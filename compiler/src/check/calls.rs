@@ -1,5 +1,11 @@
 //! The `fn` call graph of one module, analysed once: which functions can fail at run time
-//! (an `extern fn`, or a call to one that can) and which call themselves through others.
+//! and which call themselves through others.
+//!
+//! What can fail the contact at run time, so that a flow without `on error` gets a
+//! `no-route` warning: a call to an `extern fn` (its script may err or run past its
+//! limits), a division whose divisor is not a constant other than zero (the run time fails
+//! on a division by zero), and a call to a `fn` whose body holds either, or calls one that
+//! does.
 //!
 //! **Architecture Invariant:** this analysis is linear in the size of the graph and never
 //! recurses on its depth. Strongly connected components are found with an iterative
@@ -10,6 +16,15 @@ use super::decls::visit_expr;
 use super::symbols::{Callable, Symbols};
 use crate::syntax::ast::*;
 use std::collections::{HashMap, HashSet};
+
+/// Why an expression can fail the contact at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// A call to an `extern fn`, or to a `fn` that can fail.
+    Call,
+    /// A division whose divisor is not a constant other than zero.
+    Division,
+}
 
 /// The call graph of one module's `fn`s (its own and those it imports).
 #[derive(Debug, Default)]
@@ -56,6 +71,9 @@ impl<'a> CallGraph<'a> {
                     } else if graph.externs.contains(callee.name.as_str()) {
                         own_failure[node] = true;
                     }
+                }
+                if risky_division(e) {
+                    own_failure[node] = true;
                 }
             });
             graph.calls.push(calls);
@@ -159,5 +177,45 @@ impl<'a> CallGraph<'a> {
             }
         });
         hit
+    }
+
+    /// How `e` itself can fail, not counting the expressions inside it.
+    pub fn failure(&self, e: &Expr) -> Option<Failure> {
+        match &e.kind {
+            ExprKind::Call { callee, .. } if self.can_fail(&callee.name) => Some(Failure::Call),
+            _ if risky_division(e) => Some(Failure::Division),
+            _ => None,
+        }
+    }
+}
+
+/// A division by what may be zero: the run time fails the contact on one.
+fn risky_division(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Binary { op: BinaryOp::Div, rhs, .. } => {
+            !const_number(rhs).is_some_and(|n| n != 0.0 && n.is_finite())
+        }
+        _ => false,
+    }
+}
+
+/// The value of a number written with constants only (`2`, `-(60 * 60)`, `50%`).
+pub fn const_number(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Number(n) => Some(*n),
+        ExprKind::Percent(p) => Some(p / 100.0),
+        ExprKind::Paren(inner) => const_number(inner),
+        ExprKind::Unary { op: UnaryOp::Neg, expr } => const_number(expr).map(|n| -n),
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (const_number(lhs)?, const_number(rhs)?);
+            match op {
+                BinaryOp::Add => Some(a + b),
+                BinaryOp::Sub => Some(a - b),
+                BinaryOp::Mul => Some(a * b),
+                BinaryOp::Div if b != 0.0 => Some(a / b),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }

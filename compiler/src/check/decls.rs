@@ -1,6 +1,7 @@
 //! Declarations: records, sources, hours, entries, queues, functions, flows, scripts,
 //! surveys and retry strategies; and the `unused` lint over them.
 
+use super::calls::Failure;
 use super::env::{Context, Env};
 use super::stmt::Unit;
 use super::symbols::Kind;
@@ -466,27 +467,35 @@ impl Checker<'_, '_> {
             );
         }
         if f.on_error.is_none() {
-            let failing = self.failing_call(&f.body);
-            if let Some(span) = failing.or(unit.can_fail) {
-                self.report(
-                    Diagnostic::new(Code::NoRoute, file, span, "if this fails, the contact ends with an error")
-                        .with_label("can fail")
-                        .with_help("open the flow with `on error { … }` to say where such contacts go"),
-                );
+            let failing = self.failing_expr(&f.body).or(unit.can_fail.map(|span| (span, Failure::Call)));
+            if let Some((span, why)) = failing {
+                let d = match why {
+                    Failure::Call => {
+                        Diagnostic::new(Code::NoRoute, file, span, "if this fails, the contact ends with an error")
+                            .with_label("can fail")
+                            .with_help("open the flow with `on error { … }` to say where such contacts go")
+                    }
+                    Failure::Division => Diagnostic::new(
+                        Code::NoRoute,
+                        file,
+                        span,
+                        "if this divides by zero, the contact ends with an error",
+                    )
+                    .with_label("fails when the divisor is zero")
+                    .with_help("open the flow with `on error { … }` to say where such contacts go"),
+                };
+                self.report(d);
             }
         }
     }
 
-    /// The first call in `block` that can fail: an `extern fn`, or a `fn` that calls one.
-    fn failing_call(&self, block: &Block) -> Option<Span> {
+    /// The first expression in `block` that can fail the contact: a call to an `extern fn`
+    /// (or a `fn` that can fail), or a division by what may be zero.
+    fn failing_expr(&self, block: &Block) -> Option<(Span, Failure)> {
         let mut found = None;
         visit_block_exprs(block, &mut |e| {
             if found.is_none() {
-                if let ExprKind::Call { callee, .. } = &e.kind {
-                    if self.calls.can_fail(&callee.name) {
-                        found = Some(e.span);
-                    }
-                }
+                found = self.calls.failure(e).map(|why| (e.span, why));
             }
         });
         found

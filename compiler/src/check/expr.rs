@@ -791,6 +791,13 @@ impl Checker<'_, '_> {
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let (lt, rt) = self.pair(file, env, lhs, rhs);
+                if op == BinaryOp::Div && super::calls::const_number(rhs) == Some(0.0) {
+                    self.report(
+                        Diagnostic::new(Code::InvalidValue, file, rhs.span, "this divides by zero")
+                            .with_label("always zero")
+                            .with_help("a division by zero fails the contact at run time: divide by another number"),
+                    );
+                }
                 if lt.is_error() || rt.is_error() {
                     return Type::Error;
                 }
