@@ -1119,7 +1119,8 @@ impl<'s> Printer<'s> {
                 self.comma_separated(items);
                 self.write("]");
             }
-            ExprKind::None => self.write("none"),
+            // Never met: a file with a syntax error is not formatted.
+            ExprKind::None | ExprKind::Error => self.write("none"),
             ExprKind::Name(name) => self.write(&name.name),
             ExprKind::Field { base, name, optional } => {
                 self.expr(base, Place::Value);

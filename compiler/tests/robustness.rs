@@ -230,6 +230,37 @@ fn a_hundred_thousand_field_accesses() {
     });
 }
 
+/// Issue 8: the parser refuses an expression more than 128 operations deep, and put `none`
+/// in its place, which the checker then typed: `say` reported "expected text, found
+/// none", `let` "`none` alone has no type". Wherever the refused expression stands, the
+/// depth error must be the only diagnostic.
+#[test]
+fn an_expression_refused_for_depth_gives_only_the_depth_error() {
+    let deep = vec!["\"a\""; 200].join(" + ");
+    let numbers = vec!["1"; 200].join(" + ");
+    let statements = [
+        format!("say {deep}"),
+        format!("let x = {deep}\n  say x"),
+        format!("if {numbers} > 2 {{\n    say \"big\"\n  }}"),
+        format!("send sms to contact.from {deep}"),
+        format!("say \"{{{numbers}}}\""),
+        format!("let n = round({numbers})\n  say \"{{n}}\""),
+        format!("let c = lookup crm by {deep}"),
+    ];
+    for statement in statements {
+        let text = format!(
+            "record Row {{ id: text }}\nsource crm: Row {{\n  csv \"rows.csv\"\n  key id\n}}\n\
+             flow deep on voice {{\n  let row = lookup crm by \"r1\"\n  {statement}\n  end\n}}\n"
+        );
+        let mut loader = MemoryLoader::default();
+        loader.files.insert("rows.csv".into(), b"id\nr1\n".to_vec());
+        let files = vec![SourceFile { path: "deep.flow".into(), text: Arc::from(text.as_str()) }];
+        let checked = check_files(files, &stdlib(), &loader);
+        let found: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(found, ["this expression is more than 128 operations deep"], "in:\n{text}");
+    }
+}
+
 #[test]
 fn long_mixed_operator_chains() {
     in_own_process("long_mixed_operator_chains", || {

@@ -221,6 +221,8 @@ impl Checker<'_, '_> {
                 Type::List(Box::new(elem.unwrap_or(Type::Error)))
             }
             ExprKind::None => Type::None,
+            // Refused by the parser, which said why: nothing more to say.
+            ExprKind::Error => Type::Error,
             ExprKind::Name(n) => self.name(file, env, n, hint_inner),
             ExprKind::Field { base, name, optional } => self.field(file, env, base, name, *optional),
             ExprKind::Call { callee, args } => self.call(file, env, callee, args, e.span),

@@ -576,6 +576,9 @@ pub enum ExprKind {
         rhs: Box<Expr>,
     },
     Paren(Box<Expr>),
+    /// Where the parser refused an expression (one nested too deep), after reporting it
+    /// as a `syntax` error: it has no type, and nothing more is said of it.
+    Error,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

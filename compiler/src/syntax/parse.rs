@@ -1210,7 +1210,8 @@ impl Builder {
             self.error(expr.span, format!("this expression is more than {MAX_EXPR_DEPTH} operations deep")).help =
                 Some("break it into named parts with `let`".to_string());
         }
-        (Expr { kind: ExprKind::None, span: expr.span }, 1)
+        // Not `none`, which the checker would type and could report again.
+        (Expr { kind: ExprKind::Error, span: expr.span }, 1)
     }
 
     fn primary(&mut self, pair: Pair<'_, Rule>) -> (Expr, u32) {
