@@ -576,8 +576,8 @@ pub enum ExprKind {
         rhs: Box<Expr>,
     },
     Paren(Box<Expr>),
-    /// Where the parser refused an expression (one nested too deep), after reporting it
-    /// as a `syntax` error: it has no type, and nothing more is said of it.
+    /// Where the parser refused an expression (nested too deep, or a number too large to
+    /// hold), after reporting why: it has no type, and nothing more is said of it.
     Error,
 }
 

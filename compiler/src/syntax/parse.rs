@@ -641,14 +641,36 @@ impl Builder {
         DateLit { year, month, day, span }
     }
 
+    /// A number as written; one too large to hold (it would read as infinity) is an
+    /// `invalid-value` error, and reads as the largest number there is.
     fn number(&mut self, pair: Pair<'_, Rule>) -> NumberLit {
         let span = span_of(&pair);
         let text = pair.as_str().trim_end_matches('%');
-        let value = text.parse::<f64>().unwrap_or_else(|_| {
+        let mut value = text.parse::<f64>().unwrap_or_else(|_| {
             self.error(span, "this number cannot be read");
             0.0
         });
+        if value.is_infinite() {
+            self.diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, self.file, span, "this number is too large")
+                    .with_label("too large")
+                    .with_help("write a number of at most 308 digits"),
+            );
+            value = f64::MAX;
+        }
         NumberLit { value, span }
+    }
+
+    /// A number or percentage in an expression: where it is too large, the expression is
+    /// refused (`ExprKind::Error`), so that nothing more is said of it.
+    fn number_expr(&mut self, pair: Pair<'_, Rule>, kind: fn(f64) -> ExprKind) -> ExprKind {
+        let before = self.diagnostics.len();
+        let n = self.number(pair);
+        if self.diagnostics.len() > before {
+            ExprKind::Error
+        } else {
+            kind(n.value)
+        }
     }
 
     fn source_clause(&mut self, pair: Pair<'_, Rule>) -> SourceClause {
@@ -1264,8 +1286,8 @@ impl Builder {
                     }
                 }
             }
-            Rule::percent => ExprKind::Percent(self.number(pair).value),
-            Rule::number => ExprKind::Number(self.number(pair).value),
+            Rule::percent => self.number_expr(pair, ExprKind::Percent),
+            Rule::number => self.number_expr(pair, ExprKind::Number),
             Rule::phone => ExprKind::Phone(pair.as_str().to_string()),
             Rule::regex => {
                 let s = pair.as_str();
