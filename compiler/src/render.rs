@@ -20,12 +20,21 @@ use std::sync::Arc;
 const WIDTH: usize = 100;
 
 /// 1-based line and column (in characters) of byte `offset` in `text`. An offset past the
-/// end is the end of the text; one inside a multi-byte character is that character.
+/// end is the end of the text; one inside a multi-byte character is that character. A line
+/// ends at LF, CRLF or a lone CR; the CR of a CRLF is not a column of its line.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..char_boundary(text, offset)];
-    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-    let line = before.bytes().filter(|&byte| byte == b'\n').count() + 1;
-    (line, before[line_start..].chars().count() + 1)
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut line_start = 0;
+    for (i, &byte) in before.as_bytes().iter().enumerate() {
+        if byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let column = before[line_start..].trim_end_matches('\r').chars().count() + 1;
+    (line, column)
 }
 
 /// `offset` clamped to the end of `text` and moved back to the start of the character it is in.
@@ -622,6 +631,24 @@ queue sales {
         assert_eq!(line_col(text, text.len()), (4, 4));
         assert_eq!(line_col(text, 1000), (4, 4));
         assert_eq!(line_col("", 5), (1, 1));
+    }
+
+    /// Issue 8: a file with CR-only line ends (old Mac) counted as one line. CRLF and a
+    /// lone CR end a line as LF does, and the CR of a CRLF is no column.
+    #[test]
+    fn line_col_ends_lines_at_cr_and_crlf() {
+        for text in ["ab\ncafé x\n\nend", "ab\r\ncafé x\r\n\r\nend", "ab\rcafé x\r\rend"] {
+            let at = |needle: &str| line_col(text, text.find(needle).unwrap());
+            assert_eq!(at("b"), (1, 2), "{text:?}");
+            assert_eq!(at("x"), (2, 6), "{text:?}");
+            assert_eq!(at("end"), (4, 1), "{text:?}");
+            assert_eq!(line_col(text, text.len()), (4, 4), "{text:?}");
+        }
+        // At the line end itself: the CR and the LF of a CRLF are one place.
+        assert_eq!(line_col("ab\r\nc", 2), (1, 3));
+        assert_eq!(line_col("ab\r\nc", 3), (1, 3));
+        assert_eq!(line_col("ab\rc", 2), (1, 3));
+        assert_eq!(line_col("ab\rc", 3), (2, 1));
     }
 
     #[test]

@@ -507,6 +507,75 @@ fn bytes_that_are_not_utf8() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Byte-order marks and line ends
+
+/// The acme project (`flows/`), each file passed through `edit`, checked with its data.
+fn check_acme(edit: impl Fn(&str) -> String) -> Checked {
+    let project = sample_projects().into_iter().next().expect("flows/ is the first sample");
+    let files = project
+        .files
+        .iter()
+        .map(|(name, text)| SourceFile { path: name.clone(), text: Arc::from(edit(text)) })
+        .collect();
+    let checked = check_files(files, &stdlib(), &project.loader);
+    assert_checked_spans(&checked);
+    checked
+}
+
+/// What a project is made of, per file: how many declarations and tests it has.
+fn inventory(checked: &Checked) -> Vec<(String, usize, usize)> {
+    let root = &checked.modules[0].files;
+    root.iter()
+        .map(|f| {
+            let items = &checked.asts[f.0 as usize].items;
+            let tests = items.iter().filter(|i| matches!(i.kind, syntax::ast::ItemKind::Test(_))).count();
+            (checked.files[f.0 as usize].path.clone(), items.len(), tests)
+        })
+        .collect()
+}
+
+/// Issue 8: a UTF-8 byte-order mark at the start of a file was a syntax error.
+#[test]
+fn a_byte_order_mark_opens_a_file_without_a_syntax_error() {
+    let plain = check_acme(|text| text.to_string());
+    let marked = check_acme(|text| format!("\u{feff}{text}"));
+    assert!(marked.diagnostics.is_empty(), "{:?}", marked.diagnostics);
+    assert_eq!(inventory(&marked), inventory(&plain));
+    // Only at the very start: anywhere else it is not white space.
+    let text = "flow f on voice {\n  \u{feff}end\n}\n";
+    assert!(has_code(&parse_and_check(text), Code::Syntax));
+}
+
+/// Issue 8: with CR-only line ends (old Mac files) the first `//` comment ran to the end of
+/// the file, so `check` passed on what was left and reported 0 tests. CR and CRLF end a
+/// line as LF does: the same declarations and tests, and a mistake reported at the same
+/// line and column.
+#[test]
+fn cr_and_crlf_line_ends_keep_every_declaration_and_position() {
+    let plain = check_acme(|text| text.to_string());
+    assert!(inventory(&plain).iter().map(|(_, _, tests)| tests).sum::<usize>() > 0);
+    for line_end in ["\r", "\r\n"] {
+        let checked = check_acme(|text| text.replace('\n', line_end));
+        assert!(checked.diagnostics.is_empty(), "{line_end:?}: {:?}", checked.diagnostics);
+        assert_eq!(inventory(&checked), inventory(&plain), "{line_end:?}");
+    }
+    // A misspelt queue after comments and a text: found at the same place with any line end.
+    let text = "// A comment.\nflow f on voice {\n  say \"hi\" // and another\n  queue nowhere\n}\n";
+    let at = |text: &str| {
+        let checked = parse_and_check(text);
+        let json: serde_json::Value =
+            serde_json::from_str(&switchboard_compiler::render::json(&checked.diagnostics, &checked.files)).unwrap();
+        let d = &json["diagnostics"][0];
+        (d["code"].clone(), d["line"].clone(), d["column"].clone(), d["end_line"].clone(), d["end_column"].clone())
+    };
+    let expected = at(text);
+    assert_eq!(expected.1, 4);
+    for line_end in ["\r", "\r\n"] {
+        assert_eq!(at(&text.replace('\n', line_end)), expected, "{line_end:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Random mutations of real projects
 
 /// A project of the repository: its flow files and the data files its sources name.

@@ -360,7 +360,7 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 fn code_len(text: &str) -> usize {
     let mut end = text.trim_end().len();
     loop {
-        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text[..end].rfind(['\n', '\r']).map_or(0, |i| i + 1);
         if line_start > 0 && text[line_start..end].trim_start().starts_with("//") {
             end = text[..line_start].trim_end().len();
         } else {
