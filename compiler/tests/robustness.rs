@@ -470,6 +470,32 @@ fn a_fifty_megabyte_file() {
     assert!(checked.diagnostics.is_empty(), "{:?}", &checked.diagnostics[..checked.diagnostics.len().min(3)]);
 }
 
+/// Issue 8: a diagnostic past column 65,535 of a line made miette panic in the human
+/// report of every command (JSON, GitHub and SARIF were fine). Real mistakes on a line of
+/// 70,000 characters, before and past that column, render in every format.
+#[test]
+fn mistakes_on_a_line_of_70000_characters_render_in_every_format() {
+    let long = "a".repeat(70_000);
+    let texts = [
+        format!("flow f on voice {{\n  say \"{long}\" + 1\n  end\n}}\n"),
+        format!("flow f on voice {{\n  say \"{long}\" say nowhere\n}}\n"),
+        format!("flow f on voice {{ say \"{long}\" queue nowhere queue elsewhere }}\n"),
+        format!("flow f on voice {{ say 1 + \"{long}\" }}\n"),
+    ];
+    for text in texts {
+        let checked = parse_and_check(&text);
+        assert!(!checked.diagnostics.is_empty());
+        let outcome = catch_unwind(|| {
+            use switchboard_compiler::render;
+            let human = render::human(&checked.diagnostics, &checked.files, false);
+            assert!(human.lines().all(|l| l.chars().count() < 1_000), "long lines are cut to windows");
+            (render::json(&checked.diagnostics, &checked.files), render::github(&checked.diagnostics, &checked.files))
+        });
+        let (json, github) = outcome.unwrap_or_else(|_| panic!("rendering panicked on {:?}", &checked.diagnostics));
+        assert!(json.contains("\"column\"") && github.starts_with("::"));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Bytes that are not UTF-8
 
