@@ -533,6 +533,96 @@ fn bytes_that_are_not_utf8() {
 }
 
 // ---------------------------------------------------------------------------------------
+// A file that does not parse, in a project
+
+/// Declares what `INBOUND` uses; `{broken}` is where a mistake can make it unreadable.
+const COMMON: &str = r#"skills billing, support
+enum Tier { standard, gold }
+record Customer { phone: phone  tier: Tier }
+source crm: Customer {
+  csv "customers.csv"
+  key phone
+}
+hours office {
+  timezone "Europe/London"
+  mon..fri 08:00-18:00
+}
+queue billing { skills billing }
+fn greeting(c: Customer) -> text = "Hello"
+retry chase for c: Customer {
+  immediately call c.phone queue sales
+  on answered { stop }
+}
+survey csat {
+  ask score: 1..5 "How did we do?"
+}
+entry voice +441632960000 -> inbound
+flow spill on voice {
+  say "{broken}"
+  queue sales
+}
+"#;
+
+/// Uses what `COMMON` declares, and declares `sales`, which only `COMMON` uses.
+const INBOUND: &str = r#"queue sales { skills support }
+flow inbound on voice {
+  let customer = lookup crm by contact.from else {
+    end
+  }
+  ask account: digits(4) "Your account number?"
+  if customer.tier == gold and open(office) {
+    say greeting(customer)
+  }
+  start retry chase for { phone: contact.from, tier: standard }
+  survey csat
+  queue billing
+}
+test "callers reach billing" {
+  given crm { phone: +447700900001, tier: gold }
+  contact voice from +447700900001
+  answer "1234"
+  expect queue billing
+}
+"#;
+
+fn check_two_files(common: &str, inbound: &str) -> Vec<(String, Code, String)> {
+    let mut loader = MemoryLoader::default();
+    loader.files.insert("customers.csv".into(), b"phone,tier\n+447700900001,gold\n".to_vec());
+    let files = vec![
+        SourceFile { path: "common.flow".into(), text: Arc::from(common) },
+        SourceFile { path: "inbound.flow".into(), text: Arc::from(inbound) },
+    ];
+    let checked = check_files(files, &stdlib(), &loader);
+    assert_checked_spans(&checked);
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| (checked.files[d.file.0 as usize].path.clone(), d.code, d.message.clone()))
+        .collect()
+}
+
+/// Issue 8: a syntax error in one file of a project made false errors and warnings in the
+/// others: every name the broken file declares was unknown there (queue, source, hours,
+/// enum value, fn, retry, survey, the entry a test calls), and what only it used was
+/// unused. While a file does not parse, those are held back, and only its syntax error is
+/// reported; a misspelling the broken file cannot explain is still found.
+#[test]
+fn a_syntax_error_in_one_file_gives_no_false_errors_in_another() {
+    let readable = COMMON.replace("{broken}", "Sorry, we are busy.");
+    assert_eq!(check_two_files(&readable, INBOUND), [], "the project is clean when both files parse");
+
+    let broken = COMMON.replace("{broken}\"", "Sorry, we are busy.");
+    let found = check_two_files(&broken, INBOUND);
+    assert!(matches!(found.as_slice(), [(file, Code::Syntax, _)] if file == "common.flow"), "{found:#?}");
+
+    let misspelt = INBOUND.replacen("queue billing\n}", "queue biling\n}", 1);
+    let found = check_two_files(&broken, &misspelt);
+    let codes: Vec<(&str, Code)> = found.iter().map(|(f, c, _)| (f.as_str(), *c)).collect();
+    assert_eq!(codes, [("common.flow", Code::Syntax), ("inbound.flow", Code::UnknownName)], "{found:#?}");
+    assert_eq!(found[1].2, "there is no queue `biling`");
+}
+
+// ---------------------------------------------------------------------------------------
 // Byte-order marks and line ends
 
 /// The acme project (`flows/`), each file passed through `edit`, checked with its data.

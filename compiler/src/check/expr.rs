@@ -248,6 +248,19 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// Checks a value given to something not found (already reported), so of no known
+    /// type: a record literal's values one by one, as the record itself cannot be typed
+    /// and saying so would only repeat the first error; anything else as usual.
+    pub fn expr_for_unknown(&self, file: FileId, env: &Env, e: &Expr) -> Type {
+        if let ExprKind::Record(entries) = &e.kind {
+            for (_, value) in entries {
+                self.expr(file, env, value, None);
+            }
+            return Type::Error;
+        }
+        self.expr(file, env, e, None)
+    }
+
     pub fn check_time(&self, file: FileId, span: Span, hour: u32, minute: u32) {
         if hour > 24 || minute > 59 || (hour == 24 && minute > 0) {
             self.report(
@@ -576,13 +589,16 @@ impl Checker<'_, '_> {
             let mut ignored = Vec::new();
             return self.syms.resolve_type(c.file(), c.ret(), &mut ignored);
         }
+        let builtin = BUILTINS.contains(&callee.name.as_str());
         let arg_types: Vec<Type> = args
             .iter()
             .map(|a| {
                 if callee.name == "open" {
                     self.expr(file, env, a, Some(&Type::Hours))
-                } else {
+                } else if builtin {
                     self.expr(file, env, a, None)
+                } else {
+                    self.expr_for_unknown(file, env, a)
                 }
             })
             .collect();

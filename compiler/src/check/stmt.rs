@@ -737,7 +737,7 @@ impl Checker<'_, '_> {
 
     pub fn start_retry(&self, file: FileId, env: &Env, retry: &Ident, arg: &Expr) {
         if !self.expect(Kind::Retry, file, retry) {
-            self.expr(file, env, arg, None);
+            self.expr_for_unknown(file, env, arg);
             return;
         }
         let def = &self.syms.retries[retry.name.as_str()];

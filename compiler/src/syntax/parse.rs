@@ -23,6 +23,9 @@ const MAX_EXPR_DEPTH: u32 = 128;
 pub struct Parsed {
     pub file: File,
     pub diagnostics: Vec<Diagnostic>,
+    /// The file could not be read at all (pest stopped, or brackets nest too deep): `file`
+    /// holds none of its declarations, though the file has some.
+    pub failed: bool,
 }
 
 /// Parses one file. Never panics: a file that does not parse gives an empty tree and a
@@ -34,7 +37,11 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
             Diagnostic::new(Code::Syntax, file_id, span, format!("brackets nest more than {MAX_NESTING} deep here"))
                 .with_label("too deep")
                 .with_help("split the logic into smaller flows, steps or `fn`s");
-        return Parsed { file: File { items: Vec::new(), comments: scanned.comments }, diagnostics: vec![diag] };
+        return Parsed {
+            file: File { items: Vec::new(), comments: scanned.comments },
+            diagnostics: vec![diag],
+            failed: true,
+        };
     }
     let pairs = match FlowParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
@@ -42,6 +49,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
             return Parsed {
                 file: File { items: Vec::new(), comments: scanned.comments },
                 diagnostics: vec![syntax_error(file_id, text, error)],
+                failed: true,
             }
         }
     };
@@ -54,7 +62,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
         }
         items.push(builder.item(pair));
     }
-    Parsed { file: File { items, comments: scanned.comments }, diagnostics: builder.diagnostics }
+    Parsed { file: File { items, comments: scanned.comments }, diagnostics: builder.diagnostics, failed: false }
 }
 
 /// Parses a lone expression (used by the `run` simulator and tests).
