@@ -1,5 +1,6 @@
-//! The `fn` call graph of one module, analysed once: which functions can fail at run time
-//! and which call themselves through others.
+//! The `fn` call graph of one module, analysed once: which functions can fail at run time,
+//! which call themselves through others, and how long a text each returns at least (see
+//! `sizes`).
 //!
 //! What can fail the contact at run time, so that a flow without `on error` gets a
 //! `no-route` warning: a call to an `extern fn` (its script may err or run past its
@@ -13,6 +14,7 @@
 //! `fn`s, or 25 that each call the next twice, costs what their bodies cost to visit.
 
 use super::decls::visit_expr;
+use super::sizes::{fn_form, TextForm};
 use super::symbols::{Callable, Symbols};
 use crate::syntax::ast::*;
 use std::collections::{HashMap, HashSet};
@@ -41,12 +43,15 @@ pub struct CallGraph<'a> {
     fails: Vec<bool>,
     /// The `extern fn`s: every call to one can fail.
     externs: HashSet<&'a str>,
+    /// The least length of the text each node returns; none for a node in a ring.
+    text_forms: Vec<Option<TextForm>>,
 }
 
 impl<'a> CallGraph<'a> {
     pub fn new(syms: &Symbols<'a>) -> CallGraph<'a> {
         let mut graph = CallGraph::default();
         let mut bodies: Vec<&'a Expr> = Vec::new();
+        let mut params: Vec<&'a [Param]> = Vec::new();
         let mut names: Vec<&'a str> = syms.callables.keys().copied().collect();
         // Node numbers do not change what is found, but a fixed order keeps runs alike.
         names.sort_unstable();
@@ -55,6 +60,7 @@ impl<'a> CallGraph<'a> {
                 Callable::Fn(d) => {
                     graph.index.insert(name, bodies.len());
                     bodies.push(&d.node.body);
+                    params.push(&d.node.params);
                 }
                 Callable::Extern(_) => {
                     graph.externs.insert(name);
@@ -96,6 +102,15 @@ impl<'a> CallGraph<'a> {
         graph.fails = graph.component.iter().map(|&c| component_fails[c]).collect();
         graph.cyclic =
             (0..bodies.len()).map(|n| members[graph.component[n]].len() > 1 || graph.calls[n].contains(&n)).collect();
+        // Callees first, as above: a `fn` outside any ring calls only `fn`s already done.
+        graph.text_forms = vec![None; bodies.len()];
+        for nodes in &members {
+            for &n in nodes.iter().filter(|&&n| !graph.cyclic[n]) {
+                let form_of = |name: &str| graph.index.get(name).and_then(|&to| graph.text_forms[to].clone());
+                let form = fn_form(bodies[n], params[n], &form_of);
+                graph.text_forms[n] = Some(form);
+            }
+        }
         graph
     }
 
@@ -151,6 +166,11 @@ impl<'a> CallGraph<'a> {
                 }
             }
         }
+    }
+
+    /// The least length of the text `fn name` returns, as a function of its arguments'.
+    pub fn text_form(&self, name: &str) -> Option<&TextForm> {
+        self.index.get(name).and_then(|&n| self.text_forms[n].as_ref())
     }
 
     /// Whether calling `name` can fail: an `extern fn`, or a `fn` that can.

@@ -68,6 +68,7 @@ impl Checker<'_, '_> {
                 }
                 let ret = self.resolve_type(file, &f.ret);
                 self.expect_type(file, &env, &f.body, &ret);
+                self.text_len(file, &env, &f.body);
                 self.fn_recursion(file, f);
             }
             ItemKind::ExternFn(f) => {
@@ -549,6 +550,8 @@ impl Checker<'_, '_> {
                 ));
             }
             let mut step_env = env.clone();
+            // Steps `goto` one another after changing what the prelude bound.
+            step_env.forget_text_lens();
             if !self.block(file, &mut step_env, &step.body, &mut unit) {
                 let at = step.body.stmts.last().map_or(step.name.span, |x| x.span);
                 self.report(

@@ -8,6 +8,7 @@ mod decls;
 pub mod env;
 mod expr;
 mod files;
+mod sizes;
 mod stmt;
 pub mod symbols;
 mod tests;

@@ -142,6 +142,10 @@ impl Checker<'_, '_> {
 
     /// Checks one statement; true when it always leaves the flow, step or handler.
     pub fn stmt(&self, file: FileId, env: &mut Env, s: &Stmt, unit: &mut Unit) -> bool {
+        // How long the statement's texts surely are (reporting any built past the limit),
+        // read before the statement changes what its names hold.
+        let text_lens: Vec<u64> =
+            super::decls::stmt_exprs(s).into_iter().map(|e| self.text_len(file, env, e)).collect();
         match &s.kind {
             StmtKind::Let { name, value } => {
                 let t = self.expr(file, env, value, None);
@@ -152,6 +156,7 @@ impl Checker<'_, '_> {
                     );
                 }
                 env.bind(&name.name, t);
+                env.set_text_len(&name.name, text_lens[0]);
                 if let Some(p) = path_of(value) {
                     if env.is_narrowed(&p) {
                         env.narrow(&name.name);
@@ -166,12 +171,17 @@ impl Checker<'_, '_> {
                     let mut else_env = env.clone();
                     if self.block(file, &mut else_env, b, unit) {
                         env.narrow(&name.name);
+                    } else {
+                        env.meet_text_lens(&else_env);
                     }
                 }
                 false
             }
             StmtKind::Assign { target, value } => {
                 self.assign(file, env, target, value);
+                if let ExprKind::Name(n) = &target.kind {
+                    env.set_text_len(&n.name, text_lens[1]);
+                }
                 false
             }
             StmtKind::Say(text) => {
@@ -481,6 +491,7 @@ impl Checker<'_, '_> {
             if !self.block(file, &mut else_env, b, unit) {
                 // The flow goes on without an answer: the name may be none.
                 answered = ty.optional();
+                env.meet_text_lens(&else_env);
             }
         }
         env.bind(&ask.name.name, answered);
@@ -758,6 +769,7 @@ impl Checker<'_, '_> {
         match &line.action.kind {
             StmtKind::Say(text) => {
                 self.expect_type(file, &env, text, &Type::Text);
+                self.text_len(file, &env, text);
             }
             StmtKind::OfferCallback { .. } => {}
             _ => {
