@@ -226,7 +226,7 @@ impl Excerpt {
         let mut at = start;
         loop {
             let (end, next) = line_at(text, at);
-            excerpt.push_line(text, at, end, &ends);
+            excerpt.push_line(text, at, end, next, &ends);
             if next > end {
                 excerpt.text.push('\n');
             }
@@ -256,10 +256,11 @@ impl Excerpt {
         (excerpt, mapped)
     }
 
-    /// Shows the file's line `text[start..end]`, noting where each of `ends` in it lands.
-    fn push_line(&mut self, text: &str, start: usize, end: usize, ends: &[usize]) {
+    /// Shows the file's line `text[start..end]` (the next starts at `next`), noting where
+    /// each of `ends` on it lands; those on its line end land at the shown line's end.
+    fn push_line(&mut self, text: &str, start: usize, end: usize, next: usize, ends: &[usize]) {
         let line = &text[start..end];
-        let here: Vec<usize> = ends.iter().copied().filter(|&e| start <= e && e <= end).collect();
+        let here: Vec<usize> = ends.iter().copied().filter(|&e| start <= e && (e <= end || e < next)).collect();
         let chars: Vec<(usize, char)> = line.char_indices().map(|(i, c)| (start + i, c)).collect();
         // Which characters to show: all of a short line; windows of a long one.
         let windows: Vec<(usize, usize)> = if chars.len() <= LONG_LINE {
@@ -295,7 +296,7 @@ impl Excerpt {
             // A span end in the part cut off cannot be: windows are centred on them.
             self.text.push('…');
         }
-        // Span ends past the line's text (on its line end) stand at the shown line's end.
+        // Span ends on the line end (at its CR or LF) stand at the shown line's end.
         for &e in &here {
             if !self.places.iter().any(|&(_, o)| o == e) {
                 self.places.push((self.text.len(), e));
@@ -1104,6 +1105,22 @@ queue sales {
         let annotations = github(&diags, &files);
         assert!(annotations.chars().all(allowed), "{annotations}");
         assert_eq!(annotations.lines().count(), 1);
+    }
+
+    /// A span that ends between the CR and the LF of a line end, or starts there, is drawn
+    /// at that line's end, as it is in a file with LF line ends.
+    #[test]
+    fn a_span_on_a_crlf_line_end_is_drawn_at_the_end_of_its_line() {
+        let crlf = "flow f on voice {\r\n  end\r\n}\r\n";
+        let lf = "flow f on voice {\n  end\n}\n";
+        let render = |text: &str, span: Span| {
+            let files = vec![SourceFile { path: "f.flow".to_string(), text: Arc::from(text) }];
+            human(&[Diagnostic::new(Code::Syntax, FileId(0), span, "here").with_label("this")], &files, false)
+        };
+        let brace = lf.find('{').unwrap();
+        // To the LF (CRLF: the LF itself, one past its CR) and from the line end.
+        assert_eq!(render(crlf, Span::new(brace, brace + 2)), render(lf, Span::new(brace, brace + 1)));
+        assert_eq!(render(crlf, Span::new(brace + 2, brace + 2)), render(lf, Span::new(brace + 1, brace + 1)));
     }
 
     #[test]
