@@ -222,7 +222,7 @@ fn is_card_number(text: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Keys on a phone; words everywhere else.

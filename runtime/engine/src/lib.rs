@@ -57,8 +57,8 @@ pub use world::{Deployed, Externs, NoExterns, World};
 use jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use switchboard_calendar::InMemoryTimers;
 use switchboard_bytecode::normalize;
+use switchboard_calendar::InMemoryTimers;
 
 /// One step: time moves on to `now` (due timers fire, in order; it never goes back), then
 /// `input` is applied. What happened is appended to `out` (clear it between steps to reuse

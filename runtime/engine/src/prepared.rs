@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_bytecode::bytecode::{Bundle, FlowId};
+use switchboard_bytecode::normalize::{is_e164, normalize_phone};
 use switchboard_bytecode::types::Channel;
 use switchboard_bytecode::value::Value;
-use switchboard_bytecode::normalize::{is_e164, normalize_phone};
 use switchboard_vm::{Contact, Tables};
 
 /// Everything a run reads and nothing changes: the bundle and what is derived from it.
