@@ -114,12 +114,13 @@ struct Setup {
 /// boosted, 1% VIP, 3% requiring an extra skill.
 struct Arrivals {
     rng: fastrand::Rng,
-    queues: Vec<QueueSpec>,
+    /// Leaked once per run: arrivals borrow their queue names from them.
+    queues: &'static [QueueSpec],
     next: usize,
 }
 
 impl Arrivals {
-    fn next(&mut self, now: i64) -> (Arrival, Plain) {
+    fn next(&mut self, now: i64) -> (Arrival<'static>, Plain) {
         self.next += 1;
         let rng = &mut self.rng;
         let queue = rng.usize(..SKILLS);
@@ -129,9 +130,10 @@ impl Arrivals {
             _ => Channel::Email,
         };
         let spec = &self.queues[queue];
+        let name: &'static str = &spec.name;
         let mut needs =
             (0..SKILLS).filter(|&n| spec.skills.contains(&format!("s{n}"))).fold(0u32, |set, n| set | 1 << n);
-        let mut arrival = Arrival::new(&format!("c{}", self.next), &spec.name, channel);
+        let mut arrival = Arrival::new(format!("c{}", self.next), name, channel);
         let mut points = spec.priority[channel as usize] as i64;
         let spanish = rng.u8(..10) == 0;
         if spanish {
@@ -156,7 +158,7 @@ impl Arrivals {
 
     /// Further arrivals for the benchmarks, apart from the setup's.
     fn after(setup: &Setup) -> Arrivals {
-        Arrivals { rng: fastrand::Rng::with_seed(SEED + 1), queues: setup.queues.clone(), next: 1_000_000 }
+        Arrivals { rng: fastrand::Rng::with_seed(SEED + 1), queues: Vec::leak(setup.queues.clone()), next: 1_000_000 }
     }
 }
 
@@ -214,7 +216,7 @@ impl Setup {
             acd.set_available(&spec.id, 0).unwrap();
             agents.push(plain);
         }
-        let mut arrivals = Arrivals { rng, queues: queues.clone(), next: 0 };
+        let mut arrivals = Arrivals { rng, queues: Vec::leak(queues.clone()), next: 0 };
         let mut setup = Setup { acd, now: 0, in_progress: Vec::new(), waiting: Vec::new(), agents, queues };
         if waiting > 0 {
             while setup.waiting.len() < waiting {
@@ -227,7 +229,7 @@ impl Setup {
                         setup.acd.accept(*offer, setup.now).unwrap();
                         setup.agents[agent].load[*channel as usize] += 1;
                         setup.agents[agent].idle_since = setup.now;
-                        setup.in_progress.push((arrival.id, agent, *channel as usize));
+                        setup.in_progress.push((arrival.id.as_str().to_string(), agent, *channel as usize));
                     }
                     Some(other) => panic!("unexpected {other:?}"),
                     None => setup.waiting.push(plain),
@@ -358,7 +360,7 @@ fn contact_arrives_idle_agents(bencher: Bencher) {
                 acd.abandon(&id, setup.now + 1).unwrap();
             }
             let (arrival, _) = arrivals.next(setup.now + 1);
-            previous = Some(arrival.id.clone());
+            previous = Some(arrival.id.as_str().to_string());
             arrival
         })
         .bench_local_refs(|arrival| acd.borrow_mut().arrive(arrival, setup.now + 1).unwrap());

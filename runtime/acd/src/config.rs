@@ -1,6 +1,7 @@
 //! What the engine is told: its settings, the queues, the agents, and each arriving contact.
 //! Plain data with builder methods, so a test reads like the `.flow` declaration it mirrors.
 
+use super::ids::ContactId;
 use serde::{Deserialize, Serialize};
 use switchboard_bytecode::types::{Channel, ChannelSet};
 
@@ -214,13 +215,14 @@ pub struct Prefer {
     pub for_ms: i64,
 }
 
-/// A contact handed to routing by a flow's `queue` statement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Arrival {
-    pub id: String,
-    pub queue: String,
+/// A contact handed to routing by a flow's `queue` statement. It borrows its texts and takes
+/// the contact's id as routing keeps it, so handing a contact over copies no text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival<'a> {
+    pub id: ContactId,
+    pub queue: &'a str,
     pub channel: Channel,
-    pub language: Option<String>,
+    pub language: Option<&'a str>,
     /// `queue billing priority +5`: points added to the channel bucket.
     pub boost: i32,
     /// Beats every non-VIP contact, whatever its bucket.
@@ -230,11 +232,12 @@ pub struct Arrival {
     pub require: Vec<String>,
 }
 
-impl Arrival {
-    pub fn new(id: &str, queue: &str, channel: Channel) -> Arrival {
+impl<'a> Arrival<'a> {
+    /// `id` is a `&str` (copied once) or the contact's shared `Arc<str>` (not copied).
+    pub fn new(id: impl Into<ContactId>, queue: &'a str, channel: Channel) -> Arrival<'a> {
         Arrival {
-            id: id.to_string(),
-            queue: queue.to_string(),
+            id: id.into(),
+            queue,
             channel,
             language: None,
             boost: 0,
@@ -244,27 +247,27 @@ impl Arrival {
         }
     }
 
-    pub fn language(mut self, language: &str) -> Arrival {
-        self.language = Some(language.to_string());
+    pub fn language(mut self, language: &'a str) -> Arrival<'a> {
+        self.language = Some(language);
         self
     }
 
-    pub fn boost(mut self, points: i32) -> Arrival {
+    pub fn boost(mut self, points: i32) -> Arrival<'a> {
         self.boost = points;
         self
     }
 
-    pub fn vip(mut self) -> Arrival {
+    pub fn vip(mut self) -> Arrival<'a> {
         self.vip = true;
         self
     }
 
-    pub fn prefer(mut self, agent: &str, for_ms: i64) -> Arrival {
+    pub fn prefer(mut self, agent: &str, for_ms: i64) -> Arrival<'a> {
         self.prefer = Some(Prefer { agent: agent.to_string(), for_ms });
         self
     }
 
-    pub fn require(mut self, skill: &str) -> Arrival {
+    pub fn require(mut self, skill: &str) -> Arrival<'a> {
         self.require.push(skill.to_string());
         self
     }

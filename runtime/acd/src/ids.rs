@@ -26,6 +26,30 @@ macro_rules! name {
             }
         }
 
+        impl From<Arc<str>> for $name {
+            fn from(name: Arc<str>) -> Self {
+                $name(name)
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(name: &String) -> Self {
+                $name(Arc::from(name.as_str()))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(name: String) -> Self {
+                $name(Arc::from(name))
+            }
+        }
+
+        impl From<&Arc<str>> for $name {
+            fn from(name: &Arc<str>) -> Self {
+                $name(name.clone())
+            }
+        }
+
         impl Borrow<str> for $name {
             fn borrow(&self) -> &str {
                 &self.0

@@ -87,6 +87,7 @@ mod agent;
 mod config;
 mod event;
 mod ids;
+pub mod keyed;
 mod offers;
 mod persist;
 mod placement;
@@ -130,7 +131,9 @@ pub struct Acd {
     agent_index: BTreeMap<AgentId, u32>,
     roster: roster::Roster,
     contacts: Slab,
-    contact_index: BTreeMap<ContactId, u32>,
+    /// Looked up on every call about a contact: hashed, never iterated.
+    #[serde(with = "keyed::sorted")]
+    contact_index: std::collections::HashMap<ContactId, u32, keyed::ByText>,
     groups: Vec<Group>,
     #[serde(with = "persist")]
     group_index: BTreeMap<GroupKey, u32>,
@@ -199,7 +202,7 @@ impl Acd {
             agent_index: BTreeMap::new(),
             roster,
             contacts: Slab::default(),
-            contact_index: BTreeMap::new(),
+            contact_index: Default::default(),
             groups: Vec::new(),
             group_index: BTreeMap::new(),
             outbound,
@@ -248,9 +251,9 @@ impl Acd {
     /// who can take it, or left waiting in its place.
     pub fn arrive(&mut self, arrival: &Arrival, now: i64) -> Result<Vec<Event>, AcdError> {
         if self.contact_index.contains_key(arrival.id.as_str()) {
-            return Err(AcdError::DuplicateContact(arrival.id.clone()));
+            return Err(AcdError::DuplicateContact(arrival.id.as_str().to_string()));
         }
-        let queue = self.queue_number(&arrival.queue)?;
+        let queue = self.queue_number(arrival.queue)?;
         let extra = self.vocabulary.skills(&arrival.require)?;
         let prefer = match &arrival.prefer {
             None => None,
@@ -259,7 +262,7 @@ impl Acd {
             }
             Some(prefer) => Some((self.agent_number(&prefer.agent)?, prefer.for_ms)),
         };
-        let language = arrival.language.as_deref().map(|language| self.vocabulary.language(language)).transpose()?;
+        let language = arrival.language.map(|language| self.vocabulary.language(language)).transpose()?;
 
         let channel = arrival.channel;
         let needs = self.queues[queue as usize].skills.union(extra);
@@ -274,7 +277,7 @@ impl Acd {
             .map(|(agent, for_ms)| waiting::Prefer { agent, until: now.saturating_add(for_ms) });
         let seq = self.next_seq;
         self.next_seq += 1;
-        let id = ContactId::from(arrival.id.as_str());
+        let id = arrival.id.clone();
         let slot = self.contacts.insert(Contact {
             id: id.clone(),
             seq,

@@ -420,9 +420,9 @@ fn routing_agrees_with_a_naive_scan() {
                 0..5 => {
                     seq += 1;
                     let queue = &queues[rng.usize(..queues.len())];
-                    let mut arrival = Arrival::new(&format!("c{seq}"), &queue.name, Voice);
+                    let mut arrival = Arrival::new(format!("c{seq}"), &queue.name, Voice);
                     let mut contact = Waiting {
-                        id: arrival.id.clone(),
+                        id: arrival.id.as_str().to_string(),
                         needs: queue.skills.iter().cloned().collect(),
                         language: None,
                         vip: false,

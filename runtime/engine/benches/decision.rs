@@ -85,7 +85,7 @@ fn monday_ten() -> jiff::Zoned {
 /// The acme project compiled as `switchboard build` compiles it, and an engine over it at
 /// Monday 10:00 whose `crm` cache already holds Ann.
 fn acme_engine() -> LocalShell {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../flows");
     let projects = project::discover(std::slice::from_ref(&root)).expect("the acme project is readable");
     let [acme] = projects.as_slice() else { panic!("one acme project, found {}", projects.len()) };
     let std = stdlib::modules();
@@ -133,10 +133,10 @@ fn acme_core() -> (State, World, Completion) {
 fn ann_calls() -> Arrival {
     Arrival {
         channel: Channel::Voice,
-        from: ANN.to_string(),
-        to: Some(ACME_LINE.to_string()),
-        subject: String::new(),
-        text: String::new(),
+        from: ANN.into(),
+        to: Some(ACME_LINE.into()),
+        subject: "".into(),
+        text: "".into(),
     }
 }
 

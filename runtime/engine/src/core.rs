@@ -31,7 +31,12 @@ pub(crate) struct Core<'a> {
     state: &'a mut State,
     pub world: &'a World,
     pub out: &'a mut Output,
+    /// The first bundles the state names, looked up in the world once per step.
+    cached: [Option<&'a Deployed>; CACHED],
 }
+
+/// How many bundles a step looks up once (more are looked up on each use).
+const CACHED: usize = 8;
 
 impl Deref for Core<'_> {
     type Target = State;
@@ -50,20 +55,31 @@ impl DerefMut for Core<'_> {
 impl<'a> Core<'a> {
     /// A step over `state`, once every bundle it names is known to be in `world`.
     pub fn new(state: &'a mut State, world: &'a World, out: &'a mut Output) -> Result<Core<'a>, EngineError> {
-        if let Some(missing) = state.bundles.iter().find(|h| world.get(h).is_none()) {
-            return Err(EngineError::UnknownBundle(*missing));
+        let mut cached = [None; CACHED];
+        for (i, hash) in state.bundles.iter().enumerate() {
+            let deployed = world.get(hash).ok_or(EngineError::UnknownBundle(*hash))?;
+            if let Some(slot) = cached.get_mut(i) {
+                *slot = Some(deployed);
+            }
         }
-        Ok(Core { state, world, out })
+        Ok(Core { state, world, out, cached })
     }
 
     /// A bundle the state names (all of them are in the world: `new` checked).
     pub fn deployed(&self, bundle: BundleRef) -> &'a Deployed {
+        if let Some(Some(d)) = self.cached.get(bundle as usize) {
+            return d;
+        }
         let world: &'a World = self.world;
         let hash = self.state.bundles[bundle as usize];
         match world.get(&hash) {
             Some(d) => d,
             None => unreachable!("Core::new checked that bundle {hash:?} is deployed"),
         }
+    }
+
+    pub fn state_mut(&mut self) -> &mut State {
+        self.state
     }
 
     pub fn prepared(&self, bundle: BundleRef) -> &'a Prepared {
@@ -75,7 +91,7 @@ impl<'a> Core<'a> {
         match input {
             Input::Tick => Ok(()),
             Input::Arrive(arrival) => {
-                let id = self.arrive(&arrival)?;
+                let id = self.arrive(arrival)?;
                 self.out.started = Some(Started::Contact(id));
                 Ok(())
             }
@@ -88,7 +104,7 @@ impl<'a> Core<'a> {
                 let bundle = self.contact_bundle(contact)?;
                 let id = self.prepared(bundle).bundle.script(&script);
                 let id = id.ok_or(EngineError::UnknownName { kind: "script", name: script })?;
-                let session = self.start_script(contact, id, agent)?;
+                let session = self.start_script(contact, id, *agent)?;
                 self.out.started = Some(Started::Session(session));
                 Ok(())
             }
@@ -179,31 +195,33 @@ impl<'a> Core<'a> {
     /// A contact arrives: the flow of the entry for its address runs until it waits. With
     /// no entry for the channel at all, the contact is kept without a flow (for scripts and
     /// surveys run on it).
-    fn arrive(&mut self, arrival: &Arrival) -> Result<ContactId, EngineError> {
+    fn arrive(&mut self, arrival: Arrival) -> Result<ContactId, EngineError> {
         let Arrival { channel, from, to, subject, text } = arrival;
-        let (channel, to) = (*channel, to.as_deref());
         let bundle_ref = self.current;
         let prepared = self.prepared(bundle_ref);
         let bundle = &*prepared.bundle;
-        let entry = prepared.entries.find(channel, to).map_err(EngineError::NoEntry)?;
+        let entry = prepared.entries.find(channel, to.as_deref()).map_err(EngineError::NoEntry)?;
         let flow = entry.map(|e| e.flow);
         let from_value = match channel {
-            Channel::Voice | Channel::Sms if crate::normalize::is_e164(from) => Value::Phone(Arc::from(from.as_str())),
-            Channel::Voice | Channel::Sms => match crate::normalize::normalize_phone(from, None) {
+            Channel::Voice | Channel::Sms if crate::normalize::is_e164(&from) => Value::Phone(from.clone()),
+            Channel::Voice | Channel::Sms => match crate::normalize::normalize_phone(&from, None) {
                 Some(p) => Value::Phone(Arc::from(p)),
-                None => Value::text(from),
+                None => Value::Text(from.clone()),
             },
             Channel::Email => Value::Email(Arc::from(from.trim().to_lowercase())),
-            _ => Value::text(from),
+            _ => Value::Text(from.clone()),
         };
         // The entry's own texts when the contact is addressed as the entry is written.
         let (to_text, country) = match (to, entry) {
             (Some(to), Some(e)) if *e.address == *to => (e.address.clone(), e.country.clone()),
-            (Some(to), _) => (Arc::from(to), Arc::from(crate::country_of(to))),
+            (Some(to), _) => {
+                let country = Arc::from(crate::country_of(&to));
+                (to, country)
+            }
             (None, Some(e)) => (e.address.clone(), e.country.clone()),
             (None, None) => (prepared.empty.clone(), prepared.empty.clone()),
         };
-        let shared = |text: &str| if text.is_empty() { prepared.empty.clone() } else { Arc::from(text) };
+        let shared = |text: Arc<str>| if text.is_empty() { prepared.empty.clone() } else { text };
         let (text, subject) = (shared(text), shared(subject));
         let id = ContactId(self.id());
         let contact = Box::new(Contact {
@@ -219,14 +237,15 @@ impl<'a> Core<'a> {
             attributes: BTreeMap::new(),
         });
         let Some(flow) = flow else {
-            self.contacts.insert(id, Kept { contact, bundle: bundle_ref, sessions: 0, surveys: Vec::new() });
+            self.contacts
+                .insert(id, Kept { contact: Some(contact), bundle: bundle_ref, sessions: 0, surveys: Vec::new() });
             self.settle(id);
             return Ok(id);
         };
         let info = &bundle.flows[flow.index()];
         let from = match &contact.from {
-            Value::Phone(p) if **p == **from => Text::from(p.clone()),
-            _ => Text::from(from.as_str()),
+            Value::Phone(p) if **p == *from => Text::from(p.clone()),
+            _ => Text::from(from),
         };
         let flow_name = prepared.names.flows[flow.index()].clone();
         let event =
@@ -253,9 +272,7 @@ impl<'a> Core<'a> {
         script: ScriptId,
         agent: AgentView,
     ) -> Result<SessionId, EngineError> {
-        let kept = self.revive(contact).ok_or(EngineError::UnknownContact(contact))?;
-        kept.sessions += 1;
-        let (c, bundle_ref) = (kept.contact.clone(), kept.bundle);
+        let (c, bundle_ref) = self.open_for(contact)?;
         let bundle = &*self.prepared(bundle_ref).bundle;
         let info = &bundle.scripts[script.index()];
         let mut vm = Vm::new(bundle, info.prelude, c, vec![Value::None; info.globals as usize], None);
@@ -267,9 +284,7 @@ impl<'a> Core<'a> {
 
     /// Runs survey `survey` for `contact` now (production runs it once the contact ends).
     pub fn start_survey(&mut self, contact: ContactId, survey: SurveyId) -> Result<SessionId, EngineError> {
-        let kept = self.revive(contact).ok_or(EngineError::UnknownContact(contact))?;
-        kept.sessions += 1;
-        let (mut c, bundle_ref) = (kept.contact.clone(), kept.bundle);
+        let (mut c, bundle_ref) = self.open_for(contact)?;
         let bundle = &*self.prepared(bundle_ref).bundle;
         let info = &bundle.surveys[survey.index()];
         match info.via {
@@ -285,10 +300,17 @@ impl<'a> Core<'a> {
 
     /// A contact by its id, whether something still refers to it or it ended recently.
     pub fn find_contact(&self, id: ContactId) -> Option<&Contact> {
-        match self.contacts.get(&id) {
-            Some(k) => Some(&*k.contact),
-            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| &**c),
-        }
+        self.state.find_contact(id)
+    }
+
+    /// A script or survey opens for `contact`: it is kept while that runs. Gives a copy of
+    /// the contact as it stands, and its bundle.
+    fn open_for(&mut self, contact: ContactId) -> Result<(Box<Contact>, BundleRef), EngineError> {
+        let kept = self.revive(contact).ok_or(EngineError::UnknownContact(contact))?;
+        kept.sessions += 1;
+        let bundle = kept.bundle;
+        let c = self.find_contact(contact).ok_or(EngineError::UnknownContact(contact))?;
+        Ok((Box::new(c.clone()), bundle))
     }
 
     /// The entry of a contact, brought back if it ended recently (a script or survey is
@@ -298,7 +320,7 @@ impl<'a> Core<'a> {
             let at = self.ended.iter().position(|(e, _)| *e == id)?;
             let (_, contact) = self.ended.remove(at)?;
             let bundle = self.current;
-            self.contacts.insert(id, Kept { contact, bundle, sessions: 0, surveys: Vec::new() });
+            self.contacts.insert(id, Kept { contact: Some(contact), bundle, sessions: 0, surveys: Vec::new() });
         }
         self.contacts.get_mut(&id)
     }
@@ -314,8 +336,8 @@ impl<'a> Core<'a> {
         {
             return;
         }
-        if let Some(k) = self.contacts.remove(&id) {
-            self.let_go(id, k.contact);
+        if let Some(Kept { contact: Some(contact), .. }) = self.contacts.remove(&id) {
+            self.let_go(id, contact);
         }
     }
 
@@ -405,14 +427,12 @@ impl<'a> Core<'a> {
         let pending = self.pending.get(&command).cloned().ok_or(EngineError::StaleAnswer(command))?;
         let wrong = |why: &str| Err(EngineError::WrongAnswer { command, why: why.to_string() });
         match (pending, result) {
-            (Pending::Lookup { session, source }, Completion::Lookup(rows)) => {
+            (Pending::Lookup { session, source, origin }, Completion::Lookup(rows)) => {
                 let Some(s) = self.sessions.get(&session).filter(|s| s.wait == Wait::Command(command)) else {
                     self.pending.remove(&command);
                     return Err(EngineError::StaleAnswer(command));
                 };
-                let prepared = self.prepared(s.bundle);
-                let origin = s.vm.position(&prepared.bundle);
-                let source = prepared.names.sources[source.index()].clone();
+                let source = self.prepared(s.bundle).names.sources[source.index()].clone();
                 self.pending.remove(&command);
                 self.emit(session, EventKind::Lookup { source, outcome: rows.described() }, origin);
                 self.answer(session, Resume::Value(rows.into_value()));
@@ -576,21 +596,19 @@ impl<'a> Core<'a> {
             }
         }
         if let (SessionKind::Flow(_), Some(contact)) = (s.kind, s.contact) {
-            let bundle = s.bundle;
-            self.keep(contact, bundle, s.vm.contact.clone());
+            self.keep(contact, s.bundle);
         }
         self.sessions.insert(id, s);
     }
 
-    /// Keeps a contact as its flow left it.
-    fn keep(&mut self, id: ContactId, bundle: BundleRef, contact: Box<Contact>) -> &mut Kept {
+    /// Keeps a contact whose flow waits: its VM holds the contact as it stands, so no copy
+    /// is kept beside it (`State::find_contact` reads the VM's).
+    fn keep(&mut self, id: ContactId, bundle: BundleRef) {
         match self.state.contacts.entry(id) {
-            hash_map::Entry::Occupied(e) => {
-                let kept = e.into_mut();
-                kept.contact = contact;
-                kept
+            hash_map::Entry::Occupied(e) => e.into_mut().contact = None,
+            hash_map::Entry::Vacant(e) => {
+                e.insert(Kept { contact: None, bundle, sessions: 0, surveys: Vec::new() });
             }
-            hash_map::Entry::Vacant(e) => e.insert(Kept { contact, bundle, sessions: 0, surveys: Vec::new() }),
         }
     }
 
@@ -615,7 +633,7 @@ impl<'a> Core<'a> {
             match (kind, self.state.contacts.entry(contact)) {
                 (SessionKind::Flow(_), hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
-                    kept.contact = left;
+                    kept.contact = Some(left);
                     if kept.surveys.is_empty() {
                         kept.surveys = surveys;
                     } else {
@@ -628,7 +646,7 @@ impl<'a> Core<'a> {
                     if surveys.is_empty() && !queued {
                         self.let_go(contact, left);
                     } else {
-                        e.insert(Kept { contact: left, bundle, sessions: 0, surveys });
+                        e.insert(Kept { contact: Some(left), bundle, sessions: 0, surveys });
                     }
                 }
                 // A script's or a survey's own surveys are never run.
@@ -699,7 +717,7 @@ impl<'a> Core<'a> {
                 let name = prepared.names.sources[source.index()].clone();
                 let kind = CommandKind::Lookup { bundle: deployed.hash, source, name, key };
                 let command = self.command(id, kind);
-                self.pending.insert(command, Pending::Lookup { session: id, source });
+                self.pending.insert(command, Pending::Lookup { session: id, source, origin });
                 s.wait = Wait::Command(command);
                 return None;
             }
@@ -713,8 +731,9 @@ impl<'a> Core<'a> {
                     (_, Some(contact)) => {
                         if let Some(kept) = self.state.contacts.get_mut(&contact) {
                             kept.surveys.append(&mut s.surveys);
-                            let c = kept.contact.clone();
-                            self.enqueue(s.bundle, contact, &c, request);
+                            if let Some(c) = self.find_contact(contact).cloned() {
+                                self.enqueue(s.bundle, contact, &c, request);
+                            }
                         }
                     }
                     (_, None) => {}
@@ -847,7 +866,11 @@ impl<'a> Core<'a> {
             Some(at) => self.current = at as BundleRef,
             None => {
                 self.bundles.push(hash);
-                self.current = (self.bundles.len() - 1) as BundleRef;
+                let at = self.bundles.len() - 1;
+                self.current = at as BundleRef;
+                if let Some(slot) = self.cached.get_mut(at) {
+                    *slot = Some(deployed);
+                }
             }
         }
         Ok(())

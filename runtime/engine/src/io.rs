@@ -33,7 +33,7 @@ pub enum Input {
     /// sessions running keep the bundle they started on.
     Deploy { bundle: BundleHash },
     /// An agent's screen opens script `script` (of the contact's bundle) for `contact`.
-    StartScript { contact: ContactId, script: String, agent: AgentView },
+    StartScript { contact: ContactId, script: String, agent: Box<AgentView> },
     /// Survey `survey` runs for `contact` now.
     StartSurvey { contact: ContactId, survey: String },
     /// Retry strategy `retry` starts for `subject`.
@@ -47,10 +47,10 @@ pub enum Input {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Arrival {
     pub channel: Channel,
-    pub from: String,
-    pub to: Option<String>,
-    pub subject: String,
-    pub text: String,
+    pub from: Arc<str>,
+    pub to: Option<Arc<str>>,
+    pub subject: Arc<str>,
+    pub text: Arc<str>,
 }
 
 /// What became of a command.
@@ -131,7 +131,7 @@ impl LookupResult {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AgentAction {
     /// The agent logs in (with their skills and languages) and is available.
-    LogIn(AgentView),
+    LogIn(Box<AgentView>),
     Presence {
         agent: AgentId,
         presence: Presence,

@@ -35,7 +35,6 @@ mod io;
 mod prepared;
 mod retry;
 mod routing;
-mod sorted;
 mod state;
 #[cfg(test)]
 mod tests;

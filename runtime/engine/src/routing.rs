@@ -243,7 +243,7 @@ impl Core<'_> {
     /// What an agent did.
     pub(crate) fn agent(&mut self, action: AgentAction) -> Result<(), EngineError> {
         match action {
-            AgentAction::LogIn(agent) => self.add_agent(agent),
+            AgentAction::LogIn(agent) => self.add_agent(*agent),
             AgentAction::Presence { agent, presence } => {
                 let now = self.ms();
                 let events = match presence {
@@ -344,7 +344,7 @@ impl Core<'_> {
         let now = self.ms();
         // A caller who took a callback has already left; their placeholder keeps the place.
         if self.queued.get(&contact).is_some_and(|q| q.callback_taken) {
-            self.sessions.remove(&session);
+            self.end_session(session);
             self.emit(session, EventKind::HangUp, None);
             return Ok(());
         }
@@ -354,8 +354,7 @@ impl Core<'_> {
             None => Ok(Vec::new()),
         }
         .map_err(|e| EngineError::Routing(e.to_string()))?;
-        self.cancel_session_wait(session);
-        self.sessions.remove(&session);
+        self.end_session(session);
         self.ringing.retain(|(_, c, _)| **c != *key);
         self.emit(session, EventKind::HangUp, None);
         self.queued.remove(&contact);
@@ -365,10 +364,17 @@ impl Core<'_> {
         Ok(())
     }
 
-    /// A session about to be dropped: what it waits for is no longer pending.
-    fn cancel_session_wait(&mut self, session: SessionId) {
-        if let Some(crate::state::Wait::Command(command)) = self.sessions.get(&session).map(|s| s.wait.clone()) {
+    /// A contact's flow session ends before its flow did (the customer left): what it waits
+    /// for is no longer pending, and the contact is kept as the flow left it.
+    fn end_session(&mut self, session: SessionId) {
+        let Some(s) = self.sessions.remove(&session) else { return };
+        if let crate::state::Wait::Command(command) = s.wait {
             self.pending.remove(&command);
+        }
+        if let Some(kept) = s.contact.and_then(|c| self.state_mut().contacts.get_mut(&c)) {
+            if kept.contact.is_none() {
+                kept.contact = Some(s.vm.contact);
+            }
         }
     }
 

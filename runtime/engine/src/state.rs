@@ -8,13 +8,15 @@
 use crate::ids::{AgentId, BundleHash, CommandId, ContactId, OfferId, RetryRunId, SessionId};
 use crate::retry::RetryRun;
 use crate::routing::Queued;
-use crate::sorted;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
+use switchboard_acd::keyed::sorted;
 use switchboard_acd::Acd;
-use switchboard_bytecode::bytecode::{AskId, ChoiceId, FlowId, Medium, MenuId, QueueId, ScriptId, SourceId, SurveyId};
+use switchboard_bytecode::bytecode::{
+    AskId, ChoiceId, FlowId, Medium, MenuId, QueueId, ScriptId, SourceId, SourceSpan, SurveyId,
+};
 use switchboard_bytecode::value::Value;
 use switchboard_calendar::{InMemoryTimers, TimerId};
 use switchboard_vm::{AgentView, Contact, Spare, Vm};
@@ -136,8 +138,9 @@ impl Session {
 /// for its end, or a script or survey runs for it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Kept {
-    /// As its flow last left it (`contact.language = …` outlives the flow).
-    pub contact: Box<Contact>,
+    /// As its flow last left it (`contact.language = …` outlives the flow); `None` while its
+    /// flow's session waits, whose VM holds the contact as it stands.
+    pub contact: Option<Box<Contact>>,
     pub bundle: BundleRef,
     /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
     pub sessions: u32,
@@ -180,7 +183,7 @@ pub(crate) enum Timer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Pending {
     /// A session waits for a look-up's rows.
-    Lookup { session: SessionId, source: SourceId },
+    Lookup { session: SessionId, source: SourceId, origin: Option<SourceSpan> },
     /// A session waits for a payment's result.
     Payment { session: SessionId },
     /// A message on its way; a retry run hears how it went.
@@ -252,14 +255,18 @@ impl State {
 
     /// The contact, whether something still refers to it or it ended recently.
     pub fn contact(&self, id: ContactId) -> Option<ContactView<'_>> {
-        let (contact, bundle) = match self.contacts.get(&id) {
-            Some(k) => (&*k.contact, k.bundle),
-            None => {
-                let (_, c) = self.ended.iter().rev().find(|(e, _)| *e == id)?;
-                (&**c, self.current)
-            }
-        };
+        let contact = self.find_contact(id)?;
+        let bundle = self.contacts.get(&id).map_or(self.current, |k| k.bundle);
         Some(ContactView { id, contact, bundle: self.bundles[bundle as usize] })
+    }
+
+    /// A contact as it stands: in its waiting flow's VM, kept, or recently ended.
+    pub(crate) fn find_contact(&self, id: ContactId) -> Option<&Contact> {
+        match self.contacts.get(&id) {
+            Some(Kept { contact: Some(c), .. }) => Some(c),
+            Some(Kept { contact: None, .. }) => self.sessions.get(&id.session()).map(|s| &*s.vm.contact),
+            None => self.ended.iter().rev().find(|(e, _)| *e == id).map(|(_, c)| &**c),
+        }
     }
 
     /// The bundle a session runs on.
@@ -317,26 +324,5 @@ impl State {
     }
 }
 
-/// Hashes the engine's own ids (numbers it hands out one after another, never chosen by a
-/// caller) with one multiplication instead of SipHash. Maps hashed so are never iterated
-/// (their order would be hash order): they are looked up, and serialized sorted by key.
-pub(crate) type ById = std::hash::BuildHasherDefault<IdHasher>;
-
-#[derive(Default)]
-pub(crate) struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, id: u64) {
-        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
+/// The engine's id-hashed maps: looked up, never iterated, serialized sorted by key.
+pub(crate) use switchboard_acd::keyed::ById;

@@ -93,13 +93,7 @@ impl Bare {
     }
 
     fn contact(&mut self, channel: Channel, from: &str, to: &str) -> ContactId {
-        let arrival = Arrival {
-            channel,
-            from: from.to_string(),
-            to: Some(to.to_string()),
-            subject: String::new(),
-            text: String::new(),
-        };
+        let arrival = Arrival { channel, from: from.into(), to: Some(to.into()), subject: "".into(), text: "".into() };
         match self.step(Input::Arrive(arrival)).unwrap() {
             Some(Started::Contact(id)) => id,
             other => panic!("no contact started: {other:?}"),
@@ -199,11 +193,8 @@ fn replies_to_what_does_not_wait_are_refused_by_kind() {
     assert_eq!(e.step(Input::HangUp { contact: ContactId(4242) }).unwrap_err().class(), ErrorClass::NotFound);
     let offer = e.step(Input::Agent(AgentAction::Accept { offer: OfferId(77) }));
     assert_eq!(offer, Err(EngineError::UnknownOffer(OfferId(77))));
-    let script = e.step(Input::StartScript {
-        contact: ContactId(4242),
-        script: "nope".to_string(),
-        agent: AgentView::default(),
-    });
+    let script =
+        e.step(Input::StartScript { contact: ContactId(4242), script: "nope".to_string(), agent: Box::default() });
     assert_eq!(script.unwrap_err().class(), ErrorClass::NotFound);
 }
 
@@ -244,12 +235,12 @@ fn the_same_inputs_give_the_same_state_byte_for_byte() {
             let to = ["+441632960000", "web", "+441632960001"][n % 3];
             e.contact(channel, &caller(n), to);
         }
-        e.step(Input::Agent(AgentAction::LogIn(AgentView {
+        e.step(Input::Agent(AgentAction::LogIn(Box::new(AgentView {
             id: "kim".into(),
             name: "Kim".into(),
             skills: vec!["support".into()],
             languages: vec![],
-        })))
+        }))))
         .unwrap();
         e.state.to_bytes()
     };

@@ -21,8 +21,9 @@ use switchboard_bytecode::bytecode::{Bundle, ExternId, SourceLocation};
 use switchboard_bytecode::types::{Channel, Type};
 use switchboard_bytecode::value::{Currency, Record, Value};
 use switchboard_engine::{
-    step_into, AgentAction, AgentView, Arrival, BundleHash, Command, CommandKind, Completion, ContactId, EngineError,
-    Event, Externs, Input, LookupResult, OfferId, Output, Reply, RetryRunId, SessionId, Started, State, World,
+    step_into, AgentAction, AgentView, Arrival, BundleHash, Command, CommandId, CommandKind, Completion, ContactId,
+    EngineError, Event, Externs, Input, LookupResult, OfferId, Output, Reply, RetryRunId, SessionId, Started, State,
+    World,
 };
 use switchboard_sandbox::{self as sandbox, Sandbox};
 use switchboard_sources::{self as sources, LiveSource, LookupOutcome, MemorySource, Source, SourceError, SourceSpec};
@@ -54,9 +55,11 @@ pub struct LocalShell {
     bundle: BundleHash,
     services: Services,
     options: Options,
-    /// The transcript so far (taken by `take_events`).
-    events: Vec<Event>,
+    /// Where every step writes. Its events are the transcript so far (taken by
+    /// `take_events`); the rest is cleared before each step.
     out: Output,
+    /// The answers a step's commands got, reused.
+    answers: Vec<(CommandId, Completion)>,
     /// What `record` keeps.
     start: Timestamp,
     journal: Vec<(Timestamp, Input)>,
@@ -83,8 +86,8 @@ impl LocalShell {
             bundle: hash,
             services: Services { sources: BTreeMap::from([(hash, live)]), defer_payments: options.defer_payments },
             options,
-            events: Vec::new(),
             out: Output::default(),
+            answers: Vec::new(),
             start: now,
             journal: Vec::new(),
             digest: Sha256::new(),
@@ -125,18 +128,18 @@ impl LocalShell {
     }
 
     pub fn events(&self) -> &[Event] {
-        &self.events
+        &self.out.events
     }
 
     /// Hands over the events so far; the next go into room for as many as were taken.
     pub fn take_events(&mut self) -> Vec<Event> {
-        let room = self.events.len();
-        std::mem::replace(&mut self.events, Vec::with_capacity(room))
+        let room = self.out.events.len();
+        std::mem::replace(&mut self.out.events, Vec::with_capacity(room))
     }
 
     /// Moves the events so far to the end of `into`.
     pub fn drain_events_into(&mut self, into: &mut Vec<Event>) {
-        into.append(&mut self.events);
+        into.append(&mut self.out.events);
     }
 
     /// One input at the shell's clock; the commands it gives are performed at once (and
@@ -150,29 +153,30 @@ impl LocalShell {
         if self.options.record {
             self.journal.push((now, input.clone()));
         }
-        self.out.clear();
+        // The transcript stays in `out.events`; this step's events are those after `seen`.
+        let seen = self.out.events.len();
+        self.out.commands.clear();
+        self.out.touched.clear();
+        self.out.started = None;
         let result = step_into(&mut self.state, &self.world, now, input, &mut self.out);
         if self.options.record {
-            digest_output(&mut self.digest, &self.out, &result);
+            digest_output(&mut self.digest, &self.out.commands, &self.out.events[seen..], &result);
         }
         if self.options.roundtrip {
             self.state = State::from_bytes(&self.state.to_bytes()).map_err(EngineError::Bundle)?;
         }
         let started = self.out.started;
-        self.events.append(&mut self.out.events);
-        let answers = self.perform();
-        for (command, result) in answers {
+        // Perform the commands; answer those the engine waits for, at the same instant.
+        let mut answers = std::mem::take(&mut self.answers);
+        let now_ms = self.state.now().as_millisecond();
+        let services = &self.services;
+        answers.extend(self.out.commands.iter().filter_map(|c| Some((c.id, services.answer(c, now_ms)?))));
+        for (command, result) in answers.drain(..) {
             // An answer the shell gives at once is never stale: nothing ran in between.
             let _ = self.step_at(now, Input::Completed { command, result });
         }
+        self.answers = answers;
         result.map(|()| started)
-    }
-
-    /// Performs this step's commands; returns the answers the engine waits for.
-    fn perform(&mut self) -> Vec<(switchboard_engine::CommandId, Completion)> {
-        let now_ms = self.state.now().as_millisecond();
-        let answers = self.out.commands.iter().filter_map(|c| Some((c.id, self.services.answer(c, now_ms)?)));
-        answers.collect()
     }
 
     /// The engine and the services that perform its commands, apart (for a benchmark of
@@ -203,13 +207,8 @@ impl LocalShell {
         subject: &str,
         text: &str,
     ) -> Result<ContactId, EngineError> {
-        let arrival = Arrival {
-            channel,
-            from: from.to_string(),
-            to: to.map(str::to_string),
-            subject: subject.to_string(),
-            text: text.to_string(),
-        };
+        let arrival =
+            Arrival { channel, from: from.into(), to: to.map(Arc::from), subject: subject.into(), text: text.into() };
         match self.step(Input::Arrive(arrival))? {
             Some(Started::Contact(id)) => Ok(id),
             _ => Err(EngineError::NoEntry("the contact did not start".to_string())),
@@ -223,7 +222,7 @@ impl LocalShell {
         script: &str,
         agent: AgentView,
     ) -> Result<SessionId, EngineError> {
-        let input = Input::StartScript { contact, script: script.to_string(), agent };
+        let input = Input::StartScript { contact, script: script.to_string(), agent: Box::new(agent) };
         match self.step(input)? {
             Some(Started::Session(id)) => Ok(id),
             _ => Err(EngineError::UnknownName { kind: "script", name: script.to_string() }),
@@ -270,7 +269,7 @@ impl LocalShell {
     }
 
     pub fn add_agent(&mut self, agent: AgentView) -> Result<(), EngineError> {
-        self.step(Input::Agent(AgentAction::LogIn(agent))).map(drop)
+        self.step(Input::Agent(AgentAction::LogIn(Box::new(agent)))).map(drop)
     }
 
     pub fn accept(&mut self, offer: OfferId) -> Result<(), EngineError> {
@@ -311,7 +310,7 @@ impl LocalShell {
         for (now, input) in &self.journal {
             out.clear();
             let result = step_into(&mut state, &self.world, *now, input.clone(), &mut out);
-            digest_output(&mut digest, &out, &result);
+            digest_output(&mut digest, &out.commands, &out.events, &result);
         }
         if digest.finalize() != self.digest.clone().finalize() {
             return Err(format!("replaying {} inputs gave different commands or events", self.journal.len()));
@@ -365,11 +364,11 @@ impl Services {
 }
 
 /// Feeds what one step gave (commands, events, and a refusal) into a digest.
-fn digest_output(digest: &mut Sha256, out: &Output, result: &Result<(), EngineError>) {
-    for command in &out.commands {
+fn digest_output(digest: &mut Sha256, commands: &[Command], events: &[Event], result: &Result<(), EngineError>) {
+    for command in commands {
         digest.update(postcard::to_allocvec(command).unwrap_or_default());
     }
-    for event in &out.events {
+    for event in events {
         digest.update(postcard::to_allocvec(event).unwrap_or_default());
     }
     if let Err(e) = result {
