@@ -45,11 +45,20 @@ use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::{Channel, Type};
 use switchboard_bytecode::value::{Currency, Money, Record, Value};
 use switchboard_sources::cell::{parse_date, parse_time};
 use switchboard_sources::normalize::{normalize_email, normalize_phone};
-use switchboard_sources::RecordSchema;
+use switchboard_sources::{FieldSchema, RecordSchema};
+
+/// What `check` asks of an `extern fn`'s script: that `text` loads in the sandbox every
+/// run uses ([`Sandbox::for_bundle`]'s) and defines `fn_name` taking `arity` values.
+pub fn check_script(path: &str, text: &str, fn_name: &str, arity: usize) -> Result<(), SandboxError> {
+    let mut sandbox = Sandbox::new(Limits::default());
+    let id = sandbox.load(path, text)?;
+    sandbox.scripts[id.0 as usize].defines(fn_name, arity)
+}
 
 /// How much one call may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,15 +97,25 @@ pub struct ScriptId(u32);
 /// A script that cannot be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SandboxError {
-    /// The script does not compile (or uses `eval`, or nests too deep).
-    Compile { path: String, line: Option<usize>, message: String },
+    /// The script does not compile (or uses `eval`, or nests too deep); `line` and
+    /// `column` are 1-based where rhai knows them.
+    Compile { path: String, line: Option<usize>, column: Option<usize>, message: String },
+    /// The script compiles but has no `fn FUNCTION` taking `arity` values; `defined`
+    /// lists the parameter counts of the functions of that name it has.
+    NoFunction { path: String, function: String, arity: usize, defined: Vec<usize> },
 }
 
 impl fmt::Display for SandboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SandboxError::Compile { path, line: Some(line), message } => write!(f, "`{path}` line {line}: {message}"),
-            SandboxError::Compile { path, line: None, message } => write!(f, "`{path}`: {message}"),
+            SandboxError::Compile { path, line: Some(line), message, .. } => {
+                write!(f, "`{path}` line {line}: {message}")
+            }
+            SandboxError::Compile { path, line: None, message, .. } => write!(f, "`{path}`: {message}"),
+            SandboxError::NoFunction { path, function, arity, .. } => {
+                let values = if *arity == 1 { "value" } else { "values" };
+                write!(f, "`{path}` has no function `{function}` that takes {arity} {values}")
+            }
         }
     }
 }
@@ -137,6 +156,18 @@ impl std::error::Error for ExternError {}
 struct Script {
     path: String,
     ast: AST,
+}
+
+impl Script {
+    /// Whether the script defines `fn_name` taking `arity` values.
+    fn defines(&self, fn_name: &str, arity: usize) -> Result<(), SandboxError> {
+        let defined: Vec<usize> =
+            self.ast.iter_functions().filter(|f| f.name == fn_name).map(|f| f.params.len()).collect();
+        if defined.contains(&arity) {
+            return Ok(());
+        }
+        Err(SandboxError::NoFunction { path: self.path.clone(), function: fn_name.to_string(), arity, defined })
+    }
 }
 
 /// Compiled scripts and the one engine that runs them.
@@ -215,11 +246,56 @@ impl Sandbox {
         self.enums.insert(name.to_string(), variants);
     }
 
+    /// The sandbox a bundle runs in, the one configuration every run uses: default
+    /// limits, the project's currency, every record and enum declared, and every
+    /// `extern fn`'s script loaded and checked to define its function. The ids are the
+    /// externs', in the bundle's order (externs of one script share its id). The first
+    /// script that does not load, or lacks its function, is the error: a bundle whose
+    /// scripts cannot run does not start.
+    pub fn for_bundle(bundle: &Bundle) -> Result<(Sandbox, Vec<ScriptId>), SandboxError> {
+        let mut sandbox = Sandbox::new(Limits::default());
+        sandbox.set_currency(bundle.currency.unwrap_or(Currency::GBP));
+        for e in &bundle.enums {
+            sandbox.declare_enum(&e.name, e.variants.clone());
+        }
+        for record in &bundle.records {
+            let fields = record
+                .fields
+                .iter()
+                .map(|(name, ty)| FieldSchema {
+                    name: name.clone(),
+                    ty: ty.clone(),
+                    enum_variants: match enum_of(ty) {
+                        Some(Type::Enum(e)) => bundle.enums.iter().find(|x| *x.name == **e).map(|x| x.variants.clone()),
+                        _ => None,
+                    },
+                })
+                .collect();
+            sandbox.declare_record(RecordSchema { name: record.name.clone(), fields });
+        }
+        let mut loaded: HashMap<(&str, &str), ScriptId> = HashMap::new();
+        let mut ids = Vec::with_capacity(bundle.externs.len());
+        for x in &bundle.externs {
+            let id = match loaded.get(&(x.path.as_str(), x.script.as_str())) {
+                Some(&id) => id,
+                None => {
+                    let id = sandbox.load(&x.path, &x.script)?;
+                    loaded.insert((&x.path, &x.script), id);
+                    id
+                }
+            };
+            sandbox.scripts[id.0 as usize].defines(&x.name, x.params.len())?;
+            ids.push(id);
+        }
+        Ok((sandbox, ids))
+    }
+
     /// Compiles `source` once; `path` names it in messages.
     pub fn load(&mut self, path: &str, source: &str) -> Result<ScriptId, SandboxError> {
         let mut ast = self.engine.compile(source).map_err(|error| SandboxError::Compile {
             path: path.to_string(),
             line: error.position().line(),
+            column: error.position().position(),
             message: error.err_type().to_string(),
         })?;
         ast.set_source(path);
@@ -493,7 +569,7 @@ fn describe(value: &Dynamic) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_sources::{FieldSchema, RecordSchema};
+    use switchboard_bytecode::bytecode::{EnumInfo, ExternInfo, RecordInfo};
 
     /// `scripts/risk.rhai` from the acme sample project.
     const RISK: &str = r#"// A manager-tunable risk score between 0 and 1.
@@ -818,5 +894,114 @@ fn risk_score(c) {
         for (i, thread) in threads.into_iter().enumerate() {
             assert_eq!(thread.join().unwrap(), Ok(Value::Number(i as f64 + 1.0)));
         }
+    }
+
+    fn extern_fn(name: &str, path: &str, script: &str, params: usize, ret: Type) -> ExternInfo {
+        ExternInfo {
+            name: name.into(),
+            path: path.into(),
+            script: script.into(),
+            params: vec![Type::Number; params],
+            ret,
+        }
+    }
+
+    #[test]
+    fn a_bundle_gets_one_sandbox_with_its_scripts_records_enums_and_currency() {
+        let lead = Type::Record(Arc::from("Lead"));
+        let bundle = Bundle {
+            currency: Some(Currency::EUR),
+            records: vec![RecordInfo {
+                name: "Lead".into(),
+                fields: vec![("name".into(), Type::Text), ("tier".into(), tier().optional())],
+            }],
+            enums: vec![EnumInfo { name: "Tier".into(), variants: vec!["gold".into(), "standard".into()] }],
+            externs: vec![
+                extern_fn(
+                    "fee",
+                    "scripts/money.rhai",
+                    "fn fee(n) { n * 2.5 }\nfn lead() { #{ name: \"Kim\", tier: \"gold\" } }",
+                    1,
+                    Type::Money,
+                ),
+                extern_fn(
+                    "lead",
+                    "scripts/money.rhai",
+                    "fn fee(n) { n * 2.5 }\nfn lead() { #{ name: \"Kim\", tier: \"gold\" } }",
+                    0,
+                    lead.clone(),
+                ),
+                extern_fn("twice", "scripts/twice.rhai", "fn twice(n) { n * 2 }", 1, Type::Number),
+            ],
+            ..Bundle::default()
+        };
+        let (sandbox, ids) = Sandbox::for_bundle(&bundle).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(ids[0], ids[1], "two externs of one script share it");
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(
+            sandbox.call(ids[0], "fee", &[Value::Number(2.0)], &Type::Money),
+            Ok(Value::Money(Money { minor: 500, currency: Currency::EUR }))
+        );
+        let Ok(Value::Record(made)) = sandbox.call(ids[1], "lead", &[], &lead) else { panic!("a lead") };
+        assert_eq!(made.get("tier"), Some(&Value::Enum(Arc::from("gold"))), "a record no source reads is declared too");
+        assert_eq!(sandbox.call(ids[2], "twice", &[Value::Number(4.0)], &Type::Number), Ok(Value::Number(8.0)));
+    }
+
+    #[test]
+    fn a_bundle_whose_script_cannot_run_does_not_start() {
+        let bundle = |script: &str, params: usize| Bundle {
+            externs: vec![
+                extern_fn("one", "scripts/one.rhai", "fn one() { 1 }", 0, Type::Number),
+                extern_fn("score", "scripts/score.rhai", script, params, Type::Number),
+            ],
+            ..Bundle::default()
+        };
+        let err = Sandbox::for_bundle(&bundle("fn score(n) {\n  n *\n}", 1)).unwrap_err();
+        assert!(
+            matches!(&err, SandboxError::Compile { path, line: Some(3), .. } if path == "scripts/score.rhai"),
+            "{err:?}"
+        );
+        let err = Sandbox::for_bundle(&bundle("fn score(n) { n * weight }", 1)).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`scripts/score.rhai` line 1: ") && err.to_string().contains("weight"),
+            "{err}"
+        );
+        let err = Sandbox::for_bundle(&bundle("fn score(n) { n }", 2)).unwrap_err();
+        assert_eq!(
+            err,
+            SandboxError::NoFunction {
+                path: "scripts/score.rhai".into(),
+                function: "score".into(),
+                arity: 2,
+                defined: vec![1]
+            }
+        );
+        assert_eq!(err.to_string(), "`scripts/score.rhai` has no function `score` that takes 2 values");
+        assert!(Sandbox::for_bundle(&bundle("fn score(n) { n }", 1)).is_ok());
+    }
+
+    #[test]
+    fn check_script_asks_the_same_configuration() {
+        assert_eq!(check_script("risk.rhai", RISK, "risk_score", 1), Ok(()));
+        let err = check_script("bad.rhai", "fn f(c) {\n  let x = 1\n  x\n}", "f", 1).unwrap_err();
+        let SandboxError::Compile { line, column, message, .. } = &err else { panic!("{err:?}") };
+        assert_eq!((*line, *column), (Some(3), Some(3)), "{message}");
+        assert_eq!(
+            check_script("risk.rhai", RISK, "risk_score", 2),
+            Err(SandboxError::NoFunction {
+                path: "risk.rhai".into(),
+                function: "risk_score".into(),
+                arity: 2,
+                defined: vec![1]
+            })
+        );
+        assert!(matches!(
+            check_script("risk.rhai", RISK, "risk", 1),
+            Err(SandboxError::NoFunction { defined, .. }) if defined.is_empty()
+        ));
+        // What runs refuse, `check` refuses: strict variables and no `eval`.
+        assert!(matches!(check_script("t.rhai", "fn f() { score }", "f", 0), Err(SandboxError::Compile { .. })));
+        assert!(matches!(check_script("t.rhai", "fn f() { eval(\"1\") }", "f", 0), Err(SandboxError::Compile { .. })));
     }
 }
