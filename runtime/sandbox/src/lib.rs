@@ -62,7 +62,11 @@
 //!   4 units and each key looked up 4. A comparator's or callback's copies are paid for
 //!   too;
 //! - **sizes**: texts of 64 KB, lists of 10,000 items, maps of 1,000 entries, checked on
-//!   every read and on the returned value; calls 32 deep, expressions 64 deep.
+//!   every read and on the returned value; calls 32 deep, expressions 64 deep;
+//! - **stack**: 1 MiB, watched at every operation, since rhai's depth limit counts calls,
+//!   not the size of their frames (a debug build's frames are large enough for 32 calls
+//!   through callbacks to overflow a 2 MiB thread). The calling thread needs that much
+//!   free; Rust's threads start with 2 MiB.
 //!
 //! On this machine's release build a unit is at most a few tens of nanoseconds, so the
 //! most expensive call stops within about 50 ms of CPU (`tests/cost.rs` runs the patterns
@@ -126,6 +130,10 @@ pub struct Limits {
     /// Units of work per call: what a call's copies, searches, comparisons and texts
     /// cost beyond their operations (the crate's doc gives the cost model).
     pub max_work: u64,
+    /// Bytes of stack a call may use: calls nest far less deep than `max_call_depth` when
+    /// each level evaluates deep expressions, and a thread's stack is not rhai's to
+    /// overflow. The thread that calls needs this much free, and some to spare.
+    pub max_stack: usize,
     /// How deep function calls may nest.
     pub max_call_depth: usize,
     /// How deep expressions may nest, at compile time.
@@ -143,6 +151,7 @@ impl Default for Limits {
         Limits {
             max_operations: 100_000,
             max_work: 1_000_000,
+            max_stack: 1024 * 1024,
             max_call_depth: 32,
             max_expr_depth: 64,
             max_string_size: 64 * 1024,
@@ -386,7 +395,7 @@ impl Sandbox {
         }
         let args: Vec<Dynamic> = args.iter().map(to_rhai).collect();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let armed = meter::arm(self.limits.max_operations, self.limits.max_work);
+        let armed = meter::arm(self.limits.max_operations, self.limits.max_work, self.limits.max_stack);
         let result =
             self.engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &script.ast, fn_name, args);
         // A limit the script swallowed (a comparator's error, a `catch`) still fails it.
@@ -462,6 +471,10 @@ impl Sandbox {
             Spent::Work => format!(
                 "it did more than {} units of work; does it copy or search large values in a loop?{at}",
                 self.limits.max_work
+            ),
+            Spent::Stack => format!(
+                "it nested calls deeper than {} KiB of stack; does it recurse too deep?{at}",
+                self.limits.max_stack / 1024
             ),
         })
     }
@@ -1190,5 +1203,31 @@ fn risk_score(c) {
             Value::List(Arc::from(vec![2.0, 4.0, 1.0, 3.0].into_iter().map(Value::Number).collect::<Vec<_>>()))
                 .to_string()
         );
+    }
+
+    /// Found by the property test: recursion whose every level evaluates deep
+    /// expressions and callbacks overflowed a 2 MiB thread (an abort, not an error) well
+    /// before 32 calls deep, in a debug build. The meter stops a call that takes more
+    /// than its stack budget.
+    #[test]
+    fn deep_calls_stop_before_the_stack_runs_out() {
+        const NESTED: &str = r#"fn g(x) { [].len() }
+fn h(x, y) { let v1 = #{}; h(h((h([1, 2], 3) + "x".to_chars()).filter(|p| ([1, 2].extract(2, -1).index_of(([1, 2] + [1, 2])) >= #{ k: 1 }.k.index_of("a,b,c".sub_string(10, 10000)))), y), parse_int("42")) }
+fn f(n, s) { for v2 in #{ k: true, n: ["lives alone".to_string().contains("".to_lower()), ((1.0 >= 3) in #{ k: 1 }.values())] }.keys() { let v3 = h([true, 100.0], [1, 2].filter(|p| (2.5 == 0.0)).reduce(|p, q| p + q, 0)); s.pad(10000, [#{ k: 1 }["n"], -9223372036854775808].to_string()); min(-1e300, (parse_int("9223372036854775807") + `ab-${"a,b,c"}`.len())); } #{}.k.split(type_of(sqrt(1.0 + 0.0))).reduce(|p, q| p + q, 0); parse_int("9223372036854775807") }"#;
+        let thread = std::thread::Builder::new().stack_size(2 << 20).spawn(|| {
+            let mut sandbox = sandbox();
+            let id = sandbox.load("nested.rhai", NESTED).unwrap();
+            let list = Value::List(Arc::from(vec![Value::Number(1.0), Value::Number(2.0)]));
+            sandbox.call(id, "f", &[list, Value::None], &Type::Text)
+        });
+        let result = thread.unwrap().join().expect("no overflow");
+        assert!(matches!(result, Err(ExternError::Limit(_))), "{result:?}");
+        let mut small = Sandbox::new(Limits { max_stack: 64 * 1024, ..Limits::default() });
+        let id = small.load("down.rhai", "fn down(n) { if n > 0 { 1 + down(n - 1) } else { 0 } }").unwrap();
+        assert_eq!(
+            small.call(id, "down", &[Value::Number(30.0)], &Type::Number).unwrap_err().to_string(),
+            "the script was stopped: it nested calls deeper than 64 KiB of stack; does it recurse too deep? (`down.rhai`)"
+        );
+        assert_eq!(small.call(id, "down", &[Value::Number(0.0)], &Type::Number), Ok(Value::Number(0.0)));
     }
 }

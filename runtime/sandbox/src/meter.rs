@@ -8,6 +8,10 @@
 //! their steps would never add up; and a limit that a script swallowed (a comparator's
 //! error, a `catch`) stays recorded, so the call fails all the same.
 //!
+//! The stack is watched the same way: at every operation the meter compares where the
+//! stack is with where the call began, and stops a call that went deeper than its budget
+//! (rhai's call depth limit counts calls, not the size of their frames).
+//!
 //! Everything is counted, nothing is timed: the same call on the same values spends the
 //! same, so replay decides every limit exactly as the first run did.
 
@@ -22,6 +26,7 @@ pub(crate) const TEXT_BYTES_PER_UNIT: u64 = 32;
 pub(crate) enum Spent {
     Operations,
     Work,
+    Stack,
 }
 
 impl Spent {
@@ -30,6 +35,7 @@ impl Spent {
         Dynamic::from(match self {
             Spent::Operations => "operations",
             Spent::Work => "work",
+            Spent::Stack => "stack",
         })
     }
 
@@ -37,6 +43,7 @@ impl Spent {
         match token.clone().into_string().ok()?.as_str() {
             "operations" => Some(Spent::Operations),
             "work" => Some(Spent::Work),
+            "stack" => Some(Spent::Stack),
             _ => None,
         }
     }
@@ -44,6 +51,9 @@ impl Spent {
 
 #[derive(Clone, Copy, Debug)]
 struct Meter {
+    /// Where the call's stack began, and how far below it a script may take it.
+    stack_base: usize,
+    max_stack: usize,
     operations: u64,
     max_operations: u64,
     work: u64,
@@ -52,7 +62,15 @@ struct Meter {
 }
 
 /// Outside a call nothing is limited: rhai's optimizer may fold a constant at compile time.
-const IDLE: Meter = Meter { operations: 0, max_operations: u64::MAX, work: 0, max_work: u64::MAX, spent: None };
+const IDLE: Meter = Meter {
+    stack_base: 0,
+    max_stack: usize::MAX,
+    operations: 0,
+    max_operations: u64::MAX,
+    work: 0,
+    max_work: u64::MAX,
+    spent: None,
+};
 
 thread_local! {
     static METER: Cell<Meter> = const { Cell::new(IDLE) };
@@ -70,9 +88,17 @@ impl Drop for Armed {
     }
 }
 
+/// Where the stack is now: the address of a local, compared, never dereferenced.
+#[inline(never)]
+fn stack_here() -> usize {
+    let here = 0u8;
+    std::hint::black_box(&here) as *const u8 as usize
+}
+
 /// Starts a call's count from nothing, with these budgets.
-pub(crate) fn arm(max_operations: u64, max_work: u64) -> Armed {
-    let fresh = Meter { operations: 0, max_operations, work: 0, max_work, spent: None };
+pub(crate) fn arm(max_operations: u64, max_work: u64, max_stack: usize) -> Armed {
+    let fresh =
+        Meter { stack_base: stack_here(), max_stack, operations: 0, max_operations, work: 0, max_work, spent: None };
     Armed { before: METER.with(|m| m.replace(fresh)) }
 }
 
@@ -86,8 +112,12 @@ pub(crate) fn operation() -> Option<Dynamic> {
     METER.with(|m| {
         let mut meter = m.get();
         meter.operations += 1;
+        let depth = meter.stack_base.saturating_sub(stack_here());
         if meter.spent.is_none() && meter.operations > meter.max_operations {
             meter.spent = Some(Spent::Operations);
+        }
+        if meter.spent.is_none() && depth > meter.max_stack {
+            meter.spent = Some(Spent::Stack);
         }
         m.set(meter);
         meter.spent.map(Spent::token)
