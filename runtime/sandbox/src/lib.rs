@@ -11,7 +11,7 @@
 //! # The language a script has
 //!
 //! Functions (`fn`), `let` and `const`, `if`, `switch`, `while`, `loop`, `for … in` over
-//! ranges (`0..n`, `0..=n`) and lists, `break`, `continue`, `return`, `throw`, `try`/`catch`,
+//! ranges (`0..n`, `0..=n`, which `in` also tests) and lists, `break`, `continue`, `return`, `throw`, `try`/`catch`,
 //! numbers (integers and floats), text, chars, bools, `()`, lists `[…]`, maps `#{…}`,
 //! indexing and fields, backtick interpolation, `type_of`, anonymous functions `|x| …` and
 //! `Fn("name")` with `call` and `curry`.
@@ -402,8 +402,11 @@ impl Sandbox {
         let spent = meter::spent();
         drop(armed);
         let result = match (result, spent) {
-            (Err(error), _) => return Err(self.explain(&script.path, &error)),
-            (Ok(_), Some(spent)) => return Err(self.spent(spent, &format!(" (`{}`)", script.path))),
+            (result, Some(spent)) => {
+                let at = result.err().map_or_else(|| format!(" (`{}`)", script.path), |e| at(&script.path, &e));
+                return Err(self.spent(spent, &at));
+            }
+            (Err(error), None) => return Err(self.explain(&script.path, &error)),
             (Ok(result), None) => result,
         };
         self.check_size(&result, &script.path)?;
@@ -412,19 +415,9 @@ impl Sandbox {
 
     /// A manager-readable account of a failed call.
     fn explain(&self, path: &str, error: &EvalAltResult) -> ExternError {
-        let mut root = error;
-        while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) = root
-        {
-            root = inner;
-        }
+        let root = error.unwrap_inner();
         let limits = &self.limits;
-        let at = match root.position().line() {
-            Some(line) => format!(" (`{path}` line {line})"),
-            None => format!(" (`{path}`)"),
-        };
-        if let Some(spent) = meter::spent() {
-            return self.spent(spent, &at);
-        }
+        let at = at(path, error);
         match root {
             EvalAltResult::ErrorTooManyOperations(_) => self.spent(Spent::Operations, &at),
             EvalAltResult::ErrorTerminated(token, _) if Spent::of(token).is_some() => {
@@ -580,6 +573,14 @@ impl Sandbox {
             });
         }
         Ok(Value::Record(Arc::new(Record { type_name: Arc::from(schema.name.as_str()), fields })))
+    }
+}
+
+/// Where a failed call went wrong: " (`path` line N)", from the innermost error.
+fn at(path: &str, error: &EvalAltResult) -> String {
+    match error.unwrap_inner().position().line() {
+        Some(line) => format!(" (`{path}` line {line})"),
+        None => format!(" (`{path}`)"),
     }
 }
 
@@ -1002,7 +1003,7 @@ fn risk_score(c) {
             let words = "Oxygen, dialysis".to_lower().split(", ");
             let m = #{ n: words.len(), first: words[0] };
             let x = sqrt(16.0) + abs(-2) + max(1, 3) + floor(2.7) + parse_int("5") + "ab".len();
-            if "oxygen" in words && m.first.contains("oxy") && !m.is_empty() { x + m.n } else { 0 }
+            if "oxygen" in words && m.first.contains("oxy") && !m.is_empty() && 3 in 0..=3 { x + m.n } else { 0 }
         }"#;
         let id = sandbox.load("allowed.rhai", allowed).unwrap();
         assert_eq!(sandbox.call(id, "f", &[], &Type::Number), Ok(Value::Number(20.0)));

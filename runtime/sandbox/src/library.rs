@@ -24,6 +24,8 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_global_module(BasicMathPackage::new().as_shared_module());
     engine.register_iterator::<std::ops::Range<INT>>();
     engine.register_iterator::<std::ops::RangeInclusive<INT>>();
+    engine.register_fn("contains", |r: &mut std::ops::Range<INT>, n: INT| r.contains(&n));
+    engine.register_fn("contains", |r: &mut std::ops::RangeInclusive<INT>, n: INT| r.contains(&n));
     engine.register_iterator::<Array>();
     text(engine);
     lists(engine);

@@ -82,7 +82,11 @@ fn expensive_scripts_stop_at_a_limit_quickly() {
         slowest = slowest.max(cpu);
         if report() {
             let why = format!("{result:?}").chars().take(60).collect::<String>();
-            eprintln!("{what:32} {:>7.1} ms CPU {:>7.1} ms wall  {why}", cpu.as_secs_f64() * 1e3, took.as_secs_f64() * 1e3);
+            eprintln!(
+                "{what:32} {:>7.1} ms CPU {:>7.1} ms wall  {why}",
+                cpu.as_secs_f64() * 1e3,
+                took.as_secs_f64() * 1e3
+            );
         }
         assert!(matches!(result, Err(ExternError::Limit(_))), "{what}: {result:?}");
         assert!(took < bound, "{what} took {took:?}");
