@@ -989,6 +989,15 @@ fn risk_score(c) {
             "\"abc\".bytes()",
             "range(0, 10)",
             "back_trace()",
+            "[1].dedup()",
+            "[1].for_each(|x| x)",
+            "[1].drain(0, 1)",
+            "[1].find(|x| x > 0)",
+            "\"ab\".crop(1)",
+            "\"ab\".make_upper()",
+            "\"ab\".chars()",
+            "5.get_bit(1)",
+            "elapsed(1)",
         ];
         for call in missing {
             let source = format!("fn f() {{ {call} }}");
