@@ -1,13 +1,16 @@
-//! Embeds the standard library (`../stdlib/*.flow`) into the binary.
+//! Embeds the standard library (`stdlib/*.flow`) into the binary.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    // Read when the script runs, not when it was compiled: a build script compiled in one
+    // checkout may be run for another (its compiled form is shared by path-independent hashes).
+    let dir = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut modules: Vec<(String, String)> = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&dir) {
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "flow") {
@@ -18,6 +21,7 @@ fn main() {
             }
         }
     }
+    assert!(!modules.is_empty(), "no standard library modules (*.flow) in {}", dir.display());
     modules.sort();
     let mut out = String::from(
         "/// The `std` modules: name and flow-language source.\npub static MODULES: &[(&str, &str)] = &[\n",

@@ -877,7 +877,8 @@ impl<'c> Gen<'c> {
                 }
                 b.emit(Instr::MakeList { len: items.len() as u16 }, span);
             }
-            ExprKind::None => self.push(b, Value::None, span),
+            // Never met: a project with a syntax error does not compile.
+            ExprKind::None | ExprKind::Error => self.push(b, Value::None, span),
             ExprKind::Name(n) => self.name(b, n, hint, span),
             ExprKind::Field { base, name, optional } => {
                 if let ExprKind::Name(bn) = &base.kind {

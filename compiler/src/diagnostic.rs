@@ -187,7 +187,9 @@ impl Diagnostic {
     }
 }
 
-/// "did you mean `x`?" for the closest of `candidates`, if any is close enough.
+/// "did you mean `x`?" for the closest of `candidates`, if any is close enough. Candidates
+/// rank by closeness, then by name, so the answer never depends on the order they come in
+/// (many come from hash maps).
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
@@ -196,9 +198,35 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         }
         let score = strsim::jaro_winkler(name, candidate);
         let close = score >= 0.8 || strsim::levenshtein(name, candidate) <= name.len().max(3) / 3;
-        if close && best.is_none_or(|(b, _)| score > b) {
+        let better = |(b, c): (f64, &str)| score.total_cmp(&b).then_with(|| c.cmp(candidate)).is_gt();
+        if close && best.is_none_or(better) {
             best = Some((score, candidate));
         }
     }
     best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn did_you_mean_is_the_same_whatever_order_the_candidates_come_in() {
+        // `queue_y` and `queue_z` are equally close to `queue_x`: the first by name wins.
+        let cases: Vec<(&str, Vec<&str>, Option<&str>)> = vec![
+            ("queue_x", vec!["queue_z", "queue_y"], Some("did you mean `queue_y`?")),
+            ("queue_x", vec!["queue_y", "queue_z"], Some("did you mean `queue_y`?")),
+            ("suport", vec!["sales", "support", "supports"], Some("did you mean `support`?")),
+            ("suport", vec!["supports", "support", "sales"], Some("did you mean `support`?")),
+            ("billing", vec!["billing"], None),
+            ("xyz", vec!["billing", "support"], None),
+        ];
+        for (name, candidates, expected) in cases {
+            assert_eq!(
+                did_you_mean(name, candidates.iter().copied()).as_deref(),
+                expected,
+                "{name} among {candidates:?}"
+            );
+        }
+    }
 }

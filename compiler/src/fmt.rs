@@ -26,6 +26,8 @@
 //!   the end of that line, and such trailing comments on consecutive lines are aligned.
 //!   A comment from inside a line that the layout joins (an expression written across
 //!   lines) moves up, before that line.
+//! - The file is read with its lines ending at LF, CRLF or a lone CR, after an optional
+//!   UTF-8 byte-order mark; it is written with LF line ends and no mark.
 
 use crate::diagnostic::{Diagnostic, FileId};
 use crate::syntax::ast::*;
@@ -54,6 +56,31 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
     let mut printer = Printer::new(source, comments);
     printer.file(&parsed.file);
     Ok(printer.finish())
+}
+
+/// Where the line that `text` starts on ends (at LF, CR or CRLF), or its length.
+fn line_end(text: &str) -> usize {
+    text.find(['\n', '\r']).unwrap_or(text.len())
+}
+
+/// `text` cut at every line end (LF, CRLF or a lone CR), as `split('\n')` cuts at LF.
+fn split_lines(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\n' || bytes[i] == b'\r' {
+            out.push(&text[start..i]);
+            if bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+            start = i + 1;
+        }
+        i += 1;
+    }
+    out.push(&text[start..]);
+    out
 }
 
 /// One output line.
@@ -272,7 +299,7 @@ impl<'s> Printer<'s> {
         if from >= to {
             return false;
         }
-        let segments: Vec<&str> = self.src[from..to].split('\n').skip(1).collect();
+        let segments: Vec<&str> = split_lines(&self.src[from..to]).into_iter().skip(1).collect();
         segments.len() >= 2 && segments[..segments.len() - 1].iter().any(|s| s.trim().is_empty())
     }
 
@@ -339,7 +366,7 @@ impl<'s> Printer<'s> {
             match bytes[i] {
                 b'{' => return i,
                 b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                    i = self.src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                    i += line_end(&self.src[i..]);
                 }
                 _ => i += 1,
             }
@@ -357,7 +384,7 @@ impl<'s> Printer<'s> {
             if !trimmed.starts_with("//") {
                 return i;
             }
-            i = self.src[i..].find('\n').map_or(self.src.len(), |n| i + n);
+            i += line_end(&self.src[i..]);
         }
     }
 
@@ -1119,7 +1146,8 @@ impl<'s> Printer<'s> {
                 self.comma_separated(items);
                 self.write("]");
             }
-            ExprKind::None => self.write("none"),
+            // Never met: a file with a syntax error is not formatted.
+            ExprKind::None | ExprKind::Error => self.write("none"),
             ExprKind::Name(name) => self.write(&name.name),
             ExprKind::Field { base, name, optional } => {
                 self.expr(base, Place::Value);
@@ -1165,7 +1193,7 @@ impl<'s> Printer<'s> {
     fn record(&mut self, expr: &Expr, entries: &[(Ident, Expr)], place: Place) {
         let (open, close) = (expr.span.start as usize, expr.span.end as usize - 1);
         let one_line = !entries.is_empty()
-            && !self.slice(expr.span).contains('\n')
+            && !self.slice(expr.span).contains(['\n', '\r'])
             && (place == Place::Value || {
                 let flat = self.measure(|p| p.expr(expr, Place::Value));
                 flat.is_some_and(|flat| self.column() + flat.chars().count() <= MAX_WIDTH)
@@ -1318,6 +1346,8 @@ fn escape(text: &str) -> String {
             '}' => out.push_str("}}"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
+            // The language has no escape for a CR: only a backslash before one keeps it.
+            '\r' => out.push_str("\\\r"),
             c => out.push(c),
         }
     }
@@ -1363,7 +1393,7 @@ fn scan_comments(src: &str, regexes: &[Span]) -> Vec<Comment> {
         if stack.last() == Some(&Frame::Text) {
             match b {
                 b'\\' => i += 1,
-                b'"' | b'\n' => {
+                b'"' | b'\n' | b'\r' => {
                     stack.pop();
                 }
                 b'{' if next == Some(b'{') => i += 1,
@@ -1383,7 +1413,7 @@ fn scan_comments(src: &str, regexes: &[Span]) -> Vec<Comment> {
         }
         match b {
             b'/' if next == Some(b'/') => {
-                let end = src[i..].find('\n').map_or(src.len(), |n| i + n);
+                let end = i + line_end(&src[i..]);
                 comments.push(Comment { text: src[i..end].trim_end().to_string(), span: Span::new(i, end) });
                 i = end;
                 continue;

@@ -15,7 +15,7 @@ pub mod render;
 pub mod syntax;
 pub mod tz;
 
-pub use switchboard_bytecode::{bytecode, types, value};
+pub use switchboard_bytecode::{bytecode, types, value, verify};
 
 pub use diagnostic::{Code, Diagnostic, FileId, Severity};
 pub use loader::{Loader, ScriptCheck, SourceFile};

@@ -13,6 +13,7 @@ use miette::{
     SpanContents,
 };
 use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
@@ -20,12 +21,21 @@ use std::sync::Arc;
 const WIDTH: usize = 100;
 
 /// 1-based line and column (in characters) of byte `offset` in `text`. An offset past the
-/// end is the end of the text; one inside a multi-byte character is that character.
+/// end is the end of the text; one inside a multi-byte character is that character. A line
+/// ends at LF, CRLF or a lone CR; the CR of a CRLF is not a column of its line.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..char_boundary(text, offset)];
-    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-    let line = before.bytes().filter(|&byte| byte == b'\n').count() + 1;
-    (line, before[line_start..].chars().count() + 1)
+    let bytes = text.as_bytes();
+    let mut line = 1;
+    let mut line_start = 0;
+    for (i, &byte) in before.as_bytes().iter().enumerate() {
+        if byte == b'\n' || (byte == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let column = before[line_start..].trim_end_matches('\r').chars().count() + 1;
+    (line, column)
 }
 
 /// `offset` clamped to the end of `text` and moved back to the start of the character it is in.
@@ -77,12 +87,31 @@ fn locate(files: &[SourceFile], file: FileId, span: Span) -> Location<'_> {
 // ---------------------------------------------------------------------------------------
 // For people
 
+/// Lines shown around each label, before and after (miette's default, set explicitly
+/// because every excerpt holds as many).
+const CONTEXT_LINES: usize = 1;
+
+/// Past this many characters a source line is shown as windows around the places its
+/// diagnostic points at: miette cannot draw a label past column 65,535 (it panics), and
+/// nobody reads so long a line whole.
+const LONG_LINE: usize = 400;
+
+/// Characters shown on either side of a place in a long line.
+const WINDOW: usize = 60;
+
 /// miette's graphical report of every diagnostic, in the order given, then a summary line
 /// ("2 errors, 1 warning"). Without `color` the output is plain unicode, and always wrapped
 /// at 100 columns, so it is the same on every machine.
+///
+/// Nothing from the source reaches the terminal raw: messages, labels and help show control
+/// characters as escapes (`\u{1b}`), and source lines show them as control pictures (`␛`),
+/// with line ends (LF, CRLF or CR) as line ends and long lines cut to windows.
 pub fn human(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    let handler = GraphicalReportHandler::new_themed(theme).with_width(WIDTH).with_show_related_as_nested(true);
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(WIDTH)
+        .with_context_lines(CONTEXT_LINES)
+        .with_show_related_as_nested(true);
     let mut out = String::new();
     for diag in diags {
         let report = Report::new(diag, files);
@@ -94,20 +123,194 @@ pub fn human(diags: &[Diagnostic], files: &[SourceFile], color: bool) -> String 
     out
 }
 
-/// A source file as miette reads it, except that the `file:line:column` heading each
-/// snippet counts columns in characters, as `line_col` and the other formats do (miette
-/// itself counts bytes).
+/// Whether `c` must not reach a terminal as it is: control characters (C0 but tab, DEL,
+/// C1), the bidirectional controls that reorder what is shown, and the Unicode line and
+/// paragraph separators.
+fn unprintable(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// `text` with every unprintable character (and every tab) written as an escape, `\u{1b}`:
+/// for messages, labels, help and paths, which are one line each.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| unprintable(c) || c == '\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unprintable(c) || c == '\t' {
+            write!(out, "\\u{{{:x}}}", u32::from(c)).expect("writing to a String cannot fail");
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// How a source line shows `c`: C0 controls and DEL as their control pictures (one column
+/// each, so the line keeps its shape), other unprintable characters as escapes.
+fn push_shown(out: &mut String, c: char) {
+    match c {
+        '\u{0}'..='\u{1f}' if c != '\t' => out.push(char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}')),
+        '\u{7f}' => out.push('\u{2421}'),
+        c if unprintable(c) => write!(out, "\\u{{{:x}}}", u32::from(c)).expect("writing to a String cannot fail"),
+        c => out.push(c),
+    }
+}
+
+/// Where the line holding byte `at` starts: after the line end before it. `at` on the LF
+/// of a CRLF is on the line that CRLF ends.
+fn line_start(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let at = if at > 0 && bytes[at - 1] == b'\r' && bytes.get(at) == Some(&b'\n') { at - 1 } else { at };
+    text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// The line starting at `start`: where its text ends, and where the next line starts (the
+/// text's end when there is none).
+fn line_at(text: &str, start: usize) -> (usize, usize) {
+    let end = start + text[start..].find(['\n', '\r']).unwrap_or(text.len() - start);
+    let next = if text[end..].starts_with("\r\n") { end + 2 } else { (end + 1).min(text.len()) };
+    (end, next)
+}
+
+/// What one diagnostic shows of one file, made safe to print: every line from the one
+/// before its first span to the one after its last, with LF line ends, unprintable
+/// characters shown (`push_shown`) and lines past `LONG_LINE` characters cut to windows
+/// around the spans' ends. miette reads it in place of the file; its labels point into it,
+/// and its line numbers and the `file:line:column` heading are the file's.
 #[derive(Debug)]
-struct Source {
+struct Excerpt {
     path: String,
-    text: Arc<str>,
+    text: String,
+    /// The file's 0-based line that the excerpt starts with.
+    first_line: usize,
+    /// (offset in `text`, offset in the file) of each span end the excerpt was made for.
+    places: Vec<(usize, usize)>,
+    file: Arc<str>,
 }
 
-fn named_source(file: &SourceFile) -> Source {
-    Source { path: file.path.clone(), text: Arc::clone(&file.text) }
+impl Excerpt {
+    /// The excerpt of `file` for `spans`, and each span as it stands in the excerpt.
+    fn new(file: &SourceFile, spans: &[Span]) -> (Excerpt, Vec<SourceSpan>) {
+        let text: &str = &file.text;
+        let spans: Vec<(usize, usize)> = spans
+            .iter()
+            .map(|span| {
+                let start = char_boundary(text, span.start as usize);
+                (start, char_boundary(text, span.end as usize).max(start))
+            })
+            .collect();
+        let mut ends: Vec<usize> = spans.iter().flat_map(|&(start, end)| [start, end]).collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let (first, last) = (ends.first().copied().unwrap_or(0), ends.last().copied().unwrap_or(0));
+        let mut start = line_start(text, first);
+        for _ in 0..CONTEXT_LINES {
+            if start > 0 {
+                start = line_start(text, start - 1);
+            }
+        }
+        let first_line = line_col(text, start).0 - 1;
+        let mut excerpt = Excerpt {
+            path: printable(&file.path).into_owned(),
+            text: String::new(),
+            first_line,
+            places: Vec::new(),
+            file: Arc::clone(&file.text),
+        };
+        // Lines still to show after the one holding the last span end, once it is shown.
+        let mut after_last: Option<usize> = None;
+        let mut at = start;
+        loop {
+            let (end, next) = line_at(text, at);
+            excerpt.push_line(text, at, end, next, &ends);
+            if next > end {
+                excerpt.text.push('\n');
+            }
+            let holds_last = last < next || (next == end && last <= end);
+            if holds_last && after_last.is_none() {
+                after_last = Some(CONTEXT_LINES);
+            }
+            match after_last {
+                Some(0) => break,
+                Some(n) => after_last = Some(n - 1),
+                None => {}
+            }
+            if next == end {
+                break;
+            }
+            // At the text's end after a final line end, the (empty) last line is read
+            // too: a span at the very end stands there.
+            at = next;
+        }
+        let mapped = spans
+            .iter()
+            .map(|&(start, end)| {
+                let (start, end) = (excerpt.shown(start), excerpt.shown(end));
+                SourceSpan::from(start..end.max(start))
+            })
+            .collect();
+        (excerpt, mapped)
+    }
+
+    /// Shows the file's line `text[start..end]` (the next starts at `next`), noting where
+    /// each of `ends` on it lands; those on its line end land at the shown line's end.
+    fn push_line(&mut self, text: &str, start: usize, end: usize, next: usize, ends: &[usize]) {
+        let line = &text[start..end];
+        let here: Vec<usize> = ends.iter().copied().filter(|&e| start <= e && (e <= end || e < next)).collect();
+        let chars: Vec<(usize, char)> = line.char_indices().map(|(i, c)| (start + i, c)).collect();
+        // Which characters to show: all of a short line; windows of a long one.
+        let windows: Vec<(usize, usize)> = if chars.len() <= LONG_LINE {
+            vec![(0, chars.len())]
+        } else {
+            let index_of = |offset: usize| chars.partition_point(|&(o, _)| o < offset);
+            let mut windows: Vec<(usize, usize)> = Vec::new();
+            let centres: Vec<usize> =
+                if here.is_empty() { vec![WINDOW] } else { here.iter().map(|&e| index_of(e)).collect() };
+            for c in centres {
+                let (from, to) = (c.saturating_sub(WINDOW), (c + WINDOW).min(chars.len()));
+                match windows.last_mut() {
+                    Some(last) if from <= last.1 + 1 => last.1 = last.1.max(to),
+                    _ => windows.push((from, to)),
+                }
+            }
+            windows
+        };
+        let mut shown_to = 0;
+        for (from, to) in windows {
+            if from > shown_to {
+                self.text.push('…');
+            }
+            for &(offset, c) in &chars[from..to] {
+                if here.contains(&offset) {
+                    self.places.push((self.text.len(), offset));
+                }
+                push_shown(&mut self.text, c);
+            }
+            shown_to = to;
+        }
+        if shown_to < chars.len() {
+            // A span end in the part cut off cannot be: windows are centred on them.
+            self.text.push('…');
+        }
+        // Span ends on the line end (at its CR or LF) stand at the shown line's end.
+        for &e in &here {
+            if !self.places.iter().any(|&(_, o)| o == e) {
+                self.places.push((self.text.len(), e));
+            }
+        }
+    }
+
+    /// Where the file's byte `offset`, a span end, stands in the excerpt.
+    fn shown(&self, offset: usize) -> usize {
+        self.places.iter().find(|&&(_, o)| o == offset).map_or(self.text.len(), |&(shown, _)| shown)
+    }
 }
 
-impl SourceCode for Source {
+impl SourceCode for Excerpt {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
@@ -116,25 +319,23 @@ impl SourceCode for Source {
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let contents = self.text.read_span(span, context_lines_before, context_lines_after)?;
         // miette reports a column only when it reads no lines before the span: the column
-        // of the span's start.
-        let column =
-            if context_lines_before == 0 { line_col(&self.text, span.offset()).1 - 1 } else { contents.column() };
+        // of the span's start, which is the file's, counted in characters.
+        let column = match self.places.iter().find(|&&(shown, _)| shown == span.offset()) {
+            Some(&(_, offset)) if context_lines_before == 0 => line_col(&self.file, offset).1 - 1,
+            _ => contents.column(),
+        };
+        // Lines count from the file's start: `line_count` too, which miette counts from
+        // the start of what it reads (the line ends before the span's end, and more) and
+        // compares with line numbers to join two labels' snippets into one.
         Ok(Box::new(MietteSpanContents::new_named(
             self.path.clone(),
             contents.data(),
             *contents.span(),
-            contents.line(),
+            contents.line() + self.first_line,
             column,
-            contents.line_count(),
+            contents.line_count() + self.first_line,
         )))
     }
-}
-
-/// A span that miette can read: on character boundaries, inside the text, not reversed.
-fn source_span(text: &str, span: Span) -> SourceSpan {
-    let start = char_boundary(text, span.start as usize);
-    let end = char_boundary(text, span.end as usize).max(start);
-    SourceSpan::from(start..end)
 }
 
 /// One of our diagnostics as miette sees it. Related labels in the diagnostic's own file
@@ -144,7 +345,9 @@ struct Report<'a> {
     diagnostic: &'a Diagnostic,
     /// "error[unknown-name]"
     heading: String,
-    source: Option<Source>,
+    message: String,
+    help: Option<String>,
+    source: Option<Excerpt>,
     labels: Vec<LabeledSpan>,
     elsewhere: Vec<Elsewhere>,
 }
@@ -152,36 +355,52 @@ struct Report<'a> {
 impl<'a> Report<'a> {
     fn new(diagnostic: &'a Diagnostic, files: &[SourceFile]) -> Report<'a> {
         let heading = format!("{}[{}]", diagnostic.severity.as_str(), diagnostic.code.as_str());
+        let label_text = |text: &str| Some(printable(text).into_owned());
         let home = file_of(files, diagnostic.file);
         let mut labels = Vec::new();
         let mut elsewhere = Vec::new();
+        let mut source = None;
         if let Some(home) = home {
-            labels.push(LabeledSpan::new_primary_with_span(
-                diagnostic.label.clone(),
-                source_span(&home.text, diagnostic.span),
-            ));
+            let beside: Vec<&crate::diagnostic::Label> =
+                diagnostic.related.iter().filter(|r| r.file == diagnostic.file).collect();
+            let spans: Vec<Span> = std::iter::once(diagnostic.span).chain(beside.iter().map(|r| r.span)).collect();
+            let (excerpt, mapped) = Excerpt::new(home, &spans);
+            labels
+                .push(LabeledSpan::new_primary_with_span(diagnostic.label.as_deref().and_then(label_text), mapped[0]));
+            for (related, span) in beside.iter().zip(&mapped[1..]) {
+                labels.push(LabeledSpan::new_with_span(label_text(&related.message), *span));
+            }
+            source = Some(excerpt);
         }
-        for related in &diagnostic.related {
+        for related in diagnostic.related.iter().filter(|r| home.is_none() || r.file != diagnostic.file) {
+            let message = printable(&related.message).into_owned();
             match file_of(files, related.file) {
-                Some(file) if related.file == diagnostic.file => labels.push(LabeledSpan::new_with_span(
-                    Some(related.message.clone()),
-                    source_span(&file.text, related.span),
-                )),
-                Some(file) => elsewhere.push(Elsewhere {
-                    message: related.message.clone(),
-                    source: Some(named_source(file)),
-                    label: Some(LabeledSpan::new_primary_with_span(None, source_span(&file.text, related.span))),
-                }),
-                None => elsewhere.push(Elsewhere { message: related.message.clone(), source: None, label: None }),
+                Some(file) => {
+                    let (excerpt, mapped) = Excerpt::new(file, &[related.span]);
+                    elsewhere.push(Elsewhere {
+                        message,
+                        source: Some(excerpt),
+                        label: Some(LabeledSpan::new_primary_with_span(None, mapped[0])),
+                    });
+                }
+                None => elsewhere.push(Elsewhere { message, source: None, label: None }),
             }
         }
-        Report { diagnostic, heading, source: home.map(named_source), labels, elsewhere }
+        Report {
+            diagnostic,
+            heading,
+            message: printable(&diagnostic.message).into_owned(),
+            help: diagnostic.help.as_deref().map(|help| printable(help).into_owned()),
+            source,
+            labels,
+            elsewhere,
+        }
     }
 }
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diagnostic.message)
+        f.write_str(&self.message)
     }
 }
 
@@ -200,7 +419,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic.help.as_ref().map(|help| Box::new(help) as Box<dyn fmt::Display>)
+        self.help.as_ref().map(|help| Box::new(help) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -228,7 +447,7 @@ impl miette::Diagnostic for Report<'_> {
 #[derive(Debug)]
 struct Elsewhere {
     message: String,
-    source: Option<Source>,
+    source: Option<Excerpt>,
     label: Option<LabeledSpan>,
 }
 
@@ -299,10 +518,78 @@ pub fn json(diags: &[Diagnostic], files: &[SourceFile]) -> String {
         })
         .collect();
     let (errors, warnings) = counts(diags);
-    let mut out = serde_json::to_string_pretty(&JsonReport { diagnostics, errors, warnings })
-        .expect("a report of strings and numbers always serializes");
+    let mut out = pretty_json(&JsonReport { diagnostics, errors, warnings });
     out.push('\n');
     out
+}
+
+/// Pretty-printed JSON in which no string holds a character a terminal would act on:
+/// serde_json escapes C0 controls as JSON must, and `SafeStrings` the rest of what
+/// `unprintable` names (DEL, C1, bidirectional controls) as `\u` escapes, which read back
+/// as the same text.
+fn pretty_json(value: &impl Serialize) -> String {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, SafeStrings(PrettyFormatter::new()));
+    value.serialize(&mut serializer).expect("a report of strings and numbers always serializes");
+    String::from_utf8(bytes).expect("serde_json writes UTF-8")
+}
+
+/// serde_json's pretty layout, with the string escapes of `pretty_json`.
+struct SafeStrings(PrettyFormatter<'static>);
+
+impl Formatter for SafeStrings {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|&(_, c)| unprintable(c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{:04x}", unit)?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(writer)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array(writer)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_array_value(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(writer)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(writer)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object(writer)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, first: bool) -> std::io::Result<()> {
+        self.0.begin_object_key(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(writer)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(writer)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -311,21 +598,22 @@ pub fn json(diags: &[Diagnostic], files: &[SourceFile]) -> String {
 /// One workflow command per diagnostic:
 /// `::error file=F,line=L,col=C,endLine=L,endColumn=C,title=CODE::message`, with the help
 /// on a second line of the message. Escaped as `@actions/core` does: `%`, CR and LF in the
-/// message; those and `,` and `:` in properties.
+/// message; those and `,` and `:` in properties. Before that, control characters from the
+/// source (the log shows ANSI escapes as colours) are written as `\u{1b}`, as `human` does.
 pub fn github(diags: &[Diagnostic], files: &[SourceFile]) -> String {
     let mut out = String::new();
     for diag in diags {
         let at = locate(files, diag.file, diag.span);
-        let mut message = diag.message.clone();
+        let mut message = printable(&diag.message).into_owned();
         if let Some(help) = &diag.help {
             message.push_str("\nhelp: ");
-            message.push_str(help);
+            message.push_str(&printable(help));
         }
         writeln!(
             out,
             "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}",
             diag.severity.as_str(),
-            escape_property(at.path),
+            escape_property(&printable(at.path)),
             at.line,
             at.column,
             at.end_line,
@@ -528,7 +816,7 @@ pub fn sarif(diags: &[Diagnostic], files: &[SourceFile]) -> String {
             results,
         }],
     };
-    let mut out = serde_json::to_string_pretty(&log).expect("a SARIF log of strings and numbers always serializes");
+    let mut out = pretty_json(&log);
     out.push('\n');
     out
 }
@@ -624,6 +912,24 @@ queue sales {
         assert_eq!(line_col("", 5), (1, 1));
     }
 
+    /// Issue 8: a file with CR-only line ends (old Mac) counted as one line. CRLF and a
+    /// lone CR end a line as LF does, and the CR of a CRLF is no column.
+    #[test]
+    fn line_col_ends_lines_at_cr_and_crlf() {
+        for text in ["ab\ncafé x\n\nend", "ab\r\ncafé x\r\n\r\nend", "ab\rcafé x\r\rend"] {
+            let at = |needle: &str| line_col(text, text.find(needle).unwrap());
+            assert_eq!(at("b"), (1, 2), "{text:?}");
+            assert_eq!(at("x"), (2, 6), "{text:?}");
+            assert_eq!(at("end"), (4, 1), "{text:?}");
+            assert_eq!(line_col(text, text.len()), (4, 4), "{text:?}");
+        }
+        // At the line end itself: the CR and the LF of a CRLF are one place.
+        assert_eq!(line_col("ab\r\nc", 2), (1, 3));
+        assert_eq!(line_col("ab\r\nc", 3), (1, 3));
+        assert_eq!(line_col("ab\rc", 2), (1, 3));
+        assert_eq!(line_col("ab\rc", 3), (2, 1));
+    }
+
     #[test]
     fn human_report() {
         insta::assert_snapshot!("human", with_sources(&human(&sample(), &files(), false)));
@@ -717,6 +1023,104 @@ queue sales {
         assert!(github(&diags, &files()).contains("file=<unknown file>,line=1,col=1,"));
         let sarif: serde_json::Value = serde_json::from_str(&sarif(&diags, &files())).unwrap();
         assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 4);
+    }
+
+    /// Issue 8: a diagnostic past column 65,535 of a line panicked in miette ("Formatting
+    /// argument out of range"), in every command. A long line is shown as windows around
+    /// the places its diagnostics point at, and the heading keeps the file's real column.
+    #[test]
+    fn a_label_past_column_65535_is_shown_in_a_window_of_its_line() {
+        let text = format!("flow f on voice {{\n  say \"{}\" + 1\n  end\n}}\n", "a".repeat(70_000));
+        let files = vec![SourceFile { path: "long.flow".to_string(), text: Arc::from(text.as_str()) }];
+        let plus = text.find("+ 1").unwrap();
+        let quote = text.find('"').unwrap();
+        let diags = [
+            // Past column 65,535, with a related label on the first line.
+            Diagnostic::new(
+                Code::TypeMismatch,
+                FileId(0),
+                Span::new(plus, plus + 3),
+                "`+` does not work on text and number",
+            )
+            .with_label("no such operation")
+            .with_related(FileId(0), Span::new(0, 4), "in this flow"),
+            // From column 7 to past 70,000: both ends shown, the middle cut.
+            Diagnostic::new(Code::TypeMismatch, FileId(0), Span::new(quote, plus - 1), "a long text")
+                .with_label("this text"),
+            // Empty, at the end of the long line.
+            Diagnostic::new(Code::Syntax, FileId(0), Span::new(plus + 3, plus + 3), "expected a statement"),
+        ];
+        let rendered = human(&diags, &files, false);
+        assert!(rendered.lines().all(|l| l.chars().count() < 300), "{rendered}");
+        assert!(rendered.contains("[long.flow:2:70010]") && rendered.contains("[long.flow:2:7]"), "{rendered}");
+        insta::assert_snapshot!("human_long_line", rendered);
+        // Every other format had it right, and still has.
+        let json: serde_json::Value = serde_json::from_str(&json(&diags, &files)).unwrap();
+        assert_eq!(json["diagnostics"][0]["column"], 70_010);
+    }
+
+    /// Issue 8: control characters and terminal escapes in the source were printed raw, so a
+    /// file could recolour, retitle or rewrite the terminal of whoever checked it. Source
+    /// lines show them as control pictures, messages as escapes; JSON and SARIF escape them
+    /// and read back as the same text; GitHub annotations escape them too.
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let hostile = "\u{1b}[31mred\u{7}\u{0}\u{7f}\u{9b}2J\u{202e}kcab";
+        // CR line ends as well: each is a line end, not a character to print.
+        let text = format!("// {hostile}\rflow f on voice {{\r  say \"{hostile}\"\r  queue nowhere\r}}\r");
+        let files =
+            vec![SourceFile { path: "bad\u{1b}]0;title\u{7}.flow".to_string(), text: Arc::from(text.as_str()) }];
+        let say = text.find("say").unwrap();
+        let diags = [Diagnostic::new(
+            Code::UnknownName,
+            FileId(0),
+            span_of(&text, "nowhere", 0),
+            format!("there is no queue `{hostile}`"),
+        )
+        .with_label(format!("unknown {hostile}"))
+        .with_help(format!("did you mean `{hostile}`?"))
+        .with_related(FileId(0), Span::new(say, say + 3), format!("said {hostile}"))];
+        let allowed = |c: char| c == '\n' || !unprintable(c);
+        let rendered = human(&diags, &files, false);
+        assert!(rendered.chars().all(allowed), "{rendered:?}");
+        assert!(rendered.contains("␛[31mred␇␀␡\\u{9b}2J\\u{202e}kcab"), "source lines show pictures:\n{rendered}");
+        assert!(
+            rendered.contains("there is no queue `\\u{1b}[31mred\\u{7}\\u{0}\\u{7f}\\u{9b}2J\\u{202e}kcab`"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("bad\\u{1b}]0;title\\u{7}.flow:4:9"), "{rendered}");
+        insta::assert_snapshot!("human_control_characters", rendered);
+        let coloured = human(&diags, &files, true);
+        assert_eq!(strip_ansi(&coloured), rendered);
+
+        for (format, out) in [("json", json(&diags, &files)), ("sarif", sarif(&diags, &files))] {
+            assert!(out.chars().all(allowed), "{format}: {out}");
+            let value: serde_json::Value = serde_json::from_str(&out).unwrap();
+            let message = match format {
+                "json" => &value["diagnostics"][0]["message"],
+                _ => &value["runs"][0]["results"][0]["message"]["text"],
+            };
+            assert!(message.as_str().unwrap().starts_with(&diags[0].message), "{format} reads back the same text");
+        }
+        let annotations = github(&diags, &files);
+        assert!(annotations.chars().all(allowed), "{annotations}");
+        assert_eq!(annotations.lines().count(), 1);
+    }
+
+    /// A span that ends between the CR and the LF of a line end, or starts there, is drawn
+    /// at that line's end, as it is in a file with LF line ends.
+    #[test]
+    fn a_span_on_a_crlf_line_end_is_drawn_at_the_end_of_its_line() {
+        let crlf = "flow f on voice {\r\n  end\r\n}\r\n";
+        let lf = "flow f on voice {\n  end\n}\n";
+        let render = |text: &str, span: Span| {
+            let files = vec![SourceFile { path: "f.flow".to_string(), text: Arc::from(text) }];
+            human(&[Diagnostic::new(Code::Syntax, FileId(0), span, "here").with_label("this")], &files, false)
+        };
+        let brace = lf.find('{').unwrap();
+        // To the LF (CRLF: the LF itself, one past its CR) and from the line end.
+        assert_eq!(render(crlf, Span::new(brace, brace + 2)), render(lf, Span::new(brace, brace + 1)));
+        assert_eq!(render(crlf, Span::new(brace + 2, brace + 2)), render(lf, Span::new(brace + 1, brace + 1)));
     }
 
     #[test]

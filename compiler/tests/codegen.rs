@@ -20,6 +20,7 @@ use switchboard_compiler::bytecode::{
 use switchboard_compiler::check::{self, Checked};
 use switchboard_compiler::loader::MemoryLoader;
 use switchboard_compiler::value::Value;
+use switchboard_compiler::verify::verify;
 use switchboard_compiler::{codegen, disasm, SourceFile};
 
 #[test]
@@ -86,7 +87,8 @@ fn from_bytes_refuses_garbage_and_other_formats() {
     }
 }
 
-/// The verifier that every listing ends with finds what it is there to find.
+/// The verifier that every listing ends with (and that `Bundle::from_bytes` runs) finds what
+/// it is there to find.
 #[test]
 fn verify_reports_broken_code() {
     let function = |name: &str, locals: u16, code: Vec<Instr>| Function {
@@ -98,6 +100,9 @@ fn verify_reports_broken_code() {
     };
     let none = ConstId(0);
     let bundle = Bundle {
+        format_version: FORMAT_VERSION,
+        source_hash: "0".repeat(64),
+        files: vec!["main.flow".into()],
         constants: vec![Value::None],
         functions: vec![
             function("flow past", 0, vec![Instr::Jump { to: 7 }]),
@@ -119,6 +124,12 @@ fn verify_reports_broken_code() {
                 0,
                 vec![Instr::Const { value: none }, Instr::Lookup { source: SourceId(4) }, Instr::Pop, Instr::End],
             ),
+            function("flow loops", 0, vec![Instr::Const { value: none }, Instr::Pop, Instr::Jump { to: 0 }]),
+            function("fn a", 0, vec![Instr::Call { func: FuncId(8), args: 0 }, Instr::Return]),
+            function("fn b", 0, vec![Instr::Call { func: FuncId(7), args: 0 }, Instr::Return]),
+            function("fn silent", 0, vec![Instr::Goto { func: FuncId(0) }]),
+            function("flow calls", 0, vec![Instr::Call { func: FuncId(9), args: 1 }, Instr::Pop, Instr::End]),
+            function("flow slot", 0, vec![Instr::Store { slot: Slot(3) }, Instr::End]),
         ],
         ..Bundle::default()
     };
@@ -130,8 +141,14 @@ fn verify_reports_broken_code() {
     fn #2 "flow heights" at 0003: paths meet with stack heights 1 and 0
     fn #3 "flow unset" at 0000: slot 0 is read before some path stores it
     fn #4 "flow underflow" at 0000: takes 1 values from a stack of 0
-    fn #5 "flow dangling" at 0001: an id points past its table: Lookup #4?
+    fn #5 "flow dangling" at 0001: source #4, but the bundle has 0
+    fn #6 "flow loops" at 0002: jumps back to 0000
+    fn #9 "fn silent" at 0000: a function that is called cannot `goto`
+    fn #10 "flow calls" at 0000: calls fn #9 with 1 arguments, but it has 0 parameters
+    fn #11 "flow slot" at 0000: slot 3, but the function has 0 locals
+    fn #7 "fn a" calls itself through fn #8
     "#);
+    assert!(Bundle::from_bytes(&bundle.to_bytes().unwrap()).unwrap_err().starts_with("the bundle is unsound: "));
 }
 
 /// Checks the project (it must have no errors) and compiles it.
@@ -233,216 +250,4 @@ fn acme_project() -> (Vec<SourceFile>, MemoryLoader) {
         }
     }
     (files, loader)
-}
-
-// ---------------------------------------------------------------------------------------
-// A small bytecode verifier: it follows every path through each function.
-
-/// What one instruction takes from the stack and gives back, and where control goes.
-struct Effect {
-    pops: usize,
-    pushes: usize,
-    /// Control does not reach the next instruction.
-    ends: bool,
-    targets: Vec<u32>,
-}
-
-fn effect(b: &Bundle, i: &Instr) -> Effect {
-    let (pops, pushes, ends, targets) = match i {
-        Instr::Const { .. }
-        | Instr::Load { .. }
-        | Instr::LoadGlobal { .. }
-        | Instr::Contact { .. }
-        | Instr::Attribute { .. }
-        | Instr::AgentField { .. }
-        | Instr::QueueField { .. }
-        | Instr::Now => (0, 1, false, vec![]),
-        Instr::Store { .. } | Instr::StoreGlobal { .. } | Instr::SetLanguage | Instr::SetAttribute { .. } => {
-            (1, 0, false, vec![])
-        }
-        Instr::Pop | Instr::Say | Instr::Note | Instr::CollectPayment | Instr::StartRetry { .. } => {
-            (1, 0, false, vec![])
-        }
-        Instr::CallOut { .. } => (1, 0, false, vec![]),
-        Instr::Field { .. } | Instr::OptField { .. } | Instr::Not | Instr::Neg | Instr::Matches { .. } => {
-            (1, 1, false, vec![])
-        }
-        Instr::Ask { .. } | Instr::Menu { .. } | Instr::Lookup { .. } | Instr::Choose { .. } => (1, 1, false, vec![]),
-        Instr::Dup => (1, 2, false, vec![]),
-        Instr::Binary { .. } => (2, 1, false, vec![]),
-        Instr::MakeList { len } => (*len as usize, 1, false, vec![]),
-        Instr::MakeRecord { record } => (b.records.get(record.index()).map_or(0, |r| r.fields.len()), 1, false, vec![]),
-        Instr::Concat { parts } => (*parts as usize, 1, false, vec![]),
-        Instr::PerLanguage { languages } => match b.constants.get(languages.index()) {
-            Some(Value::List(l)) => (l.len(), 1, false, vec![]),
-            _ => (0, 1, false, vec![]),
-        },
-        Instr::Jump { to } => (0, 0, true, vec![*to]),
-        Instr::JumpIfFalse { to } | Instr::JumpIfTrue { to } | Instr::JumpIfSome { to } => (1, 0, false, vec![*to]),
-        Instr::Switch { targets } => (1, 0, true, targets.clone()),
-        Instr::Call { args, .. } | Instr::Builtin { args, .. } | Instr::Extern { args, .. } => {
-            (*args as usize, 1, false, vec![])
-        }
-        Instr::Return | Instr::Goto { .. } | Instr::Fail { .. } | Instr::End => (0, 0, true, vec![]),
-        Instr::Queue { prefer_ms, .. } => (usize::from(prefer_ms.is_some()), 0, true, vec![]),
-        Instr::Transfer => (1, 0, true, vec![]),
-        Instr::Send { .. } => (2, 0, false, vec![]),
-        Instr::Waypoint { .. }
-        | Instr::OfferCallback { .. }
-        | Instr::Survey { .. }
-        | Instr::Outcome { .. }
-        | Instr::Again { .. }
-        | Instr::Stop => (0, 0, false, vec![]),
-    };
-    Effect { pops, pushes, ends, targets }
-}
-
-/// The state on entry to an instruction: stack height and the slots stored on every path.
-#[derive(Clone, PartialEq)]
-struct State {
-    height: usize,
-    stored: Vec<bool>,
-}
-
-/// Problems in the bundle's code, one line each.
-fn verify(b: &Bundle) -> Vec<String> {
-    let mut problems = Vec::new();
-    let globals = globals_by_function(b);
-    for (fi, f) in b.functions.iter().enumerate() {
-        let mut report = |pc: usize, what: String| problems.push(format!("fn #{fi} {:?} at {pc:04}: {what}", f.name));
-        if f.spans.len() != f.code.len() {
-            report(0, format!("{} spans for {} instructions", f.spans.len(), f.code.len()));
-        }
-        let len = f.code.len();
-        let mut states: Vec<Option<State>> = vec![None; len];
-        let mut stored = vec![false; f.locals as usize];
-        stored.iter_mut().take(f.params as usize).for_each(|s| *s = true);
-        let mut work = vec![(0usize, State { height: 0, stored })];
-        let expects_value =
-            f.name.starts_with("fn ") || f.name.ends_with(" while waiting") || f.name.ends_with(" timezone");
-        while let Some((pc, state)) = work.pop() {
-            if pc >= len {
-                report(pc, "control runs off the end of the function".into());
-                continue;
-            }
-            match &mut states[pc] {
-                Some(seen) if *seen == state => continue,
-                Some(seen) => {
-                    if seen.height != state.height {
-                        report(pc, format!("paths meet with stack heights {} and {}", seen.height, state.height));
-                        continue;
-                    }
-                    let merged: Vec<bool> = seen.stored.iter().zip(&state.stored).map(|(a, b)| *a && *b).collect();
-                    if merged == seen.stored {
-                        continue;
-                    }
-                    seen.stored = merged;
-                }
-                slot => *slot = Some(state),
-            }
-            let mut state = states[pc].clone().unwrap();
-            let instr = &f.code[pc];
-            let text = disasm::instruction(b, instr);
-            if has_dangling_id(&text) {
-                report(pc, format!("an id points past its table: {text}"));
-            }
-            match instr {
-                Instr::Load { slot } | Instr::Store { slot } if slot.index() >= f.locals as usize => {
-                    report(pc, format!("slot {} but the function has {} locals", slot.0, f.locals));
-                    continue;
-                }
-                Instr::Load { slot } if !state.stored[slot.index()] => {
-                    report(pc, format!("slot {} is read before some path stores it", slot.0));
-                }
-                Instr::LoadGlobal { global } | Instr::StoreGlobal { global } if global.index() >= globals[fi] => {
-                    report(pc, format!("global {} but the unit has {} globals", global.0, globals[fi]));
-                }
-                _ => {}
-            }
-            let e = effect(b, instr);
-            if state.height < e.pops {
-                report(pc, format!("takes {} values from a stack of {}", e.pops, state.height));
-                continue;
-            }
-            state.height = state.height - e.pops + e.pushes;
-            if let Instr::Store { slot } = instr {
-                state.stored[slot.index()] = true;
-            }
-            match instr {
-                Instr::Return if expects_value && state.height != 1 => {
-                    report(pc, format!("returns with {} values on the stack, not 1", state.height));
-                }
-                Instr::Return if !expects_value && state.height != 0 => {
-                    report(pc, format!("returns with {} values left on the stack", state.height));
-                }
-                Instr::End | Instr::Goto { .. } | Instr::Queue { .. } | Instr::Transfer | Instr::Fail { .. }
-                    if state.height != 0 =>
-                {
-                    report(pc, format!("ends with {} values left on the stack", state.height));
-                }
-                Instr::Switch { targets } => {
-                    let wanted = match pc.checked_sub(1).map(|p| &f.code[p]) {
-                        Some(Instr::Menu { menu }) => b.menus.get(menu.index()).map(|m| m.options.len() + 1),
-                        Some(Instr::Choose { choice }) => b.choices.get(choice.index()).map(|c| c.options.len()),
-                        _ => None,
-                    };
-                    if let Some(n) = wanted.filter(|n| *n != targets.len()) {
-                        report(pc, format!("{} targets for {n} answers", targets.len()));
-                    }
-                }
-                _ => {}
-            }
-            for t in &e.targets {
-                if *t as usize >= len {
-                    report(pc, format!("jumps to {t:04}, past the last instruction"));
-                } else {
-                    work.push((*t as usize, state.clone()));
-                }
-            }
-            if !e.ends {
-                work.push((pc + 1, state));
-            }
-        }
-    }
-    problems
-}
-
-/// `#12?`: the disassembler's mark for an id with no table entry.
-fn has_dangling_id(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.iter().enumerate().filter(|(_, c)| **c == b'#').any(|(i, _)| {
-        let digits = bytes[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        digits > 0 && bytes.get(i + 1 + digits) == Some(&b'?')
-    })
-}
-
-/// How many globals each function's unit (flow, script, survey, retry) has.
-fn globals_by_function(b: &Bundle) -> Vec<usize> {
-    let mut globals = vec![0; b.functions.len()];
-    let mut set = |f: FuncId, n: u16| {
-        if let Some(g) = globals.get_mut(f.index()) {
-            *g = n as usize;
-        }
-    };
-    for s in &b.scripts {
-        set(s.prelude, s.globals);
-        for (_, f) in &s.steps {
-            set(*f, s.globals);
-        }
-    }
-    for s in &b.surveys {
-        set(s.body, s.globals);
-    }
-    for f in &b.flows {
-        set(f.body, f.globals);
-        if let Some(e) = f.on_error {
-            set(e, f.globals);
-        }
-    }
-    for r in &b.retries {
-        for f in r.timezone.iter().chain(r.steps.iter().map(|s| &s.action)).chain(r.handlers.iter().map(|(_, f)| f)) {
-            set(*f, r.globals);
-        }
-    }
-    globals
 }

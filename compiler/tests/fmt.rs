@@ -152,6 +152,28 @@ fn messy_file() {
     insta::assert_snapshot!(format!("{MESSY}\n---------------- formatted ----------------\n\n{formatted}"));
 }
 
+/// Issue 8: a byte-order mark was a syntax error, and a CR-only file one long comment.
+/// `fmt` formats such files as it formats the same file with LF line ends and no mark:
+/// into the canonical layout, which has neither.
+#[test]
+fn a_byte_order_mark_and_cr_or_crlf_line_ends_format_as_lf() {
+    for path in flow_files(&repo().join("flows")) {
+        let canonical = std::fs::read_to_string(&path).unwrap();
+        for (bom, line_end) in [("\u{feff}", "\n"), ("", "\r\n"), ("", "\r"), ("\u{feff}", "\r")] {
+            let source = format!("{bom}{}", canonical.replace('\n', line_end));
+            let once = format(&source).unwrap_or_else(|d| panic!("{}, {line_end:?}: {d:?}", path.display()));
+            assert_eq!(once, canonical, "{} with {bom:?} and {line_end:?}", path.display());
+            assert_eq!(comment_texts(&source), comment_texts(&canonical), "{line_end:?}");
+            assert_eq!(shape(&source), shape(&canonical), "{line_end:?}");
+        }
+    }
+    // A messy file comes out as its LF version does.
+    let lf = format(MESSY).unwrap();
+    for line_end in ["\r\n", "\r"] {
+        assert_eq!(format(&MESSY.replace('\n', line_end)).unwrap(), lf, "{line_end:?}");
+    }
+}
+
 #[test]
 fn a_file_that_does_not_parse_gives_its_syntax_diagnostics() {
     let diagnostics = format("flow f on voice {\n  say \"unclosed\n}\n").unwrap_err();

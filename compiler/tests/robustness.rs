@@ -230,6 +230,37 @@ fn a_hundred_thousand_field_accesses() {
     });
 }
 
+/// Issue 8: the parser refuses an expression more than 128 operations deep, and put `none`
+/// in its place, which the checker then typed: `say` reported "expected text, found
+/// none", `let` "`none` alone has no type". Wherever the refused expression stands, the
+/// depth error must be the only diagnostic.
+#[test]
+fn an_expression_refused_for_depth_gives_only_the_depth_error() {
+    let deep = vec!["\"a\""; 200].join(" + ");
+    let numbers = vec!["1"; 200].join(" + ");
+    let statements = [
+        format!("say {deep}"),
+        format!("let x = {deep}\n  say x"),
+        format!("if {numbers} > 2 {{\n    say \"big\"\n  }}"),
+        format!("send sms to contact.from {deep}"),
+        format!("say \"{{{numbers}}}\""),
+        format!("let n = round({numbers})\n  say \"{{n}}\""),
+        format!("let c = lookup crm by {deep}"),
+    ];
+    for statement in statements {
+        let text = format!(
+            "record Row {{ id: text }}\nsource crm: Row {{\n  csv \"rows.csv\"\n  key id\n}}\n\
+             flow deep on voice {{\n  let row = lookup crm by \"r1\"\n  {statement}\n  end\n}}\n"
+        );
+        let mut loader = MemoryLoader::default();
+        loader.files.insert("rows.csv".into(), b"id\nr1\n".to_vec());
+        let files = vec![SourceFile { path: "deep.flow".into(), text: Arc::from(text.as_str()) }];
+        let checked = check_files(files, &stdlib(), &loader);
+        let found: Vec<&str> = checked.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(found, ["this expression is more than 128 operations deep"], "in:\n{text}");
+    }
+}
+
 #[test]
 fn long_mixed_operator_chains() {
     in_own_process("long_mixed_operator_chains", || {
@@ -242,6 +273,70 @@ fn long_mixed_operator_chains() {
             expr.push_str(" 1");
         }
         parse_and_check(&flow_with_expr(&expr));
+    });
+}
+
+// ---------------------------------------------------------------------------------------
+// Large `fn` call graphs
+
+/// A project of `fns` whose far end calls `extern fn risk`, and a flow that calls `entry`:
+/// checked with the rhai script that defines `risk`.
+fn check_fns(fns: &str, entry: &str) -> Checked {
+    let text = format!(
+        "extern fn risk(x: number) -> number from \"scripts/risk.rhai\"\n{fns}\n\
+         flow main on voice {{\n  say \"{{{entry}(1)}}\"\n  end\n}}\n"
+    );
+    let mut loader = MemoryLoader::default();
+    loader.files.insert("scripts/risk.rhai".into(), b"fn risk(x) { x }".to_vec());
+    let files = vec![SourceFile { path: "calls.flow".into(), text: Arc::from(text) }];
+    let checked = check_files(files, &stdlib(), &loader);
+    assert_checked_spans(&checked);
+    checked
+}
+
+fn codes(checked: &Checked) -> Vec<Code> {
+    checked.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Issue 8: the failure and recursion analysis walked every path of the `fn` call graph,
+/// so 25 `fn`s that each call the next twice (2^25 paths) took over 20 s, and a straight
+/// chain of 5,000 `fn`s over 30 s, recursing once per link. Both must simply finish, with
+/// the right answers: the `extern fn` at the far end makes the flow's call able to fail
+/// (one `no-route` warning), and nothing is recursive.
+#[test]
+fn fn_call_graphs_twice_25_deep_and_a_chain_of_5000_are_linear() {
+    in_own_process("fn_call_graphs_twice_25_deep_and_a_chain_of_5000_are_linear", || {
+        let mut twice = String::new();
+        for i in 0..25 {
+            twice.push_str(&format!("fn f{i}(x: number) -> number = f{}(x) + f{}(x)\n", i + 1, i + 1));
+        }
+        twice.push_str("fn f25(x: number) -> number = risk(x)\n");
+        assert_eq!(codes(&check_fns(&twice, "f0")), [Code::NoRoute]);
+
+        let mut chain = String::new();
+        for i in 0..5_000 {
+            chain.push_str(&format!("fn g{i}(x: number) -> number = g{}(x)\n", i + 1));
+        }
+        chain.push_str("fn g5000(x: number) -> number = risk(x)\n");
+        assert_eq!(codes(&check_fns(&chain, "g0")), [Code::NoRoute]);
+    });
+}
+
+/// The same analysis finds recursion through a ring of 5,000 `fn`s: every one of them
+/// calls itself through the others, and a `fn` beside the ring that calls into it is not
+/// recursive itself.
+#[test]
+fn a_ring_of_5000_fns_is_unbounded_for_each_of_them() {
+    in_own_process("a_ring_of_5000_fns_is_unbounded_for_each_of_them", || {
+        let mut ring = String::new();
+        for i in 0..5_000 {
+            ring.push_str(&format!("fn r{i}(x: number) -> number = r{}(x) + risk(x)\n", (i + 1) % 5_000));
+        }
+        ring.push_str("fn into_ring(x: number) -> number = r0(x)\n");
+        let checked = check_fns(&ring, "into_ring");
+        let unbounded = checked.diagnostics.iter().filter(|d| d.code == Code::Unbounded).count();
+        assert_eq!(unbounded, 5_000);
+        assert_eq!(codes(&checked).len(), 5_001, "and one `no-route` for the flow's call");
     });
 }
 
@@ -375,6 +470,32 @@ fn a_fifty_megabyte_file() {
     assert!(checked.diagnostics.is_empty(), "{:?}", &checked.diagnostics[..checked.diagnostics.len().min(3)]);
 }
 
+/// Issue 8: a diagnostic past column 65,535 of a line made miette panic in the human
+/// report of every command (JSON, GitHub and SARIF were fine). Real mistakes on a line of
+/// 70,000 characters, before and past that column, render in every format.
+#[test]
+fn mistakes_on_a_line_of_70000_characters_render_in_every_format() {
+    let long = "a".repeat(70_000);
+    let texts = [
+        format!("flow f on voice {{\n  say \"{long}\" + 1\n  end\n}}\n"),
+        format!("flow f on voice {{\n  say \"{long}\" say nowhere\n}}\n"),
+        format!("flow f on voice {{ say \"{long}\" queue nowhere queue elsewhere }}\n"),
+        format!("flow f on voice {{ say 1 + \"{long}\" }}\n"),
+    ];
+    for text in texts {
+        let checked = parse_and_check(&text);
+        assert!(!checked.diagnostics.is_empty());
+        let outcome = catch_unwind(|| {
+            use switchboard_compiler::render;
+            let human = render::human(&checked.diagnostics, &checked.files, false);
+            assert!(human.lines().all(|l| l.chars().count() < 1_000), "long lines are cut to windows");
+            (render::json(&checked.diagnostics, &checked.files), render::github(&checked.diagnostics, &checked.files))
+        });
+        let (json, github) = outcome.unwrap_or_else(|_| panic!("rendering panicked on {:?}", &checked.diagnostics));
+        assert!(json.contains("\"column\"") && github.starts_with("::"));
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Bytes that are not UTF-8
 
@@ -409,6 +530,165 @@ fn bytes_that_are_not_utf8() {
     // Only bad bytes, and NULs.
     parse_and_check(&String::from_utf8_lossy(&[0xff; 4096]));
     parse_and_check(&"\0".repeat(4096));
+}
+
+// ---------------------------------------------------------------------------------------
+// A file that does not parse, in a project
+
+/// Declares what `INBOUND` uses; `{broken}` is where a mistake can make it unreadable.
+const COMMON: &str = r#"skills billing, support
+enum Tier { standard, gold }
+record Customer { phone: phone  tier: Tier }
+source crm: Customer {
+  csv "customers.csv"
+  key phone
+}
+hours office {
+  timezone "Europe/London"
+  mon..fri 08:00-18:00
+}
+queue billing { skills billing }
+fn greeting(c: Customer) -> text = "Hello"
+retry chase for c: Customer {
+  immediately call c.phone queue sales
+  on answered { stop }
+}
+survey csat {
+  ask score: 1..5 "How did we do?"
+}
+entry voice +441632960000 -> inbound
+flow spill on voice {
+  say "{broken}"
+  queue sales
+}
+"#;
+
+/// Uses what `COMMON` declares, and declares `sales`, which only `COMMON` uses.
+const INBOUND: &str = r#"queue sales { skills support }
+flow inbound on voice {
+  let customer = lookup crm by contact.from else {
+    end
+  }
+  ask account: digits(4) "Your account number?"
+  if customer.tier == gold and open(office) {
+    say greeting(customer)
+  }
+  start retry chase for { phone: contact.from, tier: standard }
+  survey csat
+  queue billing
+}
+test "callers reach billing" {
+  given crm { phone: +447700900001, tier: gold }
+  contact voice from +447700900001
+  answer "1234"
+  expect queue billing
+}
+"#;
+
+fn check_two_files(common: &str, inbound: &str) -> Vec<(String, Code, String)> {
+    let mut loader = MemoryLoader::default();
+    loader.files.insert("customers.csv".into(), b"phone,tier\n+447700900001,gold\n".to_vec());
+    let files = vec![
+        SourceFile { path: "common.flow".into(), text: Arc::from(common) },
+        SourceFile { path: "inbound.flow".into(), text: Arc::from(inbound) },
+    ];
+    let checked = check_files(files, &stdlib(), &loader);
+    assert_checked_spans(&checked);
+    checked
+        .diagnostics
+        .iter()
+        .map(|d| (checked.files[d.file.0 as usize].path.clone(), d.code, d.message.clone()))
+        .collect()
+}
+
+/// Issue 8: a syntax error in one file of a project made false errors and warnings in the
+/// others: every name the broken file declares was unknown there (queue, source, hours,
+/// enum value, fn, retry, survey, the entry a test calls), and what only it used was
+/// unused. While a file does not parse, those are held back, and only its syntax error is
+/// reported; a misspelling the broken file cannot explain is still found.
+#[test]
+fn a_syntax_error_in_one_file_gives_no_false_errors_in_another() {
+    let readable = COMMON.replace("{broken}", "Sorry, we are busy.");
+    assert_eq!(check_two_files(&readable, INBOUND), [], "the project is clean when both files parse");
+
+    let broken = COMMON.replace("{broken}\"", "Sorry, we are busy.");
+    let found = check_two_files(&broken, INBOUND);
+    assert!(matches!(found.as_slice(), [(file, Code::Syntax, _)] if file == "common.flow"), "{found:#?}");
+
+    let misspelt = INBOUND.replacen("queue billing\n}", "queue biling\n}", 1);
+    let found = check_two_files(&broken, &misspelt);
+    let codes: Vec<(&str, Code)> = found.iter().map(|(f, c, _)| (f.as_str(), *c)).collect();
+    assert_eq!(codes, [("common.flow", Code::Syntax), ("inbound.flow", Code::UnknownName)], "{found:#?}");
+    assert_eq!(found[1].2, "there is no queue `biling`");
+}
+
+// ---------------------------------------------------------------------------------------
+// Byte-order marks and line ends
+
+/// The acme project (`flows/`), each file passed through `edit`, checked with its data.
+fn check_acme(edit: impl Fn(&str) -> String) -> Checked {
+    let project = sample_projects().into_iter().next().expect("flows/ is the first sample");
+    let files = project
+        .files
+        .iter()
+        .map(|(name, text)| SourceFile { path: name.clone(), text: Arc::from(edit(text)) })
+        .collect();
+    let checked = check_files(files, &stdlib(), &project.loader);
+    assert_checked_spans(&checked);
+    checked
+}
+
+/// What a project is made of, per file: how many declarations and tests it has.
+fn inventory(checked: &Checked) -> Vec<(String, usize, usize)> {
+    let root = &checked.modules[0].files;
+    root.iter()
+        .map(|f| {
+            let items = &checked.asts[f.0 as usize].items;
+            let tests = items.iter().filter(|i| matches!(i.kind, syntax::ast::ItemKind::Test(_))).count();
+            (checked.files[f.0 as usize].path.clone(), items.len(), tests)
+        })
+        .collect()
+}
+
+/// Issue 8: a UTF-8 byte-order mark at the start of a file was a syntax error.
+#[test]
+fn a_byte_order_mark_opens_a_file_without_a_syntax_error() {
+    let plain = check_acme(|text| text.to_string());
+    let marked = check_acme(|text| format!("\u{feff}{text}"));
+    assert!(marked.diagnostics.is_empty(), "{:?}", marked.diagnostics);
+    assert_eq!(inventory(&marked), inventory(&plain));
+    // Only at the very start: anywhere else it is not white space.
+    let text = "flow f on voice {\n  \u{feff}end\n}\n";
+    assert!(has_code(&parse_and_check(text), Code::Syntax));
+}
+
+/// Issue 8: with CR-only line ends (old Mac files) the first `//` comment ran to the end of
+/// the file, so `check` passed on what was left and reported 0 tests. CR and CRLF end a
+/// line as LF does: the same declarations and tests, and a mistake reported at the same
+/// line and column.
+#[test]
+fn cr_and_crlf_line_ends_keep_every_declaration_and_position() {
+    let plain = check_acme(|text| text.to_string());
+    assert!(inventory(&plain).iter().map(|(_, _, tests)| tests).sum::<usize>() > 0);
+    for line_end in ["\r", "\r\n"] {
+        let checked = check_acme(|text| text.replace('\n', line_end));
+        assert!(checked.diagnostics.is_empty(), "{line_end:?}: {:?}", checked.diagnostics);
+        assert_eq!(inventory(&checked), inventory(&plain), "{line_end:?}");
+    }
+    // A misspelt queue after comments and a text: found at the same place with any line end.
+    let text = "// A comment.\nflow f on voice {\n  say \"hi\" // and another\n  queue nowhere\n}\n";
+    let at = |text: &str| {
+        let checked = parse_and_check(text);
+        let json: serde_json::Value =
+            serde_json::from_str(&switchboard_compiler::render::json(&checked.diagnostics, &checked.files)).unwrap();
+        let d = &json["diagnostics"][0];
+        (d["code"].clone(), d["line"].clone(), d["column"].clone(), d["end_line"].clone(), d["end_column"].clone())
+    };
+    let expected = at(text);
+    assert_eq!(expected.1, 4);
+    for line_end in ["\r", "\r\n"] {
+        assert_eq!(at(&text.replace('\n', line_end)), expected, "{line_end:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------

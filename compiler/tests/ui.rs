@@ -112,6 +112,10 @@ impl Loader for CaseLoader {
         self.0.load(path)
     }
 
+    fn sqlite_table(&self, path: &str, table: &str) -> Result<Option<Vec<String>>, String> {
+        self.0.sqlite_table(path, table)
+    }
+
     fn check_script(&self, path: &str, text: &str, name: &str, arity: usize) -> ScriptCheck {
         match switchboard_sandbox::check_script(path, text, name, arity) {
             Ok(()) => ScriptCheck::Defined,

@@ -278,3 +278,83 @@ fn check_refuses_what_the_sandbox_refuses() {
     let (code, errors) = check_script("fn score(n) { n * 0.5 }\n");
     assert_eq!(code, 0, "{errors}");
 }
+
+/// A project whose `crm` source is the table `customers` of `crm.db`; the database is made
+/// by each test as it needs.
+const SQLITE_PROJECT: &str = r#"record Customer { id: text  name: text  phone: phone  tier: Tier  note: text? }
+enum Tier { standard, gold }
+skills support
+source crm: Customer {
+  sqlite "crm.db" table "customers"
+  key phone
+  timeout 500ms
+}
+queue support { skills support }
+entry voice +441632960000 -> main
+flow main on voice {
+  let customer = lookup crm by contact.from else { queue support }
+  say "Hello {customer.name}."
+  queue support
+}
+"#;
+
+/// `check --format json` on `dir`: the exit code and every diagnostic's (code, message).
+fn check_json(dir: &std::path::Path) -> (i32, Vec<(String, String)>) {
+    let o = switchboard(dir, &["check", "--format", "json", "."]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", both(&o)));
+    let diagnostics = report["diagnostics"].as_array().expect("a list").iter();
+    let found = diagnostics
+        .map(|d| (d["code"].as_str().unwrap_or("").to_string(), d["message"].as_str().unwrap_or("").to_string()))
+        .collect();
+    (code(&o), found)
+}
+
+fn sqlite_project(schema: &str) -> tempfile::TempDir {
+    let dir = scratch(&[("main.flow", SQLITE_PROJECT)]);
+    let db = rusqlite::Connection::open(dir.path().join("crm.db")).unwrap();
+    db.execute_batch(schema).unwrap();
+    dir
+}
+
+#[test]
+fn a_sqlite_table_with_the_record_columns_checks_clean() {
+    let dir = sqlite_project("create table customers (id text, name text, phone text, tier text, extra text);");
+    assert_eq!(check_json(dir.path()), (0, vec![]));
+}
+
+#[test]
+fn a_sqlite_source_whose_table_is_missing_is_a_project_file_error() {
+    // Before: `check` passed, and the runtime refused the source at load.
+    let dir = sqlite_project("create table clients (id text, name text, phone text, tier text);");
+    let (exit, found) = check_json(dir.path());
+    assert_eq!(exit, 1);
+    assert_eq!(found, [("project-file".to_string(), "`crm.db` has no table `customers`".to_string())]);
+}
+
+#[test]
+fn a_sqlite_source_whose_file_is_not_a_database_is_a_project_file_error() {
+    // Before: `check` only read the file's bytes, so any file passed.
+    let dir = scratch(&[("main.flow", SQLITE_PROJECT), ("crm.db", "id,name\nc1,Ann\n")]);
+    let (exit, found) = check_json(dir.path());
+    assert_eq!(exit, 1);
+    assert_eq!(
+        found,
+        [(
+            "project-file".to_string(),
+            "cannot read `crm.db`: cannot read the database: file is not a database".to_string()
+        )]
+    );
+    let run = switchboard_with_input(dir.path(), &["run", ".", "--from", "+447700900001"], "");
+    assert_ne!(code(&run), 0, "the runtime refuses it too: {}", both(&run));
+}
+
+#[test]
+fn a_sqlite_table_without_a_column_the_record_needs_is_a_project_file_error() {
+    let dir = sqlite_project("create table customers (id text, Name text, phone text);");
+    let (exit, found) = check_json(dir.path());
+    assert_eq!(exit, 1);
+    assert_eq!(
+        found,
+        [("project-file".to_string(), "table `customers` has no column for `tier` of `Customer`".to_string())]
+    );
+}

@@ -164,3 +164,51 @@ fn bad_arguments_are_usage_errors() {
         assert!(stdout(&o).is_empty(), "{args:?}\n{}", both(&o));
     }
 }
+
+/// A flow that takes a payment on a call, then asks something.
+const PAYMENT: &str = r#"
+flow pay on voice {
+  say "You owe £30."
+  collect payment £30
+  say "Thank you."
+  ask ok: yes/no "Anything else?" timeout 5s
+  end
+}
+
+entry voice +441632960000 -> pay
+"#;
+
+/// Issue 8: keys pressed after `collect payment` were stored as `input` events and a piped
+/// `run` echoed them. The card goes to the secure form only; stray keys are dropped unseen.
+#[test]
+fn card_digits_reach_no_output_and_stray_keys_are_not_echoed() {
+    let dir = scratch(&[("main.flow", PAYMENT)]);
+    let path = dir.path().to_str().expect("a UTF-8 path");
+    let card = "4111 1111 1111 1111";
+    let input = format!("{card}\n2\n");
+    let o = switchboard_with_input(&repo(), &["run", path, "--at", MONDAY], &input);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    assert!(out.contains("[secure payment form"), "{out}");
+    assert!(out.contains("[payment captured]\nThank you.\nAnything else?\n"), "{out}");
+    for digits in ["4111", "1111"] {
+        assert!(!out.contains(digits) && !err.contains(digits), "the card number leaked:\n{}", both(&o));
+    }
+    // `2` answers the ask (no), so it is shown; the run then ends.
+    assert!(out.contains("> 2\n"), "{out}");
+
+    // A number that fails the Luhn check is declined, and not shown either.
+    let o = switchboard_with_input(&repo(), &["run", path, "--at", MONDAY], "4111 1111 1111 1112\n");
+    assert!(stdout(&o).contains("[payment declined]"), "{}", both(&o));
+    assert!(!stdout(&o).contains("1112"), "{}", both(&o));
+}
+
+/// Stray keys (nothing waits for them) are dropped with a note, their text never echoed.
+#[test]
+fn keys_nothing_waits_for_are_dropped_unseen() {
+    let o = run(&["--from", "+447700900001", "--to", "+441632960000"], "98765\n");
+    let out = stdout(&o);
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    assert!(out.contains("[nothing is waiting for input: ignored"), "{out}");
+    assert!(!out.contains("98765") && !stderr(&o).contains("98765"), "{}", both(&o));
+}

@@ -15,8 +15,10 @@ fn totals(out: &str) -> (usize, usize) {
     parse().unwrap_or_else(|| panic!("the output does not end with `N passed, N failed`:\n{out}"))
 }
 
+/// Every test passes, also with the engine's whole state saved and restored after every
+/// step, and with every input replayed on a fresh engine giving the same outputs and state.
 fn passes_with_roundtrip(project: &Path) {
-    let o = switchboard(&repo(), &["test", "--roundtrip", project.to_str().expect("a UTF-8 path")]);
+    let o = switchboard(&repo(), &["test", "--roundtrip", "--replay", project.to_str().expect("a UTF-8 path")]);
     let out = stdout(&o);
     assert_eq!(code(&o), 0, "{}", both(&o));
     let (passed, failed) = totals(&out);

@@ -617,7 +617,9 @@ impl Bundle {
         postcard::to_allocvec(self).map_err(|e| e.to_string())
     }
 
-    /// Reads a bundle written by `to_bytes`, refusing other format versions.
+    /// Reads a bundle written by `to_bytes`, refusing other format versions and any bundle
+    /// the verifier ([`crate::verify`]) finds unsound: what it returns, the VM and the engine
+    /// can run without indexing past a table.
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle, String> {
         let b: Bundle = postcard::from_bytes(bytes).map_err(|e| format!("not a switchboard bundle: {e}"))?;
         if b.format_version != FORMAT_VERSION {
@@ -626,6 +628,18 @@ impl Bundle {
                 b.format_version
             ));
         }
+        b.verify()?;
         Ok(b)
+    }
+
+    /// `Ok` when the verifier finds nothing wrong; otherwise its first finding, and how
+    /// many more there are.
+    pub fn verify(&self) -> Result<(), String> {
+        let problems = crate::verify::verify(self);
+        match problems.as_slice() {
+            [] => Ok(()),
+            [one] => Err(format!("the bundle is unsound: {one}")),
+            [first, rest @ ..] => Err(format!("the bundle is unsound: {first} (and {} more problems)", rest.len())),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Declarations: records, sources, hours, entries, queues, functions, flows, scripts,
 //! surveys and retry strategies; and the `unused` lint over them.
 
+use super::calls::Failure;
 use super::env::{Context, Env};
 use super::stmt::Unit;
 use super::symbols::Kind;
@@ -67,6 +68,7 @@ impl Checker<'_, '_> {
                 }
                 let ret = self.resolve_type(file, &f.ret);
                 self.expect_type(file, &env, &f.body, &ret);
+                self.text_len(file, &env, &f.body);
                 self.fn_recursion(file, f);
             }
             ItemKind::ExternFn(f) => {
@@ -466,54 +468,42 @@ impl Checker<'_, '_> {
             );
         }
         if f.on_error.is_none() {
-            let failing = self.failing_call(&f.body);
-            if let Some(span) = failing.or(unit.can_fail) {
-                self.report(
-                    Diagnostic::new(Code::NoRoute, file, span, "if this fails, the contact ends with an error")
-                        .with_label("can fail")
-                        .with_help("open the flow with `on error { … }` to say where such contacts go"),
-                );
+            let failing = self.failing_expr(&f.body).or(unit.can_fail.map(|span| (span, Failure::Call)));
+            if let Some((span, why)) = failing {
+                let d = match why {
+                    Failure::Call => {
+                        Diagnostic::new(Code::NoRoute, file, span, "if this fails, the contact ends with an error")
+                            .with_label("can fail")
+                            .with_help("open the flow with `on error { … }` to say where such contacts go")
+                    }
+                    Failure::Division => Diagnostic::new(
+                        Code::NoRoute,
+                        file,
+                        span,
+                        "if this divides by zero, the contact ends with an error",
+                    )
+                    .with_label("fails when the divisor is zero")
+                    .with_help("open the flow with `on error { … }` to say where such contacts go"),
+                };
+                self.report(d);
             }
         }
     }
 
-    /// The first call in `block` that can fail: an `extern fn`, or a `fn` that calls one.
-    fn failing_call(&self, block: &Block) -> Option<Span> {
+    /// The first expression in `block` that can fail the contact: a call to an `extern fn`
+    /// (or a `fn` that can fail), or a division by what may be zero.
+    fn failing_expr(&self, block: &Block) -> Option<(Span, Failure)> {
         let mut found = None;
         visit_block_exprs(block, &mut |e| {
             if found.is_none() {
-                if let ExprKind::Call { callee, .. } = &e.kind {
-                    if self.can_fail(&callee.name, &mut HashSet::new()) {
-                        found = Some(e.span);
-                    }
-                }
+                found = self.calls.failure(e).map(|why| (e.span, why));
             }
         });
         found
     }
 
-    fn can_fail(&self, name: &str, seen: &mut HashSet<String>) -> bool {
-        if !seen.insert(name.to_string()) {
-            return false;
-        }
-        match self.syms.callables.get(name) {
-            Some(super::symbols::Callable::Extern(_)) => true,
-            Some(super::symbols::Callable::Fn(d)) => {
-                let mut fails = false;
-                visit_expr(&d.node.body, &mut |e| {
-                    if let ExprKind::Call { callee, .. } = &e.kind {
-                        fails |= self.can_fail(&callee.name, &mut seen.clone());
-                    }
-                });
-                fails
-            }
-            None => false,
-        }
-    }
-
     fn fn_recursion(&self, file: FileId, f: &FnDecl) {
-        let mut stack = vec![f.name.name.clone()];
-        if let Some(span) = self.calls_back(&f.body, &f.name.name, &mut stack) {
+        if let Some(span) = self.calls.calls_back(&f.name.name, &f.body) {
             self.report(
                 Diagnostic::new(
                     Code::Unbounded,
@@ -525,29 +515,6 @@ impl Checker<'_, '_> {
                 .with_help("functions cannot call themselves, directly or through others"),
             );
         }
-    }
-
-    fn calls_back(&self, body: &Expr, target: &str, stack: &mut Vec<String>) -> Option<Span> {
-        let mut hit = None;
-        visit_expr(body, &mut |e| {
-            if hit.is_some() {
-                return;
-            }
-            if let ExprKind::Call { callee, .. } = &e.kind {
-                if callee.name == target {
-                    hit = Some(callee.span);
-                } else if !stack.contains(&callee.name) {
-                    if let Some(super::symbols::Callable::Fn(d)) = self.syms.callables.get(callee.name.as_str()) {
-                        stack.push(callee.name.clone());
-                        if self.calls_back(&d.node.body, target, stack).is_some() {
-                            hit = Some(callee.span);
-                        }
-                        stack.pop();
-                    }
-                }
-            }
-        });
-        hit
     }
 
     fn script(&self, file: FileId, s: &ScriptDecl) {
@@ -583,6 +550,8 @@ impl Checker<'_, '_> {
                 ));
             }
             let mut step_env = env.clone();
+            // Steps `goto` one another after changing what the prelude bound.
+            step_env.forget_text_lens();
             if !self.block(file, &mut step_env, &step.body, &mut unit) {
                 let at = step.body.stmts.last().map_or(step.name.span, |x| x.span);
                 self.report(

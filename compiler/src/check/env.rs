@@ -20,18 +20,52 @@ pub struct Env {
     vars: Vec<(String, Type)>,
     /// Dotted paths (`customer`, `customer.phone`) known not to be none here.
     narrowed: Vec<String>,
+    /// Names known to hold a text of at least so many bytes here (see `check::sizes`).
+    text_lens: Vec<(String, u64)>,
     pub channels: ChannelSet,
     pub context: Context,
 }
 
 impl Env {
     pub fn new(context: Context, channels: ChannelSet) -> Env {
-        Env { vars: Vec::new(), narrowed: Vec::new(), channels, context }
+        Env { vars: Vec::new(), narrowed: Vec::new(), text_lens: Vec::new(), channels, context }
     }
 
     pub fn bind(&mut self, name: &str, ty: Type) {
         self.forget(name);
+        self.set_text_len(name, 0);
         self.vars.push((name.to_string(), ty));
+    }
+
+    /// The least number of bytes the text `name` holds here; 0 when nothing is sure.
+    pub fn text_len(&self, name: &str) -> u64 {
+        self.text_lens.iter().find(|(n, _)| n == name).map_or(0, |(_, len)| *len)
+    }
+
+    pub fn set_text_len(&mut self, name: &str, len: u64) {
+        self.text_lens.retain(|(n, _)| n != name);
+        if len > 0 {
+            self.text_lens.push((name.to_string(), len));
+        }
+    }
+
+    /// Forgets every text length: for bodies that other code may jump into (a script's
+    /// steps, which `goto` one another after changing what they share).
+    pub fn forget_text_lens(&mut self) {
+        self.text_lens.clear();
+    }
+
+    /// Keeps for each name the least text length it has here or in `other`: after a block
+    /// that may or may not have run.
+    pub fn meet_text_lens(&mut self, other: &Env) {
+        self.text_lens = std::mem::take(&mut self.text_lens)
+            .into_iter()
+            .map(|(n, len)| {
+                let least = len.min(other.text_len(&n));
+                (n, least)
+            })
+            .filter(|(_, len)| *len > 0)
+            .collect();
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Type> {
@@ -69,6 +103,11 @@ impl Env {
     pub fn join_paths(&mut self, ends: &[Env]) {
         let Some((first, rest)) = ends.split_first() else { return };
         self.narrowed = first.narrowed.iter().filter(|p| rest.iter().all(|e| e.is_narrowed(p))).cloned().collect();
+        // A text length holds after the join if it held before and on every path (a
+        // name bound inside a path is another name: the least of the two is still sure).
+        for end in ends {
+            self.meet_text_lens(end);
+        }
         self.channels = ends.iter().fold(ChannelSet::EMPTY, |acc, e| acc.union(e.channels));
     }
 

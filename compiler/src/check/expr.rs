@@ -221,6 +221,8 @@ impl Checker<'_, '_> {
                 Type::List(Box::new(elem.unwrap_or(Type::Error)))
             }
             ExprKind::None => Type::None,
+            // Refused by the parser, which said why: nothing more to say.
+            ExprKind::Error => Type::Error,
             ExprKind::Name(n) => self.name(file, env, n, hint_inner),
             ExprKind::Field { base, name, optional } => self.field(file, env, base, name, *optional),
             ExprKind::Call { callee, args } => self.call(file, env, callee, args, e.span),
@@ -244,6 +246,19 @@ impl Checker<'_, '_> {
             },
             ExprKind::Binary { op, lhs, rhs } => self.binary(file, env, *op, lhs, rhs, e.span),
         }
+    }
+
+    /// Checks a value given to something not found (already reported), so of no known
+    /// type: a record literal's values one by one, as the record itself cannot be typed
+    /// and saying so would only repeat the first error; anything else as usual.
+    pub fn expr_for_unknown(&self, file: FileId, env: &Env, e: &Expr) -> Type {
+        if let ExprKind::Record(entries) = &e.kind {
+            for (_, value) in entries {
+                self.expr(file, env, value, None);
+            }
+            return Type::Error;
+        }
+        self.expr(file, env, e, None)
     }
 
     pub fn check_time(&self, file: FileId, span: Span, hour: u32, minute: u32) {
@@ -574,13 +589,16 @@ impl Checker<'_, '_> {
             let mut ignored = Vec::new();
             return self.syms.resolve_type(c.file(), c.ret(), &mut ignored);
         }
+        let builtin = BUILTINS.contains(&callee.name.as_str());
         let arg_types: Vec<Type> = args
             .iter()
             .map(|a| {
                 if callee.name == "open" {
                     self.expr(file, env, a, Some(&Type::Hours))
-                } else {
+                } else if builtin {
                     self.expr(file, env, a, None)
+                } else {
+                    self.expr_for_unknown(file, env, a)
                 }
             })
             .collect();
@@ -791,6 +809,13 @@ impl Checker<'_, '_> {
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
                 let (lt, rt) = self.pair(file, env, lhs, rhs);
+                if op == BinaryOp::Div && super::calls::const_number(rhs) == Some(0.0) {
+                    self.report(
+                        Diagnostic::new(Code::InvalidValue, file, rhs.span, "this divides by zero")
+                            .with_label("always zero")
+                            .with_help("a division by zero fails the contact at run time: divide by another number"),
+                    );
+                }
                 if lt.is_error() || rt.is_error() {
                     return Type::Error;
                 }

@@ -1,13 +1,17 @@
-//! Project files, checked as a deploy would meet them: a CSV source's file must exist and
-//! its header cover the record; an `extern fn`'s rhai file must compile and define it.
+//! Project files, checked as a deploy would meet them: a CSV source's file must exist, its
+//! header cover the record and every cell fit its field, read by the runtime's own cell
+//! reader (`switchboard_bytecode::cell`); an `extern fn`'s rhai file must compile and
+//! define it.
 
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic, FileId};
 use crate::loader::ScriptCheck;
 use crate::syntax::ast::*;
 use crate::types::Type;
+use crate::value::Currency;
+use switchboard_bytecode::cell::{self, FieldSchema, ReadError, RecordSchema};
 
-/// How many bad cells of one CSV file are reported before the rest are summed up.
+/// How many bad rows of one CSV file are reported before the rest are counted.
 const MAX_CELL_REPORTS: usize = 5;
 
 impl Checker<'_, '_> {
@@ -15,9 +19,6 @@ impl Checker<'_, '_> {
         match &clause.kind {
             SourceClauseKind::Csv(path) => self.csv_file(file, s, path, fields),
             SourceClauseKind::Sqlite { path, table } => {
-                if let Err(why) = self.loader.load(&path.value) {
-                    self.missing(file, path, &why);
-                }
                 let ident_ok = !table.value.is_empty()
                     && table.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     && !table.value.starts_with(|c: char| c.is_ascii_digit());
@@ -31,7 +32,9 @@ impl Checker<'_, '_> {
                         )
                         .with_help("table names are letters, digits and `_`"),
                     );
+                    return;
                 }
+                self.sqlite_table(file, s, path, table, fields);
             }
             SourceClauseKind::Http(url) if !(url.value.starts_with("https://") || url.value.starts_with("http://")) => {
                 self.report(
@@ -51,31 +54,77 @@ impl Checker<'_, '_> {
         );
     }
 
+    /// The table must exist and have a column for every field that must have a value,
+    /// matched as the runtime matches them; the rows are read only when looked up.
+    fn sqlite_table(&self, file: FileId, s: &SourceDecl, path: &StrLit, table: &StrLit, fields: &[(&str, Type)]) {
+        let columns = match self.loader.sqlite_table(&path.value, &table.value) {
+            Ok(Some(columns)) => columns,
+            Ok(None) => {
+                self.report(
+                    Diagnostic::new(
+                        Code::ProjectFile,
+                        file,
+                        table.span,
+                        format!("`{}` has no table `{}`", path.value, table.value),
+                    )
+                    .with_label("no such table")
+                    .with_related(file, path.span, "the database"),
+                );
+                return;
+            }
+            Err(why) if why == "no such file" => return self.missing(file, path, &why),
+            Err(why) => {
+                self.report(
+                    Diagnostic::new(Code::ProjectFile, file, path.span, format!("cannot read `{}`: {why}", path.value))
+                        .with_label("cannot be read as a database"),
+                );
+                return;
+            }
+        };
+        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let schema = self.cell_schema(s, fields);
+        let diagnostic = match cell::RowReader::new(&schema, self.project_currency(), &columns) {
+            Ok(_) => return,
+            Err(ReadError::MissingColumns(missing)) => {
+                let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+                Diagnostic::new(
+                    Code::ProjectFile,
+                    file,
+                    table.span,
+                    format!(
+                        "table `{}` has no column for {} of `{}`",
+                        table.value,
+                        super::expr::quote_list(&missing),
+                        s.record.name
+                    ),
+                )
+                .with_label("missing columns")
+                .with_help(format!("add the column(s) {} to the table", missing.join(", ")))
+            }
+            Err(other) => Diagnostic::new(
+                Code::ProjectFile,
+                file,
+                table.span,
+                format!("table `{}` of `{}`: {other}", table.value, path.value),
+            ),
+        };
+        self.report(diagnostic);
+    }
+
     fn csv_file(&self, file: FileId, s: &SourceDecl, path: &StrLit, fields: &[(&str, Type)]) {
         let bytes = match self.loader.load(&path.value) {
             Ok(b) => b,
             Err(why) => return self.missing(file, path, &why),
         };
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes.as_slice());
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(|c| c.trim().to_string()).collect(),
-            Err(e) => {
-                self.report(Diagnostic::new(
-                    Code::ProjectFile,
-                    file,
-                    path.span,
-                    format!("`{}` is not a CSV file: {e}", path.value),
-                ));
-                return;
-            }
+        // The file is read by the one cell reader the runtime loads it with.
+        let schema = self.cell_schema(s, fields);
+        let refused = match cell::read_csv(&schema, self.project_currency(), &bytes, MAX_CELL_REPORTS) {
+            Ok(_) => return,
+            Err(refused) => refused,
         };
-        let missing: Vec<&str> = fields
-            .iter()
-            .filter(|(f, t)| !t.is_optional() && !header.iter().any(|h| h == f))
-            .map(|(f, _)| *f)
-            .collect();
-        if !missing.is_empty() {
-            self.report(
+        let diagnostic = match refused.first() {
+            ReadError::MissingColumns(missing) => {
+                let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
                 Diagnostic::new(
                     Code::ProjectFile,
                     file,
@@ -88,33 +137,13 @@ impl Checker<'_, '_> {
                     ),
                 )
                 .with_label("missing columns")
-                .with_help(format!("add the column(s) {} to the file's first line", missing.join(", "))),
-            );
-            return;
-        }
-        // Every cell must read as its field's type, as the runtime will read it.
-        let columns: Vec<(usize, &str, &Type)> =
-            fields.iter().filter_map(|(f, t)| header.iter().position(|h| h == f).map(|i| (i, *f, t))).collect();
-        let mut bad = Vec::new();
-        for (row, record) in reader.records().enumerate() {
-            let Ok(record) = record else {
-                bad.push(format!("line {} cannot be read", row + 2));
-                continue;
-            };
-            for &(i, name, t) in &columns {
-                let cell = record.get(i).unwrap_or("").trim();
-                if let Err(why) = self.cell_fits(cell, t) {
-                    bad.push(format!("line {}, column `{name}`: {why}", row + 2));
+                .with_help(format!("add the column(s) {} to the file's first line", missing.join(", ")))
+            }
+            ReadError::Cell { .. } | ReadError::Row { .. } => {
+                let mut list = refused.errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+                if refused.more > 0 {
+                    list.push_str(&format!("; and {} more", refused.more));
                 }
-            }
-        }
-        if !bad.is_empty() {
-            let more = bad.len().saturating_sub(MAX_CELL_REPORTS);
-            let mut list = bad.into_iter().take(MAX_CELL_REPORTS).collect::<Vec<_>>().join("; ");
-            if more > 0 {
-                list.push_str(&format!("; and {more} more"));
-            }
-            self.report(
                 Diagnostic::new(
                     Code::ProjectFile,
                     file,
@@ -122,54 +151,36 @@ impl Checker<'_, '_> {
                     format!("`{}` has values that do not fit `{}`", path.value, s.record.name),
                 )
                 .with_label("bad rows")
-                .with_help(list),
-            );
-        }
+                .with_help(list)
+            }
+            other @ (ReadError::Schema(_) | ReadError::Columns { .. } | ReadError::Unreadable(_)) => {
+                Diagnostic::new(Code::ProjectFile, file, path.span, format!("`{}`: {other}", path.value))
+            }
+        };
+        self.report(diagnostic);
     }
 
-    fn cell_fits(&self, cell: &str, t: &Type) -> Result<(), String> {
-        if cell.is_empty() {
-            return if t.is_optional() { Ok(()) } else { Err("empty, but the field is required".to_string()) };
-        }
-        match t.unwrap_optional() {
-            Type::Number => cell.parse::<f64>().map(|_| ()).map_err(|_| format!("`{cell}` is not a number")),
-            Type::Bool => match cell.to_ascii_lowercase().as_str() {
-                "true" | "false" | "yes" | "no" => Ok(()),
-                _ => Err(format!("`{cell}` is not true or false")),
-            },
-            Type::Money => {
-                let digits = cell.trim_start_matches(['£', '$', '€', '-']);
-                digits.parse::<f64>().map(|_| ()).map_err(|_| format!("`{cell}` is not an amount"))
-            }
-            Type::Phone => {
-                let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
-                if (7..=15).contains(&digits.len()) {
-                    Ok(())
-                } else {
-                    Err(format!("`{cell}` is not a phone number"))
-                }
-            }
-            Type::Email => {
-                if super::expr::looks_like_email(cell) {
-                    Ok(())
-                } else {
-                    Err(format!("`{cell}` is not an email address"))
-                }
-            }
-            Type::Date => cell
-                .parse::<jiff::civil::Date>()
-                .map(|_| ())
-                .map_err(|_| format!("`{cell}` is not a date (YYYY-MM-DD)")),
-            Type::Enum(e) => match self.syms.enums.get(&**e) {
-                Some(d) if d.node.variants.iter().any(|v| v.name == cell) => Ok(()),
-                Some(d) => Err(format!(
-                    "`{cell}` is not a {e} (one of {})",
-                    d.node.variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>().join(", ")
-                )),
-                None => Ok(()),
-            },
-            _ => Ok(()),
-        }
+    /// The record of a source as the cell reader sees it, with the variants of its enums.
+    fn cell_schema(&self, s: &SourceDecl, fields: &[(&str, Type)]) -> RecordSchema {
+        let fields = fields
+            .iter()
+            .map(|(name, ty)| FieldSchema {
+                name: name.to_string(),
+                ty: ty.clone(),
+                enum_variants: match cell::base_type(ty) {
+                    Type::Enum(e) => {
+                        self.syms.enums.get(&**e).map(|d| d.node.variants.iter().map(|v| v.name.clone()).collect())
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
+        RecordSchema { name: s.record.name.clone(), fields }
+    }
+
+    /// The project's currency, as the bundle will carry it (GBP when none is declared).
+    fn project_currency(&self) -> Currency {
+        self.syms.currency.and_then(|(_, c)| Currency::parse(&c.name)).unwrap_or(Currency::GBP)
     }
 
     pub fn extern_script(&self, file: FileId, f: &ExternFnDecl) {

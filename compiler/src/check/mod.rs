@@ -3,10 +3,12 @@
 //! Analysis accumulates instead of failing: every file of every module is checked and
 //! every diagnostic is kept, so one run reports every mistake.
 
+mod calls;
 mod decls;
 pub mod env;
 mod expr;
 mod files;
+mod sizes;
 mod stmt;
 pub mod symbols;
 mod tests;
@@ -82,7 +84,11 @@ pub fn check(input: Input<'_>) -> Checked {
         files.par_iter().enumerate().map(|(i, f)| syntax::parse(FileId(i as u32), &f.text)).collect();
     let mut diagnostics = Vec::new();
     let mut asts = Vec::with_capacity(parsed.len());
-    for p in parsed {
+    let mut failed = Vec::new();
+    for (i, p) in parsed.into_iter().enumerate() {
+        if p.failed {
+            failed.push(FileId(i as u32));
+        }
         diagnostics.extend(p.diagnostics);
         asts.push(p.file);
     }
@@ -122,6 +128,9 @@ pub fn check(input: Input<'_>) -> Checked {
         let id = FileId(files.len() as u32);
         files.push(SourceFile { path: format!("<std>/{name}.flow"), text: text.clone() });
         let p = syntax::parse(id, text);
+        if p.failed {
+            failed.push(id);
+        }
         diagnostics.extend(p.diagnostics);
         asts.push(p.file);
         modules.push(Module { name: Arc::from(format!("std.{name}")), files: vec![id] });
@@ -132,7 +141,8 @@ pub fn check(input: Input<'_>) -> Checked {
 
     let mut checked = Checked { files, asts, modules, diagnostics };
     let mut diags = std::mem::take(&mut checked.diagnostics);
-    check_modules(&checked, input.loader, &mut diags);
+    check_modules(&checked, input.loader, &failed, &mut diags);
+    hold_back_follow_ons(&checked, &failed, &mut diags);
     sort_and_dedup(&mut diags);
     checked.diagnostics = diags;
     checked
@@ -259,7 +269,7 @@ fn resolve_imports<'a>(
     done[m] = true;
 }
 
-fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnostic>) {
+fn check_modules(checked: &Checked, loader: &dyn Loader, failed: &[FileId], diags: &mut Vec<Diagnostic>) {
     let mut module_syms: Vec<Option<Symbols<'_>>> = (0..checked.modules.len())
         .map(|m| Some(Symbols::collect(&checked.modules[m].name, &checked.module_files(m), diags)))
         .collect();
@@ -274,12 +284,59 @@ fn check_modules(checked: &Checked, loader: &dyn Loader, diags: &mut Vec<Diagnos
         .map(|(m, syms)| {
             let Some(syms) = syms else { return Vec::new() };
             let files = checked.module_files(m);
-            check_module(syms, &checked.modules[m].name, loader, m == 0, &files)
+            let partial = checked.modules[m].files.iter().any(|f| failed.contains(f));
+            check_module(syms, &checked.modules[m].name, loader, m == 0, partial, &files)
         })
         .collect();
     for r in results {
         diags.extend(r);
     }
+}
+
+/// A file that does not parse declares nothing the checker can see: the names it declares
+/// read as unknown in the other files of its module, and what only it uses reads as unused.
+/// While it does not parse, we hold back what it could explain, and keep the rest:
+///
+/// - in the other files of its module, `unknown-name` errors and `unused` warnings whose
+///   name the broken file's text holds (as a word, or for an address as written): it may
+///   declare or use it. A name the broken file never mentions is reported as usual, so a
+///   plain misspelling elsewhere is still found;
+/// - a test's `answer` with no question to answer, when the entry it calls may be in the
+///   broken file (in `Checker::answer`, which knows the module is partial).
+///
+/// `no-route` warnings stay: they are judged from a flow's own statements and the `fn`s it
+/// calls, and a call to a `fn` of the broken file is an unknown name (held back) that
+/// counts as unable to fail, so a broken file can delay such a warning, never make one.
+/// The held back diagnostics come back once the file parses, if they still hold.
+fn hold_back_follow_ons(checked: &Checked, failed: &[FileId], diags: &mut Vec<Diagnostic>) {
+    if failed.is_empty() {
+        return;
+    }
+    let module_of = |file: FileId| checked.modules.iter().position(|m| m.files.contains(&file));
+    // Per module with a broken file: the words of its broken files, and their texts.
+    let mut broken: BTreeMap<usize, (HashSet<&str>, Vec<&str>)> = BTreeMap::new();
+    for &f in failed {
+        let Some(m) = module_of(f) else { continue };
+        let text: &str = &checked.files[f.0 as usize].text;
+        let entry = broken.entry(m).or_default();
+        entry.0.extend(text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|w| !w.is_empty()));
+        entry.1.push(text);
+    }
+    diags.retain(|d| {
+        if !matches!(d.code, Code::UnknownName | Code::Unused) || failed.contains(&d.file) {
+            return true;
+        }
+        let Some((words, texts)) = module_of(d.file).and_then(|m| broken.get(&m)) else { return true };
+        let text: &str = &checked.files[d.file.0 as usize].text;
+        let Some(name) = text.get(d.span.start as usize..d.span.end as usize) else { return true };
+        let name = name.trim().trim_matches('"');
+        let mentioned = if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            words.contains(name)
+        } else {
+            !name.is_empty() && texts.iter().any(|t| t.contains(name))
+        };
+        !mentioned
+    });
 }
 
 fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
@@ -294,20 +351,23 @@ fn check_module<'a>(
     module: &str,
     loader: &dyn Loader,
     root: bool,
+    partial: bool,
     files: &[(FileId, &'a ast::File)],
 ) -> Vec<Diagnostic> {
     let entries = EntryIndex::new(syms);
+    let calls = calls::CallGraph::new(syms);
+    let shared = Shared { entries: &entries, calls: &calls, partial };
     let parts: Vec<Checker<'_, 'a>> = files
         .par_iter()
         .map(|&(file, ast)| {
-            let c = Checker::new(syms, module, loader, root, &entries);
+            let c = Checker::new(syms, module, loader, root, shared);
             for item in &ast.items {
                 c.item(file, item);
             }
             c
         })
         .collect();
-    let all = Checker::new(syms, module, loader, root, &entries);
+    let all = Checker::new(syms, module, loader, root, shared);
     for part in parts {
         all.diags.borrow_mut().extend(part.diags.into_inner());
         all.used.borrow_mut().extend(part.used.into_inner());
@@ -338,6 +398,14 @@ impl EntryIndex {
     }
 }
 
+/// What every checker of one module reads, built once per module.
+#[derive(Clone, Copy)]
+struct Shared<'s, 'a> {
+    entries: &'s EntryIndex,
+    calls: &'s calls::CallGraph<'a>,
+    partial: bool,
+}
+
 /// What the checker of one module carries: its symbols, and what has been used.
 pub(crate) struct Checker<'s, 'a> {
     pub syms: &'s Symbols<'a>,
@@ -346,6 +414,10 @@ pub(crate) struct Checker<'s, 'a> {
     /// Only the root module reports `unused`: a std module's unused parts are not the user's.
     pub report_unused: bool,
     pub entries: &'s EntryIndex,
+    pub calls: &'s calls::CallGraph<'a>,
+    /// A file of the module does not parse, so its declarations are missing (see
+    /// `hold_back_follow_ons`).
+    pub partial: bool,
     pub diags: RefCell<Vec<Diagnostic>>,
     pub used: RefCell<HashSet<(symbols::Kind, String)>>,
     /// Every waypoint and outcome name in the module, for checking tests.
@@ -359,14 +431,16 @@ impl<'s, 'a> Checker<'s, 'a> {
         module: &'s str,
         loader: &'s dyn Loader,
         root: bool,
-        entries: &'s EntryIndex,
+        shared: Shared<'s, 'a>,
     ) -> Checker<'s, 'a> {
         Checker {
             syms,
             module,
             loader,
             report_unused: root,
-            entries,
+            entries: shared.entries,
+            calls: shared.calls,
+            partial: shared.partial,
             diags: RefCell::new(Vec::new()),
             used: RefCell::new(HashSet::new()),
             waypoints: RefCell::new(HashSet::new()),
@@ -382,6 +456,8 @@ impl<'s, 'a> Checker<'s, 'a> {
             loader: self.loader,
             report_unused: false,
             entries: self.entries,
+            calls: self.calls,
+            partial: self.partial,
             diags: Default::default(),
             used: Default::default(),
             waypoints: Default::default(),

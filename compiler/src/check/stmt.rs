@@ -19,6 +19,41 @@ pub struct Unit {
     pub steps: Vec<String>,
 }
 
+/// The shortest duration one clause may have, and what to say of a shorter one.
+pub struct Minimum {
+    pub millis: i64,
+    pub message: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+}
+
+/// `every` in a queue's `while waiting`: an announcement repeated more often than every
+/// 5 s floods the caller, and every repetition is an event the run time keeps.
+pub const EVERY: Minimum = Minimum {
+    millis: 5_000,
+    message: "a waiting announcement cannot repeat more often than every 5s",
+    label: "too often",
+    help: "repeat every 5s or more, e.g. `every 45s`: a shorter period floods the caller and the contact's events",
+};
+
+/// `ask … timeout` and a menu's `timeout`: nobody answers in under a second, so a shorter
+/// wait only runs through the retries.
+pub const ANSWER: Minimum = Minimum {
+    millis: 1_000,
+    message: "customers need at least 1s to answer",
+    label: "too short",
+    help: "wait 1s or more, e.g. `timeout 8s`",
+};
+
+/// `again in` in a retry strategy: repeating a call or a message within a minute harasses
+/// the customer, and `max` is the only other bound on how fast the strategy spins.
+pub const AGAIN: Minimum = Minimum {
+    millis: 60_000,
+    message: "a call or message cannot be repeated less than 1m after the last",
+    label: "too soon",
+    help: "repeat it after 1m or more, e.g. `again in 30m`",
+};
+
 /// Channels that can do each statement.
 fn voice_chat_sms() -> ChannelSet {
     [Channel::Voice, Channel::Chat, Channel::Sms].into_iter().collect()
@@ -107,6 +142,10 @@ impl Checker<'_, '_> {
 
     /// Checks one statement; true when it always leaves the flow, step or handler.
     pub fn stmt(&self, file: FileId, env: &mut Env, s: &Stmt, unit: &mut Unit) -> bool {
+        // How long the statement's texts surely are (reporting any built past the limit),
+        // read before the statement changes what its names hold.
+        let text_lens: Vec<u64> =
+            super::decls::stmt_exprs(s).into_iter().map(|e| self.text_len(file, env, e)).collect();
         match &s.kind {
             StmtKind::Let { name, value } => {
                 let t = self.expr(file, env, value, None);
@@ -117,6 +156,7 @@ impl Checker<'_, '_> {
                     );
                 }
                 env.bind(&name.name, t);
+                env.set_text_len(&name.name, text_lens[0]);
                 if let Some(p) = path_of(value) {
                     if env.is_narrowed(&p) {
                         env.narrow(&name.name);
@@ -131,12 +171,17 @@ impl Checker<'_, '_> {
                     let mut else_env = env.clone();
                     if self.block(file, &mut else_env, b, unit) {
                         env.narrow(&name.name);
+                    } else {
+                        env.meet_text_lens(&else_env);
                     }
                 }
                 false
             }
             StmtKind::Assign { target, value } => {
                 self.assign(file, env, target, value);
+                if let ExprKind::Name(n) = &target.kind {
+                    env.set_text_len(&n.name, text_lens[1]);
+                }
                 false
             }
             StmtKind::Say(text) => {
@@ -272,7 +317,7 @@ impl Checker<'_, '_> {
             }
             StmtKind::Again { delay, at, max } => {
                 self.only_in(file, env, s.span, "again", &[Context::Retry]);
-                self.positive(file, delay);
+                self.at_least(file, delay, &AGAIN);
                 if let Some(t) = at {
                     self.check_time(file, t.span, t.hour, t.minute);
                 }
@@ -313,6 +358,19 @@ impl Checker<'_, '_> {
             self.report(
                 Diagnostic::new(Code::InvalidValue, file, d.span, "this duration must be longer than zero")
                     .with_label("zero"),
+            );
+        }
+    }
+
+    /// A duration that must be longer than zero, and at least `minimum.millis`: the few
+    /// places where a shorter one would make the run time spin or harass a customer.
+    pub fn at_least(&self, file: FileId, d: &DurationLit, minimum: &Minimum) {
+        self.positive(file, d);
+        if d.millis > 0 && d.millis < minimum.millis {
+            self.report(
+                Diagnostic::new(Code::InvalidValue, file, d.span, minimum.message)
+                    .with_label(minimum.label)
+                    .with_help(minimum.help),
             );
         }
     }
@@ -422,7 +480,7 @@ impl Checker<'_, '_> {
         self.expect_type(file, env, &ask.prompt, &Type::Text);
         let ty = self.ask_type(file, &ask.ty);
         if let Some(t) = &ask.timeout {
-            self.positive(file, t);
+            self.at_least(file, t, &ANSWER);
         }
         if let Some(r) = &ask.retries {
             self.retries(file, r);
@@ -433,6 +491,7 @@ impl Checker<'_, '_> {
             if !self.block(file, &mut else_env, b, unit) {
                 // The flow goes on without an answer: the name may be none.
                 answered = ty.optional();
+                env.meet_text_lens(&else_env);
             }
         }
         env.bind(&ask.name.name, answered);
@@ -548,7 +607,7 @@ impl Checker<'_, '_> {
         }
         match &menu.timeout {
             Some(t) => {
-                self.positive(file, &t.timeout);
+                self.at_least(file, &t.timeout, &ANSWER);
                 if let Some(r) = &t.retries {
                     self.retries(file, r);
                 }
@@ -689,7 +748,7 @@ impl Checker<'_, '_> {
 
     pub fn start_retry(&self, file: FileId, env: &Env, retry: &Ident, arg: &Expr) {
         if !self.expect(Kind::Retry, file, retry) {
-            self.expr(file, env, arg, None);
+            self.expr_for_unknown(file, env, arg);
             return;
         }
         let def = &self.syms.retries[retry.name.as_str()];
@@ -702,10 +761,15 @@ impl Checker<'_, '_> {
     pub fn waiting_line(&self, file: FileId, line: &WaitingClause) {
         let mut env = Env::new(Context::Waiting, ChannelSet::ALL);
         let mut unit = Unit::default();
-        self.positive(file, &line.delay);
+        if line.repeat {
+            self.at_least(file, &line.delay, &EVERY);
+        } else {
+            self.positive(file, &line.delay);
+        }
         match &line.action.kind {
             StmtKind::Say(text) => {
                 self.expect_type(file, &env, text, &Type::Text);
+                self.text_len(file, &env, text);
             }
             StmtKind::OfferCallback { .. } => {}
             _ => {

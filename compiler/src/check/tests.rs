@@ -268,6 +268,11 @@ impl Checker<'_, '_> {
         }
         let quiet = self.quiet();
         let asks: Vec<(Type, &Ask)> = found.into_iter().map(|a| (quiet.ask_type(file, &a.ty), a)).collect();
+        if asks.is_empty() && matches!(target, Target::None) && self.partial {
+            // The entry, and its flow's questions, may be in the file that does not parse.
+            self.expr(file, env, value, None);
+            return;
+        }
         if asks.is_empty() {
             self.report(
                 Diagnostic::new(Code::Syntax, file, span, "nothing running asks a question here")

@@ -553,6 +553,9 @@ pub enum ExprKind {
         rhs: Box<Expr>,
     },
     Paren(Box<Expr>),
+    /// Where the parser refused an expression (nested too deep, or a number too large to
+    /// hold), after reporting why: it has no type, and nothing more is said of it.
+    Error,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

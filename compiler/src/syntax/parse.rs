@@ -23,6 +23,9 @@ const MAX_EXPR_DEPTH: u32 = 128;
 pub struct Parsed {
     pub file: File,
     pub diagnostics: Vec<Diagnostic>,
+    /// The file could not be read at all (pest stopped, or brackets nest too deep): `file`
+    /// holds none of its declarations, though the file has some.
+    pub failed: bool,
 }
 
 /// Parses one file. Never panics: a file that does not parse gives an empty tree and a
@@ -34,7 +37,11 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
             Diagnostic::new(Code::Syntax, file_id, span, format!("brackets nest more than {MAX_NESTING} deep here"))
                 .with_label("too deep")
                 .with_help("split the logic into smaller flows, steps or `fn`s");
-        return Parsed { file: File { items: Vec::new(), comments: scanned.comments }, diagnostics: vec![diag] };
+        return Parsed {
+            file: File { items: Vec::new(), comments: scanned.comments },
+            diagnostics: vec![diag],
+            failed: true,
+        };
     }
     let pairs = match FlowParser::parse(Rule::file, text) {
         Ok(pairs) => pairs,
@@ -42,6 +49,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
             return Parsed {
                 file: File { items: Vec::new(), comments: scanned.comments },
                 diagnostics: vec![syntax_error(file_id, text, error)],
+                failed: true,
             }
         }
     };
@@ -54,7 +62,7 @@ pub fn parse(file_id: FileId, text: &str) -> Parsed {
         }
         items.push(builder.item(pair));
     }
-    Parsed { file: File { items, comments: scanned.comments }, diagnostics: builder.diagnostics }
+    Parsed { file: File { items, comments: scanned.comments }, diagnostics: builder.diagnostics, failed: false }
 }
 
 /// Parses a lone expression (used by the `run` simulator and tests).
@@ -360,7 +368,7 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
 fn code_len(text: &str) -> usize {
     let mut end = text.trim_end().len();
     loop {
-        let line_start = text[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line_start = text[..end].rfind(['\n', '\r']).map_or(0, |i| i + 1);
         if line_start > 0 && text[line_start..end].trim_start().starts_with("//") {
             end = text[..line_start].trim_end().len();
         } else {
@@ -641,14 +649,36 @@ impl Builder {
         DateLit { year, month, day, span }
     }
 
+    /// A number as written; one too large to hold (it would read as infinity) is an
+    /// `invalid-value` error, and reads as the largest number there is.
     fn number(&mut self, pair: Pair<'_, Rule>) -> NumberLit {
         let span = span_of(&pair);
         let text = pair.as_str().trim_end_matches('%');
-        let value = text.parse::<f64>().unwrap_or_else(|_| {
+        let mut value = text.parse::<f64>().unwrap_or_else(|_| {
             self.error(span, "this number cannot be read");
             0.0
         });
+        if value.is_infinite() {
+            self.diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, self.file, span, "this number is too large")
+                    .with_label("too large")
+                    .with_help("write a number of at most 308 digits"),
+            );
+            value = f64::MAX;
+        }
         NumberLit { value, span }
+    }
+
+    /// A number or percentage in an expression: where it is too large, the expression is
+    /// refused (`ExprKind::Error`), so that nothing more is said of it.
+    fn number_expr(&mut self, pair: Pair<'_, Rule>, kind: fn(f64) -> ExprKind) -> ExprKind {
+        let before = self.diagnostics.len();
+        let n = self.number(pair);
+        if self.diagnostics.len() > before {
+            ExprKind::Error
+        } else {
+            kind(n.value)
+        }
     }
 
     fn source_clause(&mut self, pair: Pair<'_, Rule>) -> SourceClause {
@@ -1210,7 +1240,8 @@ impl Builder {
             self.error(expr.span, format!("this expression is more than {MAX_EXPR_DEPTH} operations deep")).help =
                 Some("break it into named parts with `let`".to_string());
         }
-        (Expr { kind: ExprKind::None, span: expr.span }, 1)
+        // Not `none`, which the checker would type and could report again.
+        (Expr { kind: ExprKind::Error, span: expr.span }, 1)
     }
 
     fn primary(&mut self, pair: Pair<'_, Rule>) -> (Expr, u32) {
@@ -1263,8 +1294,8 @@ impl Builder {
                     }
                 }
             }
-            Rule::percent => ExprKind::Percent(self.number(pair).value),
-            Rule::number => ExprKind::Number(self.number(pair).value),
+            Rule::percent => self.number_expr(pair, ExprKind::Percent),
+            Rule::number => self.number_expr(pair, ExprKind::Number),
             Rule::phone => ExprKind::Phone(pair.as_str().to_string()),
             Rule::regex => {
                 let s = pair.as_str();

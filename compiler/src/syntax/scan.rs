@@ -40,7 +40,7 @@ pub fn scan(text: &str) -> Scanned {
         if in_text {
             match b {
                 b'\\' => i += 1,
-                b'"' | b'\n' => {
+                b'"' | b'\n' | b'\r' => {
                     stack.pop();
                 }
                 b'{' if bytes.get(i + 1) == Some(&b'{') => i += 1,
@@ -66,7 +66,7 @@ pub fn scan(text: &str) -> Scanned {
         }
         match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                let end = text[i..].find('\n').map_or(text.len(), |n| i + n);
+                let end = text[i..].find(['\n', '\r']).map_or(text.len(), |n| i + n);
                 out.comments.push(Comment { text: text[i..end].trim_end().to_string(), span: Span::new(i, end) });
                 i = end;
                 continue;

@@ -127,17 +127,23 @@ pub(super) struct Vocabulary {
 impl Vocabulary {
     pub fn new<S: AsRef<str>>(skills: &[S]) -> Result<Vocabulary, AcdError> {
         let mut vocabulary = Vocabulary::default();
+        vocabulary.add_skills(skills)?;
+        Ok(vocabulary)
+    }
+
+    /// Adds the skills it does not know yet (at most 64 in all).
+    pub fn add_skills<S: AsRef<str>>(&mut self, skills: &[S]) -> Result<(), AcdError> {
         for skill in skills {
             let skill = skill.as_ref();
-            if vocabulary.skills.iter().any(|known| &**known == skill) {
+            if self.skills.iter().any(|known| &**known == skill) {
                 continue;
             }
-            if vocabulary.skills.len() == 64 {
+            if self.skills.len() == 64 {
                 return Err(AcdError::TooManySkills);
             }
-            vocabulary.skills.push(Arc::from(skill));
+            self.skills.push(Arc::from(skill));
         }
-        Ok(vocabulary)
+        Ok(())
     }
 
     pub fn skill_count(&self) -> usize {

@@ -184,33 +184,8 @@ impl Acd {
                 return Err(AcdError::DuplicateQueue(spec.name.clone()));
             }
         }
-        let mut built = Vec::with_capacity(queues.len());
-        for spec in queues {
-            if let Some(target) = spec.targets.iter().flatten().find(|target| target.percent > 100) {
-                return Err(AcdError::InvalidValue(format!("target {}% is over 100%", target.percent)));
-            }
-            let overflow = match &spec.overflow {
-                None => None,
-                Some(overflow) => {
-                    let to =
-                        *queue_index.get(overflow.to.as_str()).ok_or(AcdError::UnknownQueue(overflow.to.clone()))?;
-                    if overflow.after_ms <= 0 || overflow.to == spec.name {
-                        return Err(AcdError::InvalidValue(format!(
-                            "queue `{}` must overflow after a positive time to another queue",
-                            spec.name
-                        )));
-                    }
-                    Some((overflow.after_ms, to))
-                }
-            };
-            built.push(Queue {
-                name: QueueName::from(spec.name.as_str()),
-                skills: vocabulary.skills(&spec.skills)?,
-                priority: spec.priority,
-                overflow,
-                wrap_up_ms: spec.wrap_up_ms,
-            });
-        }
+        let built =
+            queues.iter().map(|spec| build_queue(spec, &queue_index, &vocabulary)).collect::<Result<Vec<_>, _>>()?;
         let stats = queues.iter().map(|spec| spec.targets.map(ChannelStats::new)).collect();
         let outbound = BTreeMap::new();
         let roster = roster::Roster::new(vocabulary.skill_count());
@@ -235,6 +210,38 @@ impl Acd {
             next_seq: 0,
             next_offer: 0,
         })
+    }
+
+    /// Takes on a newly deployed project's skills and queues. Skills and queues routing has
+    /// not seen are added (agents have none of the new skills until they log in again with
+    /// them); the queues it has keep their settings and their waiting contacts, so that
+    /// nothing already placed changes under it. The whole extension is checked before
+    /// anything changes.
+    pub fn extend<S: AsRef<str>>(&mut self, skills: &[S], queues: &[QueueSpec]) -> Result<(), AcdError> {
+        let mut vocabulary = self.vocabulary.clone();
+        vocabulary.add_skills(skills)?;
+        let mut index = self.queue_index.clone();
+        let mut added = Vec::new();
+        for spec in queues {
+            let name = QueueName::from(spec.name.as_str());
+            if !index.contains_key(&name) {
+                if index.len() >= u16::MAX as usize {
+                    return Err(AcdError::InvalidValue("too many queues".to_string()));
+                }
+                index.insert(name, index.len() as u16);
+                added.push(spec);
+            }
+        }
+        let built = added.iter().map(|spec| build_queue(spec, &index, &vocabulary)).collect::<Result<Vec<_>, _>>()?;
+        self.roster.grow_skills(vocabulary.skill_count());
+        self.vocabulary = vocabulary;
+        self.queue_index = index;
+        for (queue, spec) in built.into_iter().zip(added) {
+            self.queues.push(queue);
+            self.stats.push(spec.targets.map(ChannelStats::new));
+            self.waiting_count.push([0; 5]);
+        }
+        Ok(())
     }
 
     /// A contact handed over by a flow's `queue` statement: offered at once to the best agent
@@ -480,4 +487,31 @@ impl Acd {
     fn aging(&self, channel: Channel) -> i64 {
         self.config.aging_ms[channel as usize]
     }
+}
+
+/// A queue as routing keeps it, from its spec (`index` names every queue, for overflow).
+fn build_queue(spec: &QueueSpec, index: &BTreeMap<QueueName, u16>, vocabulary: &Vocabulary) -> Result<Queue, AcdError> {
+    if let Some(target) = spec.targets.iter().flatten().find(|target| target.percent > 100) {
+        return Err(AcdError::InvalidValue(format!("target {}% is over 100%", target.percent)));
+    }
+    let overflow = match &spec.overflow {
+        None => None,
+        Some(overflow) => {
+            let to = *index.get(overflow.to.as_str()).ok_or(AcdError::UnknownQueue(overflow.to.clone()))?;
+            if overflow.after_ms <= 0 || overflow.to == spec.name {
+                return Err(AcdError::InvalidValue(format!(
+                    "queue `{}` must overflow after a positive time to another queue",
+                    spec.name
+                )));
+            }
+            Some((overflow.after_ms, to))
+        }
+    };
+    Ok(Queue {
+        name: QueueName::from(spec.name.as_str()),
+        skills: vocabulary.skills(&spec.skills)?,
+        priority: spec.priority,
+        overflow,
+        wrap_up_ms: spec.wrap_up_ms,
+    })
 }

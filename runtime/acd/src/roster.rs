@@ -66,6 +66,22 @@ impl Roster {
         Roster { skills: vec![AgentBits::default(); skill_count], skill_count, ..Roster::default() }
     }
 
+    /// Makes room for skills added after agents were entered: they have none of them.
+    pub fn grow_skills(&mut self, skill_count: usize) {
+        if skill_count <= self.skill_count {
+            return;
+        }
+        let agents = self.idle_since.len();
+        let mut proficiency = Vec::with_capacity(agents * skill_count);
+        for agent in 0..agents {
+            proficiency.extend_from_slice(&self.proficiency[agent * self.skill_count..][..self.skill_count]);
+            proficiency.resize((agent + 1) * skill_count, 0);
+        }
+        self.proficiency = proficiency;
+        self.skills.resize(skill_count, AgentBits::default());
+        self.skill_count = skill_count;
+    }
+
     /// Enters agent number `agent` (the next number), whose proficiency is given by skill.
     pub fn add(&mut self, agent: u32, skills: SkillSet, languages: LangSet, proficiency: &[u8], now: i64) {
         for skill in skills.iter() {

@@ -39,10 +39,14 @@ pub enum Command {
         /// Only tests whose name contains this text
         #[arg(long)]
         filter: Option<String>,
-        /// Also run every test saving and restoring each session at every step, and
-        /// fail if the transcript changes
+        /// Also run every test saving and restoring the engine's whole state after every
+        /// step, and fail if the transcript changes
         #[arg(long)]
         roundtrip: bool,
+        /// Record every input of every test, replay them on a fresh engine, and fail if
+        /// any command, event or the final state differs
+        #[arg(long)]
+        replay: bool,
         /// Project folders or .flow files (default: the current folder)
         paths: Vec<PathBuf>,
     },
@@ -110,7 +114,7 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
-        Command::Test { filter, roundtrip, paths } => test::run(&paths, filter.as_deref(), roundtrip),
+        Command::Test { filter, roundtrip, replay, paths } => test::run(&paths, filter.as_deref(), roundtrip, replay),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
         Command::Disasm { path } => disasm::run(&path),

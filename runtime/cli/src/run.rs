@@ -13,11 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use switchboard_bytecode::types::Channel;
-use switchboard_calendar::{parse_at, Clock, SystemClock};
+use switchboard_calendar::parse_at;
 use switchboard_compiler::syntax::parse::parse_duration;
-use switchboard_engine::answers::Reply;
-use switchboard_engine::events::EventKind;
-use switchboard_engine::{Engine, Options};
+use switchboard_engine::{Completion, EventKind, Reply};
+use switchboard_shell::clock::{Clock, SystemClock};
+use switchboard_shell::{LocalShell, Options};
 
 const HELP: &str = "\
 type what the customer does, one line at a time:
@@ -91,59 +91,88 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     };
 
-    let mut engine = Engine::new(bundle, &root, Options::default(), start.timestamp())?;
+    let options = Options { defer_payments: true, ..Options::default() };
+    let mut engine = LocalShell::for_project(bundle, &root, options, start.timestamp())?;
     let from = args.from.as_deref().unwrap_or(example_sender(args.channel));
     let contact = engine.contact(args.channel, from, to.as_deref(), &args.subject, &args.text)?;
     out.events(&mut engine);
 
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
-    if interactive && engine.is_live(contact) {
+    if interactive && engine.state().is_live(contact.session()) {
         out.status("type /help for what you can do");
     }
     let mut input = stdin.lock();
-    while engine.is_live(contact) {
+    while engine.state().is_live(contact.session()) {
+        // `collect payment`: the next line is the card, for the secure form only. It is never
+        // shown, sent to the flow or kept; the flow hears captured or declined.
+        if let Some(payment) = engine.state().pending_payment() {
+            out.status("secure payment form: enter the card number (it is not shown or kept)");
+            let card = if interactive {
+                rpassword::read_password().map_err(|e| format!("cannot read the card number: {e}"))?
+            } else {
+                match read_line(&mut input, interactive)? {
+                    Some(line) => line,
+                    None => break,
+                }
+            };
+            let result = if is_card_number(&card) { Completion::PaymentCaptured } else { Completion::PaymentDeclined };
+            out.status(if result == Completion::PaymentCaptured { "payment captured" } else { "payment declined" });
+            drop(card);
+            if let Err(why) = engine.complete(payment, result) {
+                eprintln!("{why}");
+            }
+            out.events(&mut engine);
+            continue;
+        }
         let Some(line) = read_line(&mut input, interactive)? else { break };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        if !interactive {
-            out.line(&format!("> {line}"));
-        }
         match line.strip_prefix('/') {
-            Some(command) => match command.split_whitespace().collect::<Vec<_>>().as_slice() {
-                ["quit"] => break,
-                ["help"] => println!("{HELP}"),
-                ["wait", d] => match duration(d) {
-                    Ok(d) => {
-                        let to = engine.now().checked_add(d).map_err(|e| e.to_string())?;
-                        engine.advance(to);
-                        out.status(&format!("now {}", to.to_zoned(start.time_zone().clone()).strftime("%H:%M:%S")));
-                    }
-                    Err(why) => eprintln!("{why}"),
-                },
-                ["wait", ..] => eprintln!("say how long to wait, like `/wait 10s`"),
-                _ => eprintln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
-            },
-            None => match engine.waiting_session() {
-                // Waiting in a queue: a key may take an offered callback.
-                None => {
-                    if let Err(why) = engine.input(contact, reply(args.channel, line)) {
-                        eprintln!("{why}: try /wait 10s or /quit");
-                    }
+            Some(command) => {
+                if !interactive {
+                    out.line(&format!("> {line}"));
                 }
-                Some(session) => {
-                    if let Err(why) = engine.input(session, reply(args.channel, line)) {
+                match command.split_whitespace().collect::<Vec<_>>().as_slice() {
+                    ["quit"] => break,
+                    ["help"] => println!("{HELP}"),
+                    ["wait", d] => match duration(d) {
+                        Ok(d) => {
+                            let to = engine.now().checked_add(d).map_err(|e| e.to_string())?;
+                            engine.advance(to);
+                            let at = to.to_zoned(start.time_zone().clone()).strftime("%H:%M:%S");
+                            out.status(&format!("now {at}"));
+                        }
+                        Err(why) => eprintln!("{why}"),
+                    },
+                    ["wait", ..] => eprintln!("say how long to wait, like `/wait 10s`"),
+                    _ => eprintln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
+                }
+            }
+            None => {
+                // A key may take a callback offered in a queue; otherwise it answers what waits.
+                let session = engine.state().waiting_session().unwrap_or(contact.session());
+                let stray = engine.state().stray_inputs();
+                let result = engine.input(session, reply(args.channel, line));
+                if engine.state().stray_inputs() > stray {
+                    // Input nothing waits for is dropped unseen: it may be card digits.
+                    out.status("nothing is waiting for input: ignored (try /wait 10s or /quit)");
+                } else {
+                    if !interactive {
+                        out.line(&format!("> {line}"));
+                    }
+                    if let Err(why) = result {
                         eprintln!("{why}");
                     }
                 }
-            },
+            }
         }
         out.events(&mut engine);
     }
     // Leaving the simulator hangs up a contact still waiting or talking.
-    if engine.is_live(contact) {
+    if engine.state().is_live(contact.session()) {
         engine.hang_up(contact)?;
         out.events(&mut engine);
     }
@@ -163,6 +192,37 @@ fn read_line(input: &mut impl BufRead, interactive: bool) -> Result<Option<Strin
         Ok(_) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
         Err(e) => Err(format!("cannot read the input: {e}")),
     }
+}
+
+/// Whether `text` is a card number: 12 to 19 digits (spaces and dashes allowed) with a
+/// valid Luhn check digit.
+fn is_card_number(text: &str) -> bool {
+    let digits: Vec<u32> = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    if !(12..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
 }
 
 /// Keys on a phone; words everywhere else.
@@ -214,7 +274,7 @@ impl Transcript {
     }
 
     /// Everything that happened since last time, in order.
-    fn events(&mut self, engine: &mut Engine) {
+    fn events(&mut self, engine: &mut LocalShell) {
         for event in engine.take_events() {
             match &event.kind {
                 EventKind::Say { text } => self.line(text),

@@ -5,11 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use switchboard_compiler::{codegen, render};
-use switchboard_engine::Options;
-use switchboard_shell::project;
 use switchboard_shell::testing::{self, TestOutcome};
+use switchboard_shell::{project, Options};
 
-pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool) -> Result<ExitCode, String> {
+pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool, replay: bool) -> Result<ExitCode, String> {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let projects = project::discover(&paths)?;
     let std = switchboard_stdlib::modules();
@@ -30,14 +29,17 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool) -> Result<E
             continue;
         }
         let bundle = Arc::new(codegen::compile(&checked, &loader)?);
-        let outcomes = testing::run_all(&checked, &bundle, filter, &Options { roundtrip: false });
-        let again = roundtrip.then(|| testing::run_all(&checked, &bundle, filter, &Options { roundtrip: true }));
+        let outcomes = testing::run_all(&checked, &bundle, filter, &Options { record: replay, ..Options::default() });
+        let again = roundtrip
+            .then(|| testing::run_all(&checked, &bundle, filter, &Options { roundtrip: true, ..Options::default() }));
         for (i, o) in outcomes.iter().enumerate() {
             let mut failure = o.failure.clone();
             if let Some(again) = &again {
                 if failure.is_none() && again[i].events != o.events {
-                    failure =
-                        Some("the transcript changed when every session was saved and restored at each step".into());
+                    failure = Some(
+                        "the transcript changed when the engine's whole state was saved and restored after every step"
+                            .into(),
+                    );
                 }
             }
             report(o, failure.as_deref());

@@ -1,8 +1,11 @@
 //! One routing decision for a known gold caller, three ways, side by side in one run:
 //!
-//! - `engine`: the acme `inbound` flow on the real engine, from the contact's arrival to
-//!   its `queue vip` effect; the `crm` look-up is answered from the source's `cache 5m`
-//!   (warmed by one call before timing). Each iteration also drains the transcript.
+//! - `engine`: the acme `inbound` flow on the real engine through the local shell, from the
+//!   contact's arrival to its `queue vip` effect: two steps of the engine (the arrival, and
+//!   the `crm` look-up's answer, which the shell takes from the source's `cache 5m`, warmed
+//!   by one call before timing). Each iteration also drains the transcript.
+//! - `core`: the same two steps straight into the pure `step_into`, the look-up answered
+//!   with the record the shell would give, one reused `Output`: the engine alone.
 //! - `rhai`: the same decision written as a rhai script (its AST compiled once), the
 //!   customer handed over as a map in a reused scope, found through a `HashMap` that stands
 //!   in for the cache.
@@ -19,15 +22,19 @@
 //! (after the same set-up), e.g. `DECISION_LOOP=20000 valgrind --tool=callgrind <bench binary>`;
 //! `DECISION_LOOP_RHAI=N` does the same with the rhai script.
 
+// A benchmark is a program at the edge: it reads its settings from the environment.
+#![allow(clippy::disallowed_methods)]
+
 use divan::{AllocProfiler, Bencher};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_bytecode::types::Channel;
 use switchboard_compiler::{check, codegen};
-use switchboard_engine::events::EventKind;
-use switchboard_engine::{Engine, Options};
-use switchboard_shell::project;
+use switchboard_engine::{
+    step_into, Arrival, CommandKind, Completion, EventKind, Input, LookupResult, Output, State, World,
+};
+use switchboard_shell::{project, LocalShell, Options};
 use switchboard_stdlib as stdlib;
 
 #[global_allocator]
@@ -77,7 +84,7 @@ fn monday_ten() -> jiff::Zoned {
 
 /// The acme project compiled as `switchboard build` compiles it, and an engine over it at
 /// Monday 10:00 whose `crm` cache already holds Ann.
-fn acme_engine() -> Engine {
+fn acme_engine() -> LocalShell {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows");
     let projects = project::discover(std::slice::from_ref(&root)).expect("the acme project is readable");
     let [acme] = projects.as_slice() else { panic!("one acme project, found {}", projects.len()) };
@@ -87,7 +94,8 @@ fn acme_engine() -> Engine {
     assert!(!checked.has_errors(), "acme checks cleanly: {:?}", checked.diagnostics);
     let bundle = codegen::compile(&checked, &loader).expect("acme compiles");
     let mut engine =
-        Engine::new(Arc::new(bundle), &acme.root, Options::default(), monday_ten().timestamp()).expect("an engine");
+        LocalShell::for_project(Arc::new(bundle), &acme.root, Options::default(), monday_ten().timestamp())
+            .expect("an engine");
 
     engine.contact(Channel::Voice, ANN, Some(ACME_LINE), "", "").expect("the acme line has an entry");
     let events = engine.take_events();
@@ -106,6 +114,45 @@ fn engine(bencher: Bencher) {
         let id = engine.contact(Channel::Voice, ANN, Some(ACME_LINE), "", "").expect("an entry");
         divan::black_box(engine.take_events());
         id
+    });
+}
+
+/// The pure engine with no shell: its state and world, and Ann's record as the shell's
+/// cache answers her look-up.
+fn acme_core() -> (State, World, Completion) {
+    let (mut state, world, services) = acme_engine().into_parts();
+    let mut out = Output::default();
+    let now = monday_ten().timestamp();
+    step_into(&mut state, &world, now, Input::Arrive(ann_calls()), &mut out).expect("an entry");
+    let command = out.commands.iter().find(|c| matches!(c.kind, CommandKind::Lookup { .. })).expect("a look-up");
+    let found = services.answer(command, now.as_millisecond()).expect("a look-up is answered");
+    assert!(matches!(found, Completion::Lookup(LookupResult::Found(_))), "Ann is in the cache: {found:?}");
+    (state, world, found)
+}
+
+fn ann_calls() -> Arrival {
+    Arrival {
+        channel: Channel::Voice,
+        from: ANN.to_string(),
+        to: Some(ACME_LINE.to_string()),
+        subject: String::new(),
+        text: String::new(),
+    }
+}
+
+#[divan::bench(sample_count = SAMPLES, sample_size = SLOW)]
+fn core(bencher: Bencher) {
+    let (mut state, world, found) = acme_core();
+    let now = monday_ten().timestamp();
+    let mut out = Output::default();
+    bencher.bench_local(|| {
+        out.clear();
+        step_into(&mut state, &world, now, Input::Arrive(ann_calls()), &mut out).expect("an entry");
+        let command = out.commands.iter().find(|c| matches!(c.kind, CommandKind::Lookup { .. })).map(|c| c.id);
+        let command = command.expect("a look-up");
+        let result = found.clone();
+        step_into(&mut state, &world, now, Input::Completed { command, result }, &mut out).expect("answered");
+        divan::black_box(out.events.len())
     });
 }
 

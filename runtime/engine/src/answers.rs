@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 use switchboard_bytecode::bytecode::AnswerKind;
+use switchboard_bytecode::normalize;
 use switchboard_bytecode::value::{Currency, Money, Value};
-use switchboard_sources::normalize;
 
 /// What arrived: keys pressed, text typed or spoken, or a typed value (tests, agents' forms).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Reply {
     Keys(String),
     Text(String),

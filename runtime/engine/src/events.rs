@@ -13,8 +13,9 @@ use switchboard_bytecode::bytecode::SourceSpan;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: Timestamp,
-    /// The session (contact, script, survey or retry run) it belongs to.
-    pub session: u64,
+    /// The session (contact, script, survey or retry run) it belongs to; `s0` for
+    /// routing's own events.
+    pub session: crate::ids::SessionId,
     pub kind: EventKind,
     /// The statement that caused it.
     pub origin: Option<SourceSpan>,
@@ -86,10 +87,8 @@ pub enum EventKind {
     Input {
         text: Text,
     },
-    /// What routing did that no test line names (timeouts, overflow, wrap-up …).
-    Routing {
-        what: Text,
-    },
+    /// What routing did besides offers and answers (misses, overflow, wrap-up …).
+    Routing(RoutingEvent),
     /// The customer hung up.
     HangUp,
 }
@@ -117,7 +116,7 @@ impl EventKind {
             EventKind::End => "end",
             EventKind::Error { .. } => "error",
             EventKind::Input { .. } => "input",
-            EventKind::Routing { .. } => "routing",
+            EventKind::Routing(_) => "routing",
             EventKind::HangUp => "hang_up",
         }
     }
@@ -161,8 +160,66 @@ impl std::fmt::Display for EventKind {
             EventKind::End => f.write_str("end"),
             EventKind::Error { message } => write!(f, "error: {message}"),
             EventKind::Input { text } => write!(f, "input {text:?}"),
-            EventKind::Routing { what } => write!(f, "routing: {what}"),
+            EventKind::Routing(what) => write!(f, "routing: {what}"),
             EventKind::HangUp => f.write_str("hang up"),
+        }
+    }
+}
+
+/// What routing did, typed. (Offers and answers are `EventKind::Offer` and `Answered`.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "what", rename_all = "snake_case")]
+pub enum RoutingEvent {
+    /// The agent did not answer in time; the contact keeps its place.
+    Missed {
+        agent: Text,
+    },
+    /// The offer was taken back (the customer left, or another agent was chosen).
+    Withdrawn {
+        agent: Text,
+    },
+    /// The agent was set away (after missed offers).
+    AgentAway {
+        agent: Text,
+    },
+    WrapUpEnded {
+        agent: Text,
+    },
+    /// The time the contact waited for its preferred agent is over.
+    PreferEnded {
+        agent: Text,
+    },
+    Overflowed {
+        from: Text,
+        to: Text,
+    },
+    /// The caller took a callback: they left, and a placeholder keeps their place.
+    CallbackKept {
+        to: Text,
+    },
+    /// The placeholder reached an agent: call the customer back.
+    CallbackDue {
+        to: Text,
+    },
+    /// A retry strategy's call was handed to an agent (blending).
+    OutboundAssigned {
+        agent: Text,
+        to: Text,
+    },
+}
+
+impl fmt::Display for RoutingEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoutingEvent::Missed { agent } => write!(f, "{agent} did not answer"),
+            RoutingEvent::Withdrawn { agent } => write!(f, "offer to {agent} withdrawn"),
+            RoutingEvent::AgentAway { agent } => write!(f, "{agent} is away"),
+            RoutingEvent::WrapUpEnded { agent } => write!(f, "{agent} finished wrap-up"),
+            RoutingEvent::PreferEnded { agent } => write!(f, "no longer kept for {agent}"),
+            RoutingEvent::Overflowed { from, to } => write!(f, "overflow from {from} to {to}"),
+            RoutingEvent::CallbackKept { to } => write!(f, "callback kept the place of {to}"),
+            RoutingEvent::CallbackDue { to } => write!(f, "callback due: call {to}"),
+            RoutingEvent::OutboundAssigned { to, .. } => write!(f, "outbound call to {to}"),
         }
     }
 }

@@ -3,16 +3,16 @@
 //! starts with, the names the transcript gives flows, queues and sources, and the VM's
 //! tables (hours, regexes). A run borrows all of it through one `Arc<Prepared>`.
 
-use super::country_of;
 use super::events::Text;
+use crate::country_of;
 use jiff::Timestamp;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use switchboard_bytecode::bytecode::{Bundle, FlowId};
+use switchboard_bytecode::normalize::{is_e164, normalize_phone};
 use switchboard_bytecode::types::Channel;
 use switchboard_bytecode::value::Value;
-use switchboard_sources::normalize::{is_e164, normalize_phone};
 use switchboard_vm::{Contact, Tables};
 
 /// Everything a run reads and nothing changes: the bundle and what is derived from it.

@@ -1,22 +1,31 @@
 //! Contacts a flow has queued: handing them to the routing engine (ACD), the queue's
 //! `while waiting` lines (announcements, callbacks that keep their place), offers to
 //! agents, answers, hang-ups, and outbound work for blending.
+//!
+//! What routing does comes back as typed `acd::Event`s; each becomes a transcript event
+//! and, where someone must act (an agent's phone rings, a callback is due), a command.
 
-use super::events::{EventKind, Text};
-use super::{Engine, Timer};
+use crate::core::Core;
+use crate::error::EngineError;
+use crate::events::{EventKind, RoutingEvent, Text};
+use crate::ids::{AgentId, ContactId, OfferId, RetryRunId, SessionId};
+use crate::io::{AgentAction, CommandKind, Presence};
+use crate::state::{BundleRef, Pending, Timer};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use switchboard_acd::{self as acd, Acd, AgentSpec, Arrival, ContactState, OfferId, OutboundWork, QueueSpec};
+use switchboard_acd::{self as acd, Acd, AgentSpec, Arrival, ContactState, OutboundWork, QueueSpec};
 use switchboard_bytecode::bytecode::{Bundle, QueueId, SourceSpan, WaitingAction};
 use switchboard_bytecode::types::Channel;
 use switchboard_bytecode::value::Value;
+use switchboard_calendar::Timers;
 use switchboard_vm::{text_cow, AgentView, Contact, Host};
 
 /// A contact in routing: waiting, ringing an agent, or with one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Queued {
-    /// The engine's id of the contact.
-    pub contact: u64,
+    pub contact: ContactId,
+    /// The bundle its `queue` ran on (its queue ids are that bundle's).
+    pub bundle: BundleRef,
     pub queue: QueueId,
     pub channel: Channel,
     /// Where to call back (the caller's number), when a callback is offered.
@@ -28,9 +37,18 @@ pub struct Queued {
     pub origin: Option<SourceSpan>,
 }
 
-/// The routing engine for a bundle's queues and skills.
-pub fn new_acd(bundle: &Bundle) -> Result<Acd, String> {
-    let queues: Vec<QueueSpec> = bundle
+/// A flow's `queue` statement, as the VM yielded it.
+pub(crate) struct Request<'r> {
+    pub queue: QueueId,
+    pub priority: i32,
+    pub prefer: Option<(Value, i64)>,
+    pub require: &'r [Arc<str>],
+    pub vip: bool,
+    pub origin: Option<SourceSpan>,
+}
+
+fn queue_specs(bundle: &Bundle) -> Vec<QueueSpec> {
+    bundle
         .queues
         .iter()
         .map(|q| {
@@ -49,53 +67,67 @@ pub fn new_acd(bundle: &Bundle) -> Result<Acd, String> {
             }
             spec
         })
-        .collect();
-    Acd::new(acd::Config::default(), &bundle.skills, &queues).map_err(|e| e.to_string())
+        .collect()
 }
 
-impl Engine {
+/// The routing engine for a bundle's queues and skills.
+pub fn new_acd(bundle: &Bundle) -> Result<Acd, EngineError> {
+    Acd::new(acd::Config::default(), &bundle.skills, &queue_specs(bundle))
+        .map_err(|e| EngineError::Bundle(format!("routing cannot take this bundle: {e}")))
+}
+
+/// A newly deployed bundle's queues and skills join routing; those routing has keep their
+/// waiting contacts.
+pub fn extend_acd(acd: &mut Acd, bundle: &Bundle) -> Result<(), EngineError> {
+    acd.extend(&bundle.skills, &queue_specs(bundle))
+        .map_err(|e| EngineError::Bundle(format!("routing cannot take this bundle: {e}")))
+}
+
+fn offer_error(offer: OfferId, e: acd::AcdError) -> EngineError {
+    match e {
+        acd::AcdError::UnknownOffer(_) => EngineError::UnknownOffer(offer),
+        other => EngineError::Routing(other.to_string()),
+    }
+}
+
+/// The id routing knows a contact by: `c` and the engine's number.
+pub(crate) fn routing_key(contact: ContactId) -> String {
+    contact.to_string()
+}
+
+impl Core<'_> {
     fn ms(&self) -> i64 {
         self.now.as_millisecond()
     }
 
     /// The contact in routing that routing knows as `key`.
     fn queued_at(&self, key: &str) -> Option<&Queued> {
-        self.queued.get(&super::contact_id(key)?)
+        self.queued.get(&crate::contact_id(key)?)
     }
 
     fn queued_at_mut(&mut self, key: &str) -> Option<&mut Queued> {
-        self.queued.get_mut(&super::contact_id(key)?)
+        let id = crate::contact_id(key)?;
+        self.queued.get_mut(&id)
     }
 
-    /// The routing engine, for reports and the simulator.
-    pub fn acd(&self) -> &Acd {
-        &self.acd
+    /// The session of the contact routing knows as `key` (`s0` when it is not a contact).
+    fn session_of(&self, key: &str) -> SessionId {
+        self.queued_at(key).map_or(SessionId(0), |q| q.contact.session())
     }
 
     /// A flow's `queue`: hands the contact to routing and starts its `while waiting` lines.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn enqueue(
-        &mut self,
-        bundle: &Bundle,
-        contact: u64,
-        c: &Contact,
-        queue: QueueId,
-        priority: i32,
-        prefer: Option<(Value, i64)>,
-        require: &[Arc<str>],
-        vip: bool,
-        origin: Option<SourceSpan>,
-    ) {
-        let info = &bundle.queues[queue.index()];
-        let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(priority).language(&c.language);
-        if vip {
+    pub(crate) fn enqueue(&mut self, bundle_ref: BundleRef, contact: ContactId, c: &Contact, r: Request<'_>) {
+        let bundle = &*self.prepared(bundle_ref).bundle;
+        let info = &bundle.queues[r.queue.index()];
+        let mut arrival = Arrival::new(&c.id, &info.name, c.channel).boost(r.priority).language(&c.language);
+        if r.vip {
             arrival = arrival.vip();
         }
         // A preferred agent routing has never seen (not logged in today) is no preference.
-        if let Some((agent, ms)) = prefer.filter(|(a, _)| self.agents.contains_key(&*text_cow(a))) {
+        if let Some((agent, ms)) = r.prefer.filter(|(a, _)| self.agents.contains_key(&*text_cow(a))) {
             arrival = arrival.prefer(&text_cow(&agent), ms);
         }
-        for s in require {
+        for s in r.require {
             arrival = arrival.require(s);
         }
         let callback_to = match &c.from {
@@ -106,67 +138,74 @@ impl Engine {
             contact,
             Queued {
                 contact,
-                queue,
+                bundle: bundle_ref,
+                queue: r.queue,
                 channel: c.channel,
                 callback_to,
                 callback_offered: false,
                 callback_taken: false,
-                origin,
+                origin: r.origin,
             },
         );
-        match self.acd.arrive(&arrival, self.ms()) {
+        let now = self.ms();
+        match self.acd.arrive(&arrival, now) {
             Ok(events) => self.routed(events),
             Err(e) => self.emit(
-                contact,
+                contact.session(),
                 EventKind::Error { message: format!("routing refused the contact: {e}").into() },
-                origin,
+                r.origin,
             ),
         }
-        self.start_waiting_lines(c.id.to_string(), queue, c.channel);
+        self.start_waiting_lines(bundle, contact, r.queue, c.channel);
         self.schedule_acd_tick();
     }
 
     /// `while waiting`: announcements reach voice and chat; callbacks are offered on voice.
-    fn start_waiting_lines(&mut self, contact: String, queue: QueueId, channel: Channel) {
-        let lines = self.bundle.queues[queue.index()].waiting.clone();
-        for (line, w) in lines.iter().enumerate() {
+    fn start_waiting_lines(&mut self, bundle: &Bundle, contact: ContactId, queue: QueueId, channel: Channel) {
+        for (line, w) in bundle.queues[queue.index()].waiting.iter().enumerate() {
             let reaches = match w.action {
                 WaitingAction::Say(_) => matches!(channel, Channel::Voice | Channel::Chat),
                 WaitingAction::OfferCallback { .. } => channel == Channel::Voice,
             };
             if reaches {
-                self.schedule_in(w.delay_ms, Timer::Waiting { contact: contact.clone(), queue, line });
+                self.schedule_in(w.delay_ms, Timer::Waiting { contact, queue, line });
             }
         }
     }
 
     /// One `while waiting` line comes due for a contact still waiting.
-    pub(super) fn waiting_line(&mut self, contact: String, queue: QueueId, line: usize) {
-        let Some(q) = self.queued_at(contact.as_str()).cloned() else { return };
-        if q.queue != queue
-            || q.callback_taken
-            || !matches!(self.acd.contact_state(&contact), Some(ContactState::Waiting))
+    pub(crate) fn waiting_line(&mut self, contact: ContactId, queue: QueueId, line: usize) {
+        let Some(q) = self.queued.get(&contact).cloned() else { return };
+        let key = routing_key(contact);
+        if q.queue != queue || q.callback_taken || !matches!(self.acd.contact_state(&key), Some(ContactState::Waiting))
         {
             return;
         }
-        let info = self.bundle.queues[q.queue.index()].clone();
+        let prepared = self.prepared(q.bundle);
+        let info = &prepared.bundle.queues[q.queue.index()];
         let Some(w) = info.waiting.get(line) else { return };
+        let session = q.contact.session();
         match &w.action {
             WaitingAction::Say(func) => {
                 let host = Host {
-                    queue_position: self.acd.position(&contact).unwrap_or(1) as f64,
-                    queue_ewt_ms: self.acd.expected_wait_ms(&contact).unwrap_or(0),
-                    tables: &self.prepared.tables,
+                    queue_position: self.acd.position(&key).unwrap_or(1) as f64,
+                    queue_ewt_ms: self.acd.expected_wait_ms(&key).unwrap_or(0),
+                    tables: &prepared.tables,
                 };
-                match self.evaluate(*func, Vec::new(), &host) {
-                    Ok(text) => self.emit(q.contact, EventKind::Say { text: text.display().into() }, None),
-                    Err(why) => self.emit(q.contact, EventKind::Error { message: why.into() }, None),
+                match self.evaluate(prepared, *func, Vec::new(), &host) {
+                    Ok(text) => {
+                        let text = Text::from(text.display());
+                        self.emit(session, EventKind::Say { text: text.clone() }, None);
+                        let to = crate::io::Audience::Customer { contact, channel: q.channel };
+                        self.command(session, CommandKind::Prompt { to, text, gather: None });
+                    }
+                    Err(why) => self.emit(session, EventKind::Error { message: why.into() }, None),
                 }
             }
             WaitingAction::OfferCallback { keep_place } => {
                 if q.callback_to.is_some() && !q.callback_offered {
-                    self.emit(q.contact, EventKind::Callback { keep_place: *keep_place }, None);
-                    if let Some(q) = self.queued_at_mut(contact.as_str()) {
+                    self.emit(session, EventKind::Callback { keep_place: *keep_place }, None);
+                    if let Some(q) = self.queued.get_mut(&contact) {
                         q.callback_offered = true;
                     }
                 }
@@ -178,27 +217,71 @@ impl Engine {
     }
 
     /// A key or word from a customer waiting in a queue: `1` takes an offered callback.
-    pub(super) fn queue_input(&mut self, contact: &str, text: &str) -> Result<(), String> {
-        let q = self.queued_at(contact).cloned().ok_or("nothing is waiting for an answer")?;
+    pub(crate) fn queue_input(&mut self, contact: ContactId, text: &str) -> Result<(), EngineError> {
+        let session = contact.session();
+        let not_waiting = |why: &str| EngineError::NotWaiting { session, why: why.to_string() };
+        let q = self.queued.get(&contact).cloned().ok_or_else(|| not_waiting("nothing is waiting for an answer"))?;
         if !q.callback_offered || q.callback_taken {
-            return Err("the caller is waiting in the queue; nothing asks for an answer".to_string());
+            return Err(not_waiting("the caller is waiting in the queue; nothing asks for an answer"));
         }
         if !matches!(text.trim().to_ascii_lowercase().as_str(), "1" | "yes" | "callback") {
-            return Err("press 1 to take the callback".to_string());
+            return Err(not_waiting("press 1 to take the callback"));
         }
         let to = q.callback_to.as_deref().unwrap_or_default();
-        let events = self.acd.keep_place(contact, to, self.ms()).map_err(|e| e.to_string())?;
-        if let Some(q) = self.queued_at_mut(contact) {
+        let now = self.ms();
+        let events =
+            self.acd.keep_place(&routing_key(contact), to, now).map_err(|e| EngineError::Routing(e.to_string()))?;
+        if let Some(q) = self.queued.get_mut(&contact) {
             q.callback_taken = true;
         }
-        self.emit(q.contact, EventKind::Routing { what: format!("callback kept the place of {to}").into() }, None);
+        self.emit(session, EventKind::Routing(RoutingEvent::CallbackKept { to: Text::from(to) }), None);
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
     }
 
+    /// What an agent did.
+    pub(crate) fn agent(&mut self, action: AgentAction) -> Result<(), EngineError> {
+        match action {
+            AgentAction::LogIn(agent) => self.add_agent(agent),
+            AgentAction::Presence { agent, presence } => {
+                let now = self.ms();
+                let events = match presence {
+                    Presence::Available => self.acd.set_available(agent.as_str(), now),
+                    Presence::Away => self.acd.set_away(agent.as_str(), now),
+                    Presence::Offline => self.acd.log_out(agent.as_str(), now),
+                }
+                .map_err(|e| EngineError::Routing(e.to_string()))?;
+                self.routed(events);
+                self.schedule_acd_tick();
+                Ok(())
+            }
+            AgentAction::Accept { offer } => self.accept(offer),
+            AgentAction::Reject { offer } => self.reject(offer),
+            AgentAction::Finish { contact } => self.finish(contact),
+            AgentAction::Outcome { contact, outcome } => {
+                if self.find_contact(contact).is_none() {
+                    return Err(EngineError::UnknownContact(contact));
+                }
+                self.emit(contact.session(), EventKind::Outcome { name: outcome.into() }, None);
+                Ok(())
+            }
+            AgentAction::Script { session, reply } => {
+                let is_script =
+                    self.sessions.get(&session).map(|s| matches!(s.kind, crate::state::SessionKind::Script(_)));
+                match is_script {
+                    None => Err(EngineError::UnknownSession(session)),
+                    Some(false) => {
+                        Err(EngineError::NotWaiting { session, why: "that session is not a script".to_string() })
+                    }
+                    Some(true) => self.apply(crate::io::Input::Reply { session, reply }),
+                }
+            }
+        }
+    }
+
     /// Adds an agent and makes them available (tests, the simulator, the desktop's log-in).
-    pub fn add_agent(&mut self, agent: AgentView) -> Result<(), String> {
+    fn add_agent(&mut self, agent: AgentView) -> Result<(), EngineError> {
         let mut spec = AgentSpec::new(&agent.id, &agent.name);
         for s in &agent.skills {
             spec = spec.skill(s);
@@ -207,32 +290,33 @@ impl Engine {
         for l in &languages {
             spec = spec.language(l);
         }
-        self.acd.add_agent(&spec, self.ms()).map_err(|e| e.to_string())?;
+        let now = self.ms();
+        let routing = |e: acd::AcdError| EngineError::Routing(e.to_string());
+        self.acd.add_agent(&spec, now).map_err(routing)?;
         self.agents.insert(agent.id.clone(), AgentView { languages, ..agent.clone() });
-        let events = self.acd.set_available(&agent.id, self.ms()).map_err(|e| e.to_string())?;
+        let events = self.acd.set_available(&agent.id, now).map_err(routing)?;
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
     }
 
-    /// The newest offer still ringing, if any.
-    pub fn ringing_offer(&self) -> Option<OfferId> {
-        self.ringing.last().map(|(o, _, _)| *o)
-    }
-
     /// The agent takes the offer: the contact is connected (a callback is dialled).
-    pub fn accept(&mut self, offer: OfferId) -> Result<(), String> {
-        let events = self.acd.accept(offer, self.ms()).map_err(|e| e.to_string())?;
+    fn accept(&mut self, offer: OfferId) -> Result<(), EngineError> {
+        let now = self.ms();
+        let events = self.acd.accept(offer, now).map_err(|e| offer_error(offer, e))?;
         if let Some(i) = self.ringing.iter().position(|(o, _, _)| *o == offer) {
             let (_, contact, agent) = self.ringing.remove(i);
             let (session, callback) = match self.queued_at(contact.as_str()) {
-                Some(q) => (q.contact, q.callback_taken.then(|| q.callback_to.clone()).flatten()),
-                None => (0, None),
+                Some(q) => (q.contact.session(), q.callback_taken.then(|| q.callback_to.clone()).flatten()),
+                None => (SessionId(0), None),
             };
             self.emit(session, EventKind::Answered { agent: agent.as_str().into() }, None);
-            if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str())) {
-                let queue = self.prepared.names.queues[q.queue.index()].clone();
-                self.emit(session, EventKind::Call { to: to.into(), queue }, None);
+            if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str()).cloned()) {
+                let queue = self.prepared(q.bundle).names.queues[q.queue.index()].clone();
+                let to = Text::from(to);
+                self.emit(session, EventKind::Call { to: to.clone(), queue: queue.clone() }, None);
+                let command = self.command(session, CommandKind::Dial { to, queue, run: None });
+                self.pending.insert(command, Pending::Dial { run: None });
             }
         }
         self.routed(events);
@@ -241,32 +325,39 @@ impl Engine {
     }
 
     /// The agent turns the offer down: the contact keeps its place.
-    pub fn reject(&mut self, offer: OfferId) -> Result<(), String> {
+    fn reject(&mut self, offer: OfferId) -> Result<(), EngineError> {
+        let now = self.ms();
+        let events = self.acd.reject(offer, now).map_err(|e| offer_error(offer, e))?;
         self.ringing.retain(|(o, _, _)| *o != offer);
-        let events = self.acd.reject(offer, self.ms()).map_err(|e| e.to_string())?;
         self.routed(events);
         self.schedule_acd_tick();
         Ok(())
     }
 
     /// The customer hangs up: a waiting contact is abandoned; a connected one finishes.
-    pub fn hang_up(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
-        self.sessions.remove(&contact);
+    pub(crate) fn hang_up(&mut self, contact: ContactId) -> Result<(), EngineError> {
+        if self.find_contact(contact).is_none() {
+            return Err(EngineError::UnknownContact(contact));
+        }
+        let key = routing_key(contact);
+        let session = contact.session();
+        let now = self.ms();
         // A caller who took a callback has already left; their placeholder keeps the place.
         if self.queued.get(&contact).is_some_and(|q| q.callback_taken) {
-            self.emit(contact, EventKind::HangUp, None);
+            self.sessions.remove(&session);
+            self.emit(session, EventKind::HangUp, None);
             return Ok(());
         }
-        let state = self.acd.contact_state(&id);
-        let events = match state {
-            Some(ContactState::InProgress { .. }) => self.acd.finish(&id, self.ms()),
-            Some(_) => self.acd.abandon(&id, self.ms()),
+        let events = match self.acd.contact_state(&key) {
+            Some(ContactState::InProgress { .. }) => self.acd.finish(&key, now),
+            Some(_) => self.acd.abandon(&key, now),
             None => Ok(Vec::new()),
         }
-        .map_err(|e| e.to_string())?;
-        self.ringing.retain(|(_, c, _)| **c != *id);
-        self.emit(contact, EventKind::HangUp, None);
+        .map_err(|e| EngineError::Routing(e.to_string()))?;
+        self.cancel_session_wait(session);
+        self.sessions.remove(&session);
+        self.ringing.retain(|(_, c, _)| **c != *key);
+        self.emit(session, EventKind::HangUp, None);
         self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
@@ -274,10 +365,20 @@ impl Engine {
         Ok(())
     }
 
+    /// A session about to be dropped: what it waits for is no longer pending.
+    fn cancel_session_wait(&mut self, session: SessionId) {
+        if let Some(crate::state::Wait::Command(command)) = self.sessions.get(&session).map(|s| s.wait.clone()) {
+            self.pending.remove(&command);
+        }
+    }
+
     /// The agent finished with the contact (wrap-up follows).
-    pub fn finish(&mut self, contact: u64) -> Result<(), String> {
-        let id = self.find_contact(contact).map(|c| c.id.clone()).ok_or("no such contact")?;
-        let events = self.acd.finish(&id, self.ms()).map_err(|e| e.to_string())?;
+    fn finish(&mut self, contact: ContactId) -> Result<(), EngineError> {
+        if self.find_contact(contact).is_none() {
+            return Err(EngineError::UnknownContact(contact));
+        }
+        let now = self.ms();
+        let events = self.acd.finish(&routing_key(contact), now).map_err(|e| EngineError::Routing(e.to_string()))?;
         self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
@@ -286,20 +387,23 @@ impl Engine {
     }
 
     /// A retry strategy's call goes to routing as outbound work (blending).
-    pub(super) fn outbound(&mut self, run: u64, queue: QueueId, to: &str) {
-        let work_id = format!("out{}-{}", run, self.next_id);
+    pub(crate) fn outbound(&mut self, run: RetryRunId, queue: QueueId, to: &str) {
+        let work_id = format!("out{}-{}", run.0, self.next_id);
         self.next_id += 1;
-        let queue = self.bundle.queues[queue.index()].name.clone();
+        let Some(bundle) = self.retries.get(&run).map(|r| r.bundle) else { return };
+        let queue = self.prepared(bundle).bundle.queues[queue.index()].name.clone();
         let work = OutboundWork::new(&work_id, &queue, Channel::Voice, to);
-        if let Ok(events) = self.acd.add_outbound(&work, self.ms()) {
+        let now = self.ms();
+        if let Ok(events) = self.acd.add_outbound(&work, now) {
             self.routed(events);
             self.schedule_acd_tick();
         }
     }
 
-    pub(super) fn acd_tick(&mut self) {
+    pub(crate) fn acd_tick(&mut self) {
         self.acd_tick_timer = None;
-        let events = self.acd.tick(self.ms());
+        let now = self.ms();
+        let events = self.acd.tick(now);
         self.routed(events);
         self.schedule_acd_tick();
     }
@@ -311,93 +415,85 @@ impl Engine {
             if at == due {
                 return;
             }
-            use switchboard_calendar::Timers;
             self.timers.cancel(id);
         }
-        use switchboard_calendar::Timers;
         let id = self.timers.schedule(due, Timer::AcdTick);
         self.acd_tick_timer = Some((id, due));
     }
 
-    /// Records what routing did.
+    fn routing_note(&mut self, session: SessionId, what: RoutingEvent) {
+        self.emit(session, EventKind::Routing(what), None);
+    }
+
+    /// Records what routing did, and rings the agents it chose.
     fn routed(&mut self, events: Vec<acd::Event>) {
         for e in events {
             match e {
                 acd::Event::Offered { offer, contact, agent, channel, .. } => {
-                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
-                    let channel = Text::fixed(channel.as_str());
-                    self.emit(session, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
-                    self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
+                    let session = self.session_of(contact.as_str());
+                    let words = Text::fixed(channel.as_str());
+                    self.emit(session, EventKind::Offer { agent: agent.as_str().into(), channel: words }, None);
+                    self.ring(session, offer, contact.as_str(), agent.as_str(), channel);
                 }
                 acd::Event::CallbackDue { offer, contact, customer, agent, .. } => {
-                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
+                    let session = self.session_of(contact.as_str());
                     let offer_event = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
                     self.emit(session, offer_event, None);
-                    self.emit(
-                        session,
-                        EventKind::Routing { what: format!("callback due: call {customer}").into() },
-                        None,
-                    );
-                    self.ringing.push((offer, contact.as_str().to_string(), agent.as_str().to_string()));
+                    self.routing_note(session, RoutingEvent::CallbackDue { to: Text::from(customer.as_str()) });
+                    self.ring(session, offer, contact.as_str(), agent.as_str(), Channel::Voice);
                 }
                 acd::Event::OfferTimedOut { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(
-                        0,
-                        EventKind::Routing { what: format!("{} did not answer", agent.as_str()).into() },
-                        None,
-                    );
+                    self.routing_note(SessionId(0), RoutingEvent::Missed { agent: agent.as_str().into() });
                 }
                 acd::Event::OfferWithdrawn { offer, agent, .. } => {
                     self.ringing.retain(|(o, _, _)| *o != offer);
-                    self.emit(
-                        0,
-                        EventKind::Routing { what: format!("offer to {} withdrawn", agent.as_str()).into() },
-                        None,
-                    );
+                    self.routing_note(SessionId(0), RoutingEvent::Withdrawn { agent: agent.as_str().into() });
                 }
                 acd::Event::AgentAway { agent, .. } => {
-                    self.emit(0, EventKind::Routing { what: format!("{} is away", agent.as_str()).into() }, None)
+                    self.routing_note(SessionId(0), RoutingEvent::AgentAway { agent: agent.as_str().into() })
                 }
-                acd::Event::WrapUpEnded { agent } => self.emit(
-                    0,
-                    EventKind::Routing { what: format!("{} finished wrap-up", agent.as_str()).into() },
-                    None,
-                ),
+                acd::Event::WrapUpEnded { agent } => {
+                    self.routing_note(SessionId(0), RoutingEvent::WrapUpEnded { agent: agent.as_str().into() })
+                }
                 acd::Event::PreferEnded { contact, agent } => {
-                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
-                    self.emit(
-                        session,
-                        EventKind::Routing { what: format!("no longer kept for {}", agent.as_str()).into() },
-                        None,
-                    )
+                    let session = self.session_of(contact.as_str());
+                    self.routing_note(session, RoutingEvent::PreferEnded { agent: agent.as_str().into() })
                 }
                 acd::Event::Overflowed { contact, from, to } => {
-                    let session = self.queued_at(contact.as_str()).map_or(0, |q| q.contact);
-                    let new = self.bundle.queue(to.as_str());
+                    let session = self.session_of(contact.as_str());
                     let mut moved = None;
-                    if let (Some(q), Some(new)) = (self.queued_at_mut(contact.as_str()), new) {
-                        q.queue = new;
-                        moved = Some((new, q.channel));
+                    if let Some(q) = self.queued_at(contact.as_str()).cloned() {
+                        let bundle = &*self.prepared(q.bundle).bundle;
+                        if let Some(new) = bundle.queue(to.as_str()) {
+                            if let Some(q) = self.queued_at_mut(contact.as_str()) {
+                                q.queue = new;
+                            }
+                            moved = Some((bundle, q.contact, new, q.channel));
+                        }
                     }
                     // The new queue's own `while waiting` lines take over.
-                    if let Some((new, channel)) = moved {
-                        self.start_waiting_lines(contact.as_str().to_string(), new, channel);
+                    if let Some((bundle, id, new, channel)) = moved {
+                        self.start_waiting_lines(bundle, id, new, channel);
                     }
-                    self.emit(
-                        session,
-                        EventKind::Routing {
-                            what: format!("overflow from {} to {}", from.as_str(), to.as_str()).into(),
-                        },
-                        None,
-                    );
+                    let (from, to) = (from.as_str().into(), to.as_str().into());
+                    self.routing_note(session, RoutingEvent::Overflowed { from, to });
                 }
                 acd::Event::OutboundAssigned { agent, customer, channel, .. } => {
-                    let channel = Text::fixed(channel.as_str());
-                    self.emit(0, EventKind::Offer { agent: agent.as_str().into(), channel }, None);
-                    self.emit(0, EventKind::Routing { what: format!("outbound call to {customer}").into() }, None);
+                    let words = Text::fixed(channel.as_str());
+                    self.emit(SessionId(0), EventKind::Offer { agent: agent.as_str().into(), channel: words }, None);
+                    let (agent, to) = (agent.as_str().into(), Text::from(customer.as_str()));
+                    self.routing_note(SessionId(0), RoutingEvent::OutboundAssigned { agent, to });
                 }
             }
         }
+    }
+
+    /// An agent's phone rings with a contact: they answer with `Accept` or `Reject`.
+    fn ring(&mut self, session: SessionId, offer: OfferId, contact: &str, agent: &str, channel: Channel) {
+        self.ringing.push((offer, contact.to_string(), agent.to_string()));
+        let contact = crate::contact_id(contact);
+        let kind = CommandKind::Offer { offer, contact, agent: AgentId::new(agent), channel };
+        self.command(session, kind);
     }
 }

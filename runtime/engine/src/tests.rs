@@ -1,12 +1,23 @@
-//! The engine lets go of contacts once nothing refers to them any more, so a long-running
-//! engine does not grow with every contact it has ever seen.
+//! The engine as a state machine: commands and their answers, stale answers, whole-state
+//! save and restore, determinism, deploys; and that a long-running engine lets go of
+//! contacts once nothing refers to them.
 
 use super::*;
+use std::collections::BTreeMap;
+use switchboard_bytecode::bytecode::Bundle;
+use switchboard_bytecode::types::Channel;
 use switchboard_compiler::loader::MemoryLoader;
 use switchboard_compiler::{check, codegen, SourceFile};
 
 const PROJECT: &str = r#"
 skills support
+
+record Customer { id: text  name: text  email: email }
+
+source crm: Customer {
+  csv "crm.csv"
+  key email
+}
 
 queue support {
   skills support
@@ -31,94 +42,307 @@ flow waits on chat {
   queue support
 }
 
+flow known on email {
+  let c = lookup crm by contact.from
+  if c != none {
+    say "Hello {c.name}."
+  } else {
+    say "Who are you?"
+  }
+  end
+}
+
 entry voice +441632960000 -> hello
 entry sms +441632960001 -> asked
 entry chat "web" -> waits
+entry email "help@example.com" -> known
 "#;
 
-fn engine() -> Engine {
+fn bundle(text: &str) -> Arc<Bundle> {
     let std = switchboard_stdlib::modules();
-    let loader = MemoryLoader { files: BTreeMap::new() };
-    let files = vec![SourceFile { path: "contacts.flow".into(), text: Arc::from(PROJECT) }];
+    let loader = MemoryLoader { files: BTreeMap::from([("crm.csv".to_string(), b"id,name,email\n".to_vec())]) };
+    let files = vec![SourceFile { path: "contacts.flow".into(), text: Arc::from(text) }];
     let checked = check::check(check::Input { files, std: &std, loader: &loader, module: Arc::from("") });
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let bundle = codegen::compile(&checked, &loader).expect("the project compiles");
-    Engine::with_rows(Arc::new(bundle), Vec::new(), Options::default(), Timestamp::UNIX_EPOCH).expect("an engine")
+    Arc::new(codegen::compile(&checked, &loader).expect("the project compiles"))
+}
+
+/// An engine with no shell around it: every command stays unanswered unless a test
+/// answers it.
+struct Bare {
+    state: State,
+    world: World,
+    events: Vec<Event>,
+    commands: Vec<Command>,
+}
+
+impl Bare {
+    fn new() -> Bare {
+        let mut world = World::new();
+        let hash = world.deploy(bundle(PROJECT), Box::new(NoExterns)).unwrap();
+        let state = State::new(&world, hash, Timestamp::UNIX_EPOCH).unwrap();
+        Bare { state, world, events: Vec::new(), commands: Vec::new() }
+    }
+
+    fn step(&mut self, input: Input) -> Result<Option<Started>, EngineError> {
+        let now = self.state.now();
+        let (mut out, result) = step(&mut self.state, &self.world, now, input);
+        self.events.append(&mut out.events);
+        self.commands.append(&mut out.commands);
+        result.map(|()| out.started)
+    }
+
+    fn contact(&mut self, channel: Channel, from: &str, to: &str) -> ContactId {
+        let arrival = Arrival {
+            channel,
+            from: from.to_string(),
+            to: Some(to.to_string()),
+            subject: String::new(),
+            text: String::new(),
+        };
+        match self.step(Input::Arrive(arrival)).unwrap() {
+            Some(Started::Contact(id)) => id,
+            other => panic!("no contact started: {other:?}"),
+        }
+    }
+
+    fn says(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Say { text } => Some(text.to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn lookup_command(&self) -> CommandId {
+        self.commands
+            .iter()
+            .rev()
+            .find(|c| matches!(c.kind, CommandKind::Lookup { .. }))
+            .map(|c| c.id)
+            .expect("a look-up was asked for")
+    }
 }
 
 fn caller(n: usize) -> String {
     format!("+4477009{n:05}")
 }
 
+fn ann() -> Arc<switchboard_bytecode::value::Record> {
+    Arc::new(switchboard_bytecode::value::Record {
+        type_name: Arc::from("Customer"),
+        fields: vec![
+            (Arc::from("id"), Value::text("c1")),
+            (Arc::from("name"), Value::text("Ann")),
+            (Arc::from("email"), Value::Email(Arc::from("ann@example.com"))),
+        ],
+    })
+}
+
+use switchboard_bytecode::value::Value;
+
+#[test]
+fn a_look_up_is_a_command_and_its_answer_resumes_the_flow() {
+    let mut e = Bare::new();
+    let contact = e.contact(Channel::Email, "ann@example.com", "help@example.com");
+    let command = e.lookup_command();
+    assert_eq!(command.session, contact.session(), "the command is the contact's session's");
+    assert!(e.says().is_empty(), "the flow waits for the rows");
+    e.step(Input::Completed { command, result: Completion::Lookup(LookupResult::Found(ann())) }).unwrap();
+    assert_eq!(e.says(), ["Hello Ann."]);
+    let lookup = e.events.iter().find(|ev| ev.kind.word() == "lookup").expect("a lookup event");
+    assert_eq!(lookup.kind.to_string(), "lookup crm: found");
+}
+
+#[test]
+fn an_answer_to_a_command_no_longer_pending_is_stale_and_changes_nothing() {
+    let mut e = Bare::new();
+    e.contact(Channel::Email, "ann@example.com", "help@example.com");
+    let command = e.lookup_command();
+    e.step(Input::Completed { command, result: Completion::Lookup(LookupResult::Missed) }).unwrap();
+    assert_eq!(e.says(), ["Who are you?"]);
+    let before = e.state.to_bytes();
+    let again = e.step(Input::Completed { command, result: Completion::Lookup(LookupResult::Found(ann())) });
+    assert_eq!(again, Err(EngineError::StaleAnswer(command)));
+    assert_eq!(again.unwrap_err().class(), ErrorClass::Conflict);
+    assert_eq!(e.state.to_bytes(), before, "a stale answer changes nothing");
+    assert_eq!(e.says(), ["Who are you?"]);
+    let never = CommandId { session: SessionId(99), seq: 12_345 };
+    assert_eq!(
+        e.step(Input::Completed { command: never, result: Completion::Delivered }),
+        Err(EngineError::StaleAnswer(never))
+    );
+}
+
+#[test]
+fn an_answer_of_the_wrong_kind_is_refused_and_the_command_stays_pending() {
+    let mut e = Bare::new();
+    e.contact(Channel::Email, "ann@example.com", "help@example.com");
+    let command = e.lookup_command();
+    let before = e.state.to_bytes();
+    let wrong = e.step(Input::Completed { command, result: Completion::Delivered });
+    assert!(matches!(wrong, Err(EngineError::WrongAnswer { .. })), "{wrong:?}");
+    assert_eq!(e.state.to_bytes(), before);
+    e.step(Input::Completed { command, result: Completion::Lookup(LookupResult::TimedOut) }).unwrap();
+    assert_eq!(e.says(), ["Who are you?"], "a time-out gives none");
+}
+
+#[test]
+fn replies_to_what_does_not_wait_are_refused_by_kind() {
+    let mut e = Bare::new();
+    let unknown = e.step(Input::Reply { session: SessionId(4242), reply: Reply::Keys("1".into()) });
+    assert_eq!(unknown.unwrap_err().class(), ErrorClass::Conflict);
+    let contact = e.step(Input::HangUp { contact: ContactId(4242) });
+    assert_eq!(contact, Err(EngineError::UnknownContact(ContactId(4242))));
+    assert_eq!(e.step(Input::HangUp { contact: ContactId(4242) }).unwrap_err().class(), ErrorClass::NotFound);
+    let offer = e.step(Input::Agent(AgentAction::Accept { offer: OfferId(77) }));
+    assert_eq!(offer, Err(EngineError::UnknownOffer(OfferId(77))));
+    let script = e.step(Input::StartScript {
+        contact: ContactId(4242),
+        script: "nope".to_string(),
+        agent: AgentView::default(),
+    });
+    assert_eq!(script.unwrap_err().class(), ErrorClass::NotFound);
+}
+
+#[test]
+fn command_ids_name_their_session_and_never_repeat() {
+    let mut e = Bare::new();
+    for n in 0..20 {
+        e.contact(Channel::Voice, &caller(n), "+441632960000");
+    }
+    let ids: Vec<CommandId> = e.commands.iter().map(|c| c.id).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "unique");
+    assert_eq!(sorted, ids, "handed out in order");
+    assert!(e.commands.iter().any(|c| matches!(c.kind, CommandKind::Disconnect { .. })), "`end` hangs up");
+}
+
+#[test]
+fn the_whole_state_saved_mid_wait_goes_on_exactly_as_the_original() {
+    let mut a = Bare::new();
+    a.contact(Channel::Email, "ann@example.com", "help@example.com");
+    let command = a.lookup_command();
+    let mut b = Bare { state: State::from_bytes(&a.state.to_bytes()).unwrap(), ..Bare::new() };
+    let answer = Input::Completed { command, result: Completion::Lookup(LookupResult::Found(ann())) };
+    a.step(answer.clone()).unwrap();
+    b.step(answer).unwrap();
+    assert_eq!(a.says(), b.says());
+    assert_eq!(a.state.to_bytes(), b.state.to_bytes());
+}
+
+#[test]
+fn the_same_inputs_give_the_same_state_byte_for_byte() {
+    let run = || {
+        let mut e = Bare::new();
+        for n in 0..50 {
+            let channel = [Channel::Voice, Channel::Chat, Channel::Sms][n % 3];
+            let to = ["+441632960000", "web", "+441632960001"][n % 3];
+            e.contact(channel, &caller(n), to);
+        }
+        e.step(Input::Agent(AgentAction::LogIn(AgentView {
+            id: "kim".into(),
+            name: "Kim".into(),
+            skills: vec!["support".into()],
+            languages: vec![],
+        })))
+        .unwrap();
+        e.state.to_bytes()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn a_deploy_starts_new_contacts_on_the_new_bundle_and_running_ones_finish_on_theirs() {
+    let mut e = Bare::new();
+    let old = e.state.current_bundle();
+    let waiting = e.contact(Channel::Email, "ann@example.com", "help@example.com");
+    let command = e.lookup_command();
+    let newer = PROJECT.replace("Hello {c.name}.", "Welcome back, {c.name}.");
+    let hash = e.world.deploy(bundle(&newer), Box::new(NoExterns)).unwrap();
+    assert_ne!(hash, old);
+    e.step(Input::Deploy { bundle: hash }).unwrap();
+    assert_eq!(e.state.current_bundle(), hash);
+    assert_eq!(e.state.session_bundle(waiting.session()), Some(old), "pinned to the bundle it started on");
+    e.step(Input::Completed { command, result: Completion::Lookup(LookupResult::Found(ann())) }).unwrap();
+    e.contact(Channel::Email, "bob@example.com", "help@example.com");
+    let second = e.lookup_command();
+    e.step(Input::Completed { command: second, result: Completion::Lookup(LookupResult::Found(ann())) }).unwrap();
+    assert_eq!(e.says(), ["Hello Ann.", "Welcome back, Ann."]);
+    // Rolling back is deploying the old one again.
+    e.step(Input::Deploy { bundle: old }).unwrap();
+    assert_eq!(e.state.current_bundle(), old);
+    let unknown = BundleHash([7; 32]);
+    assert_eq!(e.step(Input::Deploy { bundle: unknown }), Err(EngineError::UnknownBundle(unknown)));
+}
+
+#[test]
+fn a_state_that_names_a_bundle_the_world_lacks_is_refused_not_run() {
+    let e = Bare::new();
+    let mut state = e.state.clone();
+    let empty = World::new();
+    let (_, result) = step(&mut state, &empty, Timestamp::UNIX_EPOCH, Input::Tick);
+    assert!(matches!(result, Err(EngineError::UnknownBundle(_))));
+}
+
 const MANY: usize = 10_000;
 
 #[test]
 fn contacts_whose_flow_ended_are_let_go() {
-    let mut engine = engine();
+    let mut e = Bare::new();
     for n in 0..MANY {
-        engine.contact(Channel::Voice, &caller(n), Some("+441632960000"), "", "").unwrap();
+        e.contact(Channel::Voice, &caller(n), "+441632960000");
     }
-    assert_eq!(engine.contacts_kept(), 0);
-    assert!(engine.ended.len() <= RECENTLY_ENDED);
+    assert_eq!(e.state.contacts_kept(), 0);
+    assert!(e.state.ended.len() <= state::RECENTLY_ENDED);
 }
 
 #[test]
 fn contacts_in_routing_are_kept_until_they_end() {
-    let mut engine = engine();
-    let ids: Vec<u64> =
-        (0..MANY).map(|n| engine.contact(Channel::Chat, &caller(n), Some("web"), "", "").unwrap()).collect();
-    assert_eq!(engine.contacts_kept(), MANY, "every contact waits in `support`");
-    assert!(ids.iter().all(|id| engine.is_live(*id)));
+    let mut e = Bare::new();
+    let ids: Vec<ContactId> = (0..MANY).map(|n| e.contact(Channel::Chat, &caller(n), "web")).collect();
+    assert_eq!(e.state.contacts_kept(), MANY, "every contact waits in `support`");
+    assert!(ids.iter().all(|id| e.state.is_live(id.session())));
     for id in ids {
-        engine.hang_up(id).unwrap();
+        e.step(Input::HangUp { contact: id }).unwrap();
     }
-    assert_eq!(engine.contacts_kept(), 0);
-    assert!(engine.ended.len() <= RECENTLY_ENDED);
+    assert_eq!(e.state.contacts_kept(), 0);
+    assert!(e.state.ended.len() <= state::RECENTLY_ENDED);
 }
 
 #[test]
 fn a_contact_is_kept_while_a_survey_waits_for_its_end() {
-    let mut engine = engine();
-    let id = engine.contact(Channel::Sms, &caller(1), Some("+441632960001"), "", "").unwrap();
-    assert_eq!(engine.contacts_kept(), 1, "`thanks` runs when the contact ends");
-    engine.hang_up(id).unwrap();
-    assert!(engine.events().iter().any(|e| e.kind == EventKind::Say { text: "Thanks for calling.".into() }));
-    assert_eq!(engine.contacts_kept(), 0);
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Sms, &caller(1), "+441632960001");
+    assert_eq!(e.state.contacts_kept(), 1, "`thanks` runs when the contact ends");
+    e.step(Input::HangUp { contact: id }).unwrap();
+    assert!(e.says().contains(&"Thanks for calling.".to_string()));
+    assert_eq!(e.state.contacts_kept(), 0);
 }
 
 #[test]
 fn a_contact_that_just_ended_can_still_be_surveyed() {
-    let mut engine = engine();
-    let id = engine.contact(Channel::Voice, &caller(1), Some("+441632960000"), "", "").unwrap();
-    assert_eq!(engine.contacts_kept(), 0);
-    let survey = engine.bundle.survey("thanks").unwrap();
-    engine.start_survey(id, survey).unwrap();
-    assert!(engine.events().iter().any(|e| e.kind == EventKind::Say { text: "Thanks for calling.".into() }));
-    engine.hang_up(id).unwrap();
-    assert_eq!(engine.contacts_kept(), 0);
-    assert!(engine.start_survey(u64::MAX, survey).is_err(), "no such contact");
-}
-
-#[test]
-fn events_are_taken_or_drained_in_order() {
-    let mut engine = engine();
-    engine.contact(Channel::Voice, &caller(1), Some("+441632960000"), "", "").unwrap();
-    let taken = engine.take_events();
-    assert_eq!(taken.iter().map(|e| e.kind.word()).collect::<Vec<_>>(), ["contact", "say", "end"]);
-    assert!(engine.events().is_empty());
-    let mut store = taken;
-    engine.contact(Channel::Voice, &caller(2), Some("+441632960000"), "", "").unwrap();
-    engine.drain_events_into(&mut store);
-    assert_eq!(store.len(), 6);
-    assert!(engine.events().is_empty());
-    assert_eq!(store[3].kind.to_string(), "contact voice from +447700900002 to +441632960000 → flow hello");
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Voice, &caller(1), "+441632960000");
+    assert_eq!(e.state.contacts_kept(), 0);
+    e.step(Input::StartSurvey { contact: id, survey: "thanks".to_string() }).unwrap();
+    assert!(e.says().contains(&"Thanks for calling.".to_string()));
+    e.step(Input::HangUp { contact: id }).unwrap();
+    assert_eq!(e.state.contacts_kept(), 0);
+    let nobody = e.step(Input::StartSurvey { contact: ContactId(u64::MAX), survey: "thanks".to_string() });
+    assert_eq!(nobody, Err(EngineError::UnknownContact(ContactId(u64::MAX))));
 }
 
 #[test]
 fn contact_keys_are_c_and_the_id() {
     for id in [0, 7, 10, 12_345, u64::MAX] {
-        assert_eq!(*contact_key(id), format!("c{id}"));
-        assert_eq!(contact_id(&contact_key(id)), Some(id));
+        assert_eq!(*contact_key(ContactId(id)), format!("c{id}"));
+        assert_eq!(*contact_key(ContactId(id)), ContactId(id).to_string());
+        assert_eq!(contact_id(&contact_key(ContactId(id))), Some(ContactId(id)));
     }
     for key in ["c", "c07", "c+7", "c-1", "7", "out3-4", "c18446744073709551616"] {
         assert_eq!(contact_id(key), None, "{key}");

@@ -24,14 +24,21 @@ pub struct FsLoader {
 
 impl Loader for FsLoader {
     fn load(&self, path: &str) -> Result<Vec<u8>, String> {
-        let rel = Path::new(path);
-        if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
-            return Err("project files must stay inside the project folder".to_string());
-        }
-        std::fs::read(self.root.join(rel)).map_err(|e| match e.kind() {
+        std::fs::read(self.inside(path)?).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_string(),
             _ => e.to_string(),
         })
+    }
+
+    /// Opens the database read-only, as a `sqlite` source does when the project loads.
+    fn sqlite_table(&self, path: &str, table: &str) -> Result<Option<Vec<String>>, String> {
+        let full = self.inside(path)?;
+        match std::fs::metadata(&full) {
+            Ok(meta) if meta.is_file() => switchboard_sources::describe_table(&full, table),
+            Ok(_) => Err("not a file".to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no such file".to_string()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// Asks the one sandbox configuration that runs use.
@@ -43,6 +50,17 @@ impl Loader for FsLoader {
             }
             Err(SandboxError::NoFunction { defined, .. }) => ScriptCheck::NoFunction { arities: defined },
         }
+    }
+}
+
+impl FsLoader {
+    /// The file `path` names inside the project folder, or why it may not be read.
+    fn inside(&self, path: &str) -> Result<PathBuf, String> {
+        let rel = Path::new(path);
+        if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir)) {
+            return Err("project files must stay inside the project folder".to_string());
+        }
+        Ok(self.root.join(rel))
     }
 }
 

@@ -1,6 +1,7 @@
 //! `switchboard test`: runs a project's `test` blocks on the real engine, with a virtual
 //! clock and sources that hold exactly the `given` rows.
 
+use crate::local::{LocalShell, Options};
 use jiff::Timestamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,9 +12,7 @@ use switchboard_compiler::check::Checked;
 use switchboard_compiler::render::line_col;
 use switchboard_compiler::syntax::ast::*;
 use switchboard_compiler::FileId;
-use switchboard_engine::answers::Reply;
-use switchboard_engine::events::{Event, EventKind};
-use switchboard_engine::{AgentView, Engine, Options};
+use switchboard_engine::{AgentView, ContactId, Event, EventKind, Reply, SessionId};
 
 /// Monday 2026-01-05 12:00 UTC: where the clock starts without `at`.
 pub const DEFAULT_START: Timestamp = switchboard_calendar::TEST_START;
@@ -54,13 +53,13 @@ struct Runner<'a> {
     checked: &'a Checked,
     bundle: &'a Arc<Bundle>,
     file: FileId,
-    engine: Engine,
+    engine: LocalShell,
     zone: String,
     /// Where the next `expect` starts looking.
     cursor: usize,
-    contact: Option<u64>,
+    contact: Option<ContactId>,
     /// Where inputs go.
-    focus: Option<u64>,
+    focus: Option<SessionId>,
     agents: Vec<AgentView>,
 }
 
@@ -90,7 +89,7 @@ fn run_one(checked: &Checked, bundle: &Arc<Bundle>, file: FileId, test: &TestDec
             }
         }
     }
-    let engine = match Engine::with_rows(bundle.clone(), rows, options.clone(), DEFAULT_START) {
+    let engine = match LocalShell::with_rows(bundle.clone(), rows, options.clone(), DEFAULT_START) {
         Ok(e) => e,
         Err(e) => {
             outcome.failure = Some(e);
@@ -112,6 +111,11 @@ fn run_one(checked: &Checked, bundle: &Arc<Bundle>, file: FileId, test: &TestDec
         if let Err(message) = r.line(l) {
             outcome.failure = Some(r.failure(l, &message));
             break;
+        }
+    }
+    if outcome.failure.is_none() && options.record {
+        if let Err(why) = r.engine.replay() {
+            outcome.failure = Some(format!("{}:{}: the replay check failed: {why}\n", outcome.file, outcome.line));
         }
     }
     outcome.events = r.engine.events().to_vec();
@@ -151,10 +155,10 @@ impl Runner<'_> {
         out
     }
 
-    fn target(&self) -> Result<u64, String> {
+    fn target(&self) -> Result<SessionId, String> {
         self.focus
-            .filter(|f| self.engine.is_live(*f))
-            .or_else(|| self.engine.waiting_session())
+            .filter(|f| self.engine.state().is_live(*f))
+            .or_else(|| self.engine.state().waiting_session())
             .ok_or_else(|| "nothing is waiting for input here".to_string())
     }
 
@@ -201,7 +205,7 @@ impl Runner<'_> {
                     languages: languages.iter().map(|s| s.name.clone()).collect(),
                 };
                 self.agents.push(agent.clone());
-                self.engine.add_agent(agent)
+                Ok(self.engine.add_agent(agent)?)
             }
             TestLineKind::Contact { channel, from, to, subject, text } => {
                 let channel = Channel::parse(&channel.name).ok_or("unknown channel")?;
@@ -215,11 +219,11 @@ impl Runner<'_> {
                 let to = to.as_ref().map(|e| const_value(self.bundle, e, None).map(|v| v.display())).transpose()?;
                 let id = self.engine.contact(channel, &from, to.as_deref(), &text_of(subject)?, &text_of(text)?)?;
                 self.contact = Some(id);
-                self.focus = Some(id);
+                self.focus = Some(id.session());
                 Ok(())
             }
             TestLineKind::Script(name) => {
-                let script = self.bundle.script(&name.name).ok_or("no such script")?;
+                self.bundle.script(&name.name).ok_or("no such script")?;
                 let contact = self.contact.ok_or("start a contact first with `contact …`")?;
                 let agent = self.agents.first().cloned().unwrap_or(AgentView {
                     id: "agent-1".to_string(),
@@ -227,48 +231,48 @@ impl Runner<'_> {
                     skills: Vec::new(),
                     languages: vec!["en".to_string()],
                 });
-                self.focus = Some(self.engine.start_script(contact, script, agent)?);
+                self.focus = Some(self.engine.start_script(contact, &name.name, agent)?);
                 Ok(())
             }
             TestLineKind::Survey(name) => {
-                let survey = self.bundle.survey(&name.name).ok_or("no such survey")?;
+                self.bundle.survey(&name.name).ok_or("no such survey")?;
                 let contact = self.contact.ok_or("start a contact first with `contact …`")?;
-                self.focus = Some(self.engine.start_survey(contact, survey)?);
+                self.focus = Some(self.engine.start_survey(contact, &name.name)?);
                 Ok(())
             }
             TestLineKind::StartRetry { retry, arg } => {
                 let id = self.bundle.retry(&retry.name).ok_or("no such retry strategy")?;
                 let param = self.bundle.retries[id.index()].param.clone();
                 let subject = const_value(self.bundle, arg, Some(&param))?;
-                self.engine.start_retry(id, subject);
+                self.engine.start_retry(&retry.name, subject)?;
                 Ok(())
             }
             TestLineKind::Press(keys) => {
                 let t = self.target()?;
-                self.engine.input(t, Reply::Keys(keys.value.clone()))
+                Ok(self.engine.input(t, Reply::Keys(keys.value.clone()))?)
             }
             TestLineKind::Type(e) => {
                 let t = self.target()?;
                 let text = const_value(self.bundle, e, None)?.display();
-                self.engine.input(t, Reply::Text(text))
+                Ok(self.engine.input(t, Reply::Text(text))?)
             }
             TestLineKind::Answer(e) => {
                 let t = self.target()?;
                 let v = const_value(self.bundle, e, None)?;
-                self.engine.input(t, Reply::Value(v))
+                Ok(self.engine.input(t, Reply::Value(v))?)
             }
             TestLineKind::Choose(option) => {
                 let t = self.target()?;
-                self.engine.input(t, Reply::Text(option.value.clone()))
+                Ok(self.engine.input(t, Reply::Text(option.value.clone()))?)
             }
-            TestLineKind::Event(outcome) => self.engine.call_outcome(None, &outcome.name),
+            TestLineKind::Event(outcome) => Ok(self.engine.retry_event(&outcome.name)?),
             TestLineKind::Accept => {
-                let offer = self.engine.ringing_offer().ok_or("no offer is ringing for an agent to accept")?;
-                self.engine.accept(offer)
+                let offer = self.engine.state().ringing_offer().ok_or("no offer is ringing for an agent to accept")?;
+                Ok(self.engine.accept(offer)?)
             }
             TestLineKind::HangUp => {
                 let contact = self.contact.ok_or("start a contact first with `contact …`")?;
-                self.engine.hang_up(contact)
+                Ok(self.engine.hang_up(contact)?)
             }
             TestLineKind::Expect(e) => self.expect(e),
             TestLineKind::ExpectNo { kind, name } => {

@@ -4,8 +4,10 @@
 //! an optional field without one is none in every row; columns no field names are ignored.
 //! The whole file is read and checked when the source is loaded, so a bad cell is reported
 //! before the first customer arrives, naming its row (the line in the file) and column.
+//! The rules (`switchboard_bytecode::cell`) are the ones `switchboard check` applies, and
+//! its messages are the same.
 
-use super::cell::RowReader;
+use super::cell::read_csv;
 use super::matching::{with_key_probes, Table};
 use super::schema::SourceSpec;
 use super::{Source, SourceError};
@@ -18,18 +20,13 @@ pub struct CsvSource {
 }
 
 impl CsvSource {
-    /// Reads and indexes the whole of `bytes` (UTF-8 CSV with a header line).
+    /// Reads and indexes the whole of `bytes` (UTF-8 CSV with a header line), as the one
+    /// cell reader (`cell::read_csv`) reads it for `check` too. The first problem found is
+    /// the error.
     pub fn load(spec: &SourceSpec, bytes: &[u8]) -> Result<CsvSource, SourceError> {
-        let mut reader = ::csv::ReaderBuilder::new().has_headers(true).trim(::csv::Trim::All).from_reader(bytes);
-        let header = reader.headers().map_err(|e| csv_error(spec, e))?.clone();
-        let columns: Vec<&str> = header.iter().collect();
-        let rows = RowReader::new(spec, &columns)?;
-        let mut records = Vec::new();
-        for result in reader.records() {
-            let line = result.map_err(|e| csv_error(spec, e))?;
-            let row = line.position().map_or(0, |p| p.line());
-            records.push(rows.read(row, |i| line.get(i))?);
-        }
+        spec.check()?;
+        let records = read_csv(&spec.schema, spec.currency, bytes, 1)
+            .map_err(|refused| SourceError::from_read(&spec.name, refused.first().clone()))?;
         Ok(CsvSource { table: Table::new(&spec.keys, records) })
     }
 
@@ -46,23 +43,6 @@ impl CsvSource {
 impl Source for CsvSource {
     fn lookup(&self, key: &Value) -> Result<Option<Arc<Record>>, SourceError> {
         Ok(with_key_probes(key, |probes| self.table.find(probes)))
-    }
-}
-
-fn csv_error(spec: &SourceSpec, error: ::csv::Error) -> SourceError {
-    let source = spec.name.clone();
-    match error.kind() {
-        ::csv::ErrorKind::UnequalLengths { pos, expected_len, len } => SourceError::Row {
-            source,
-            row: pos.as_ref().map_or(0, |p| p.line()),
-            message: format!("{len} cells, but the header names {expected_len} columns"),
-        },
-        ::csv::ErrorKind::Utf8 { pos, .. } => SourceError::Row {
-            source,
-            row: pos.as_ref().map_or(0, |p| p.line()),
-            message: "not UTF-8 text".to_string(),
-        },
-        _ => SourceError::Unavailable { source, message: error.to_string() },
     }
 }
 
@@ -223,8 +203,16 @@ c3,Toaster 2,false
                 "source `crm`, row 2, column `balance`: `$5` is in USD, but the project's currency is GBP",
             ),
             (
-                format!("{header}c1,,,,,gold,en,GB,,0\n"),
-                "source `crm`, row 2, column `name`: empty, but `name` must have a value",
+                format!("{header}c1,Ann,,,,,en,GB,,0\n"),
+                "source `crm`, row 2, column `tier`: empty, but `tier` must have a value",
+            ),
+            (
+                format!("{header}c1,Ann,,,,gold,en,GB,,\n"),
+                "source `crm`, row 2, column `balance`: empty, but `balance` must have a value",
+            ),
+            (
+                format!("{header}c1,Ann,,,,gold,en,GB,,0\nc2,\"Bo,,,,gold,en,GB,,0\n"),
+                "source `crm`, row 3: a quoted cell is never closed (a `\"` is missing)",
             ),
             (
                 format!("{header}c1,Ann,07700 900001,,,gold,en,GB,,0\n"),
@@ -247,6 +235,17 @@ c3,Toaster 2,false
             let err = CsvSource::load(&crm(), csv.as_bytes()).expect_err(expected);
             assert_eq!(err.to_string(), expected);
         }
+    }
+
+    #[test]
+    fn a_blank_cell_in_a_required_text_field_is_the_empty_text() {
+        let header = "id,name,phone,email,handle,tier,language,country,last_agent,balance\n";
+        let csv = format!("{header}c1,  ,+447700900001,,,gold,,GB,,0\n");
+        let source = CsvSource::load(&crm(), csv.as_bytes()).unwrap();
+        let row = source.lookup(&phone("+447700900001")).unwrap().unwrap();
+        assert_eq!(row.get("name"), Some(&Value::text("")));
+        assert_eq!(row.get("language"), Some(&Value::text("")));
+        assert_eq!(row.get("handle"), Some(&Value::None), "an optional text field is none");
     }
 
     #[test]

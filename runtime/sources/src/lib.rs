@@ -2,9 +2,12 @@
 //!
 //! - [`schema`]: what a `source` declaration says ([`SourceSpec`]), built by the engine from
 //!   the bundle.
-//! - [`normalize`]: phone numbers, email addresses and handles in one normal form each.
-//! - `cell`: typed values from text cells; `matching`: how a key meets a row's key fields
-//!   (the rules are written at the top of that file) and the index that makes it O(1).
+//! - [`normalize`]: phone numbers, email addresses and handles in one normal form each, and
+//!   [`cell`]: typed values from text cells and records from CSV files. Both live in
+//!   `switchboard-bytecode` (so that `check` reads cells exactly as a source does) and are
+//!   re-exported here.
+//! - `matching`: how a key meets a row's key fields (the rules are written at the top of
+//!   that file) and the index that makes it O(1).
 //! - the sources themselves: [`CsvSource`] (the embedded default), [`SqliteSource`], and
 //!   [`MemorySource`] (the rows a test's `given` lines list).
 //! - [`Cached`] and [`Cache`]: `cache 5m`, with time passed in so a virtual clock drives it.
@@ -16,12 +19,10 @@
 //! expiry uses the time the caller passes; only the timeout measures real time.
 
 mod cache;
-pub mod cell;
 mod csv_file;
 pub mod lookup;
 mod matching;
 mod memory;
-pub mod normalize;
 pub mod schema;
 mod sqlite_table;
 
@@ -30,7 +31,8 @@ pub use self::csv_file::CsvSource;
 pub use self::lookup::{LiveSource, LookupOutcome};
 pub use self::memory::MemorySource;
 pub use self::schema::{FieldSchema, RecordSchema, SourceSpec};
-pub use self::sqlite_table::SqliteSource;
+pub use self::sqlite_table::{describe_table, SqliteSource};
+pub use switchboard_bytecode::{cell, normalize};
 
 use std::fmt;
 use std::sync::Arc;
@@ -107,3 +109,20 @@ impl fmt::Display for SourceError {
 }
 
 impl std::error::Error for SourceError {}
+
+impl SourceError {
+    /// What the cell reader found, said of source `source`.
+    pub fn from_read(source: &str, error: cell::ReadError) -> SourceError {
+        let source = source.to_string();
+        match error {
+            cell::ReadError::Schema(message) => SourceError::Schema { source, message },
+            cell::ReadError::Columns { field, count } => {
+                SourceError::Schema { source, message: format!("the data has {count} columns for field `{field}`") }
+            }
+            cell::ReadError::MissingColumns(columns) => SourceError::MissingColumns { source, columns },
+            cell::ReadError::Cell { row, column, message } => SourceError::Cell { source, row, column, message },
+            cell::ReadError::Row { row, message } => SourceError::Row { source, row, message },
+            cell::ReadError::Unreadable(message) => SourceError::Unavailable { source, message },
+        }
+    }
+}

@@ -5,25 +5,9 @@
 
 use super::SourceError;
 use serde::{Deserialize, Serialize};
-use switchboard_bytecode::types::Type;
 use switchboard_bytecode::value::Currency;
 
-/// A record type as a source sees it: its fields in declaration order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RecordSchema {
-    pub name: String,
-    pub fields: Vec<FieldSchema>,
-}
-
-/// One field of a record type.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FieldSchema {
-    pub name: String,
-    pub ty: Type,
-    /// The declared variants when the field's type is an enum (or an optional or list of
-    /// one); `None` otherwise.
-    pub enum_variants: Option<Vec<String>>,
-}
+pub use switchboard_bytecode::cell::{base_type, FieldSchema, RecordSchema};
 
 /// A `source` declaration, ready for the data behind it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,38 +24,12 @@ pub struct SourceSpec {
     pub currency: Currency,
 }
 
-impl RecordSchema {
-    pub fn field(&self, name: &str) -> Option<&FieldSchema> {
-        self.fields.iter().find(|f| f.name == name)
-    }
-}
-
-impl FieldSchema {
-    /// Whether a row may leave this field empty.
-    pub fn is_optional(&self) -> bool {
-        self.ty.is_optional()
-    }
-}
-
 impl SourceSpec {
     /// Checks that rows of this schema can be read from cells and that every key names a
     /// field a look-up can match on. Sources call this when they are built.
     pub fn check(&self) -> Result<(), SourceError> {
         let fail = |message: String| Err(SourceError::Schema { source: self.name.clone(), message });
-        for (i, field) in self.schema.fields.iter().enumerate() {
-            if self.schema.fields[..i].iter().any(|f| f.name == field.name) {
-                return fail(format!("`{}` has two fields named `{}`", self.schema.name, field.name));
-            }
-            if let Err(why) = cell_type(&field.ty) {
-                return fail(format!("field `{}` is {why}, which a data cell cannot hold", field.name));
-            }
-            if matches!(base_type(&field.ty), Type::Enum(_)) {
-                match &field.enum_variants {
-                    Some(variants) if !variants.is_empty() => {}
-                    _ => return fail(format!("field `{}` is an enum but its variants are not given", field.name)),
-                }
-            }
-        }
+        self.schema.check().or_else(fail)?;
         if self.keys.is_empty() {
             return fail("a source needs at least one `key` field".to_string());
         }
@@ -87,47 +45,14 @@ impl SourceSpec {
     }
 }
 
-/// The type a cell holds once optional and list are taken off: `[phone]?` → `phone`.
-pub(crate) fn base_type(ty: &Type) -> &Type {
-    match ty {
-        Type::Optional(inner) | Type::List(inner) => base_type(inner),
-        other => other,
-    }
-}
-
-/// `Ok` when a cell can hold a value of `ty`; otherwise what `ty` is, for the message.
-fn cell_type(ty: &Type) -> Result<(), String> {
-    match ty {
-        Type::Optional(inner) => cell_type(inner),
-        Type::List(inner) if matches!(**inner, Type::List(_)) || matches!(**inner, Type::Optional(_)) => {
-            Err(format!("a list of `{inner}`"))
-        }
-        Type::List(inner) => cell_type(inner),
-        Type::Record(name) => Err(format!("the record type `{name}`")),
-        Type::None | Type::Regex | Type::Hours | Type::Error => Err(format!("of type `{ty}`")),
-        Type::Text
-        | Type::Number
-        | Type::Bool
-        | Type::Duration
-        | Type::Time
-        | Type::Date
-        | Type::DateTime
-        | Type::Money
-        | Type::Phone
-        | Type::Email
-        | Type::Channel
-        | Type::Agent
-        | Type::Enum(_) => Ok(()),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use std::sync::Arc;
+    use switchboard_bytecode::types::Type;
 
     fn field(name: &str, ty: Type) -> FieldSchema {
-        let enum_variants = match super::base_type(&ty) {
+        let enum_variants = match base_type(&ty) {
             Type::Enum(_) => Some(vec!["standard".into(), "gold".into(), "platinum".into()]),
             _ => None,
         };

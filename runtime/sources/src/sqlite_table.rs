@@ -64,20 +64,15 @@ impl SqliteSource {
             message: format!("cannot read the database: {error}"),
         };
         let quoted_table = quote(table).ok_or_else(|| fail(format!("`{table}` is not a table name")))?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let connection = Connection::open_with_flags(path.as_ref(), flags).map_err(unavailable)?;
+        let connection = open_read_only(path.as_ref()).map_err(unavailable)?;
         connection.busy_timeout(Duration::from_millis(spec.timeout_ms.unsigned_abs())).map_err(unavailable)?;
-        let columns: Vec<String> = {
-            let mut statement =
-                connection.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid").map_err(unavailable)?;
-            let names = statement.query_map([table], |row| row.get(0)).map_err(unavailable)?;
-            names.collect::<Result<_, _>>().map_err(unavailable)?
-        };
+        let columns = table_columns(&connection, table).map_err(unavailable)?;
         if columns.is_empty() {
             return Err(fail(format!("the database has no table `{table}`")));
         }
         let column_names: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let rows = RowReader::new(spec, &column_names)?;
+        let rows = RowReader::new(&spec.schema, spec.currency, &column_names)
+            .map_err(|error| SourceError::from_read(&spec.name, error))?;
         let selected = rows.columns_used();
         let mut select = String::from("SELECT rowid");
         for &i in &selected {
@@ -187,7 +182,10 @@ impl SqliteSource {
             };
             cells[column] = cell;
         }
-        self.rows.read(rowid, |i| cells.get(i).and_then(|c| c.as_deref())).map(Some)
+        self.rows
+            .read(rowid, |i| cells.get(i).and_then(|c| c.as_deref()))
+            .map(Some)
+            .map_err(|error| SourceError::from_read(&self.name, error))
     }
 }
 
@@ -206,6 +204,32 @@ impl std::fmt::Debug for SqliteSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteSource").field("name", &self.name).field("select", &self.select).finish_non_exhaustive()
     }
+}
+
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+}
+
+/// The table's column names in order; none when the database has no such table.
+fn table_columns(connection: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
+    let mut statement = connection.prepare("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?;
+    let names = statement.query_map([table], |row| row.get(0))?;
+    names.collect()
+}
+
+/// The columns of `table` in the database file at `path`, opened read-only as a source
+/// opens it: `Ok(None)` when the database has no such table, `Err` when the file cannot be
+/// read as a database or the table cannot be queried by `rowid` (a view). This is what
+/// `switchboard check` asks (through its loader), to refuse what opening would refuse.
+pub fn describe_table(path: &Path, table: &str) -> Result<Option<Vec<String>>, String> {
+    let quoted = quote(table).ok_or_else(|| format!("`{table}` is not a table name"))?;
+    let connection = open_read_only(path).map_err(|e| format!("cannot read the database: {e}"))?;
+    let columns = table_columns(&connection, table).map_err(|e| format!("cannot read the database: {e}"))?;
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    connection.prepare(&format!("SELECT rowid FROM {quoted}")).map_err(|e| format!("cannot read the database: {e}"))?;
+    Ok(Some(columns))
 }
 
 /// `"name"` when `name` is a plain identifier (ASCII letter or `_`, then letters, digits,

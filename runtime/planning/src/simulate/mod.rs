@@ -62,9 +62,8 @@ use std::sync::Arc;
 use switchboard_acd::ContactState;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
-use switchboard_engine::answers::Reply;
-use switchboard_engine::events::EventKind;
-use switchboard_engine::{Engine, Options};
+use switchboard_engine::{ContactId, EventKind, Reply, RoutingEvent, SessionId};
+use switchboard_shell::{LocalShell, Options};
 
 /// The longest the engine runs before the simulated people look at what it did.
 const STEP_MS: i64 = 1_000;
@@ -80,13 +79,13 @@ pub fn run(
     progress: &mut dyn FnMut(i64),
 ) -> Result<Report, String> {
     scenario.validate()?;
-    let mut sim = Simulation::new(bundle, root, scenario)?;
+    let mut sim = Simulation::new(bundle, root, scenario, Options::default())?;
     sim.play(progress)?;
     Ok(sim.report())
 }
 
 struct Simulation<'a> {
-    engine: Engine,
+    engine: LocalShell,
     bundle: Arc<Bundle>,
     scenario: &'a Scenario,
     prompts: Prompts,
@@ -145,9 +144,14 @@ enum Asked {
 }
 
 impl<'a> Simulation<'a> {
-    fn new(bundle: Arc<Bundle>, root: &Path, scenario: &'a Scenario) -> Result<Simulation<'a>, String> {
+    fn new(
+        bundle: Arc<Bundle>,
+        root: &Path,
+        scenario: &'a Scenario,
+        options: Options,
+    ) -> Result<Simulation<'a>, String> {
         let start_ms = scenario.start.timestamp().as_millisecond();
-        let mut engine = Engine::new(bundle.clone(), root, Options::default(), scenario.start.timestamp())?;
+        let mut engine = LocalShell::for_project(bundle.clone(), root, options, scenario.start.timestamp())?;
         for agent in &scenario.agents {
             if let Some(skill) = agent.skills.iter().find(|s| !bundle.skills.contains(s)) {
                 return Err(format!(
@@ -208,7 +212,7 @@ impl<'a> Simulation<'a> {
             if let Some(at) = self.agenda.next_at() {
                 target = target.min(at);
             }
-            if let Some(deadline) = self.engine.acd().next_deadline() {
+            if let Some(deadline) = self.engine.state().acd().next_deadline() {
                 let deadline = deadline - self.start_ms;
                 if deadline > self.now {
                     target = target.min(deadline);
@@ -250,19 +254,21 @@ impl<'a> Simulation<'a> {
             Happening::Answer { session, heard } => self.answer(session, heard),
             Happening::GiveUp { contact } => {
                 if self.waiting_in_person(contact) {
-                    self.engine.hang_up(contact).map_err(|e| refused("hang up", contact, e))?;
+                    self.engine.hang_up(ContactId(contact)).map_err(|e| refused("hang up", contact, e))?;
                     self.left(contact);
                     self.channel(contact).abandoned += 1;
                 }
             }
             Happening::TakeCallback { contact } => {
-                if self.waiting_in_person(contact) && self.engine.input(contact, Reply::Keys("1".into())).is_ok() {
+                if self.waiting_in_person(contact)
+                    && self.engine.input(SessionId(contact), Reply::Keys("1".into())).is_ok()
+                {
                     self.left(contact);
                     self.channel(contact).callbacks += 1;
                 }
             }
             Happening::PickUp { contact, agent } => {
-                let offer = match self.engine.acd().contact_state(&engine_id(contact)) {
+                let offer = match self.engine.state().acd().contact_state(&engine_id(contact)) {
                     Some(ContactState::Offered { offer, agent: ringing }) if ringing.as_str() == agent => offer,
                     // The customer hung up while it rang.
                     _ => return Ok(()),
@@ -272,7 +278,7 @@ impl<'a> Simulation<'a> {
                 self.schedule(self.now + handle_ms, Happening::Finish { contact });
             }
             Happening::Finish { contact } => {
-                self.engine.finish(contact).map_err(|e| refused("finish", contact, e))?;
+                self.engine.finish(ContactId(contact)).map_err(|e| refused("finish", contact, e))?;
                 self.customers.remove(&contact);
                 self.listening.remove(&contact);
             }
@@ -298,7 +304,7 @@ impl<'a> Simulation<'a> {
             Spread::Lognormal => rng.lognormal(mean, LOGNORMAL_CV),
         };
         let (subject, text) = customer::opening(channel);
-        let id = self.engine.contact(channel, &from, Some(&to), subject, text)?;
+        let id = self.engine.contact(channel, &from, Some(&to), subject, text)?.0;
         let handle_ms = (handle.round() as i64).max(1);
         self.customers.insert(id, Customer { channel, rng, patience_ms, handle_ms, queued: false, left: false });
         self.channels[channel as usize].arrived += 1;
@@ -325,7 +331,7 @@ impl<'a> Simulation<'a> {
             Asked::Choice(options) => customer::choose(&options, rng),
         };
         // The flow may have timed out in the meantime: then nothing takes the answer.
-        let _ = self.engine.input(session, reply);
+        let _ = self.engine.input(SessionId(session), reply);
     }
 
     /// A session asked something: the customer will answer after thinking it over.
@@ -355,7 +361,7 @@ impl<'a> Simulation<'a> {
     fn absorb(&mut self) {
         for event in self.engine.take_events() {
             let at = event.at.as_millisecond() - self.start_ms;
-            let session = event.session;
+            let session = event.session.0;
             let customer = self.customers.contains_key(&session);
             match event.kind {
                 EventKind::Say { .. } => {
@@ -396,7 +402,7 @@ impl<'a> Simulation<'a> {
                         self.channel(session).errors += 1;
                     }
                 }
-                EventKind::Routing { what } if what.starts_with("outbound call to") => self.outbound_assigned += 1,
+                EventKind::Routing(RoutingEvent::OutboundAssigned { .. }) => self.outbound_assigned += 1,
                 _ => {}
             }
         }
@@ -406,7 +412,7 @@ impl<'a> Simulation<'a> {
     fn waiting_in_person(&self, contact: u64) -> bool {
         self.customers.get(&contact).is_some_and(|c| !c.left)
             && matches!(
-                self.engine.acd().contact_state(&engine_id(contact)),
+                self.engine.state().acd().contact_state(&engine_id(contact)),
                 Some(ContactState::Waiting | ContactState::Offered { .. })
             )
     }
@@ -424,7 +430,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn report(&self) -> Report {
-        let acd = self.engine.acd();
+        let acd = self.engine.state().acd();
         let end = self.start_ms + self.end;
         let queues = self
             .bundle
@@ -483,15 +489,13 @@ impl<'a> Simulation<'a> {
 
 /// An engine call the simulated people make that the engine refuses is a bug in the
 /// simulator or the engine: the run stops and says which.
-fn refused(what: &str, contact: u64, why: String) -> String {
+fn refused(what: &str, contact: u64, why: switchboard_engine::EngineError) -> String {
     format!("the engine refused to {what} contact {} in the simulation: {why}", engine_id(contact))
 }
 
-/// The routing engine's name for the engine's contact `id`.
-// The engine names contacts `c{id}` (`Contact::id`); it offers no look-up from its id to
-// the ringing offer, so the simulator asks routing by that name.
+/// The routing engine's name for the engine's contact `id` (`ContactId`'s display).
 fn engine_id(contact: u64) -> String {
-    format!("c{contact}")
+    ContactId(contact).to_string()
 }
 
 #[cfg(test)]

@@ -162,3 +162,62 @@ fn agents_need_the_projects_skills_and_arrivals_an_entry() {
     let err = simulate(&bundle, &dir, &s).unwrap_err();
     assert!(err.contains("no handling time for voice"), "{err}");
 }
+
+#[test]
+fn a_simulated_day_replayed_on_a_fresh_engine_gives_the_same_outputs_and_state() {
+    let source = r#"skills phones
+
+record Caller { id: text  name: text  phone: phone }
+
+source crm: Caller {
+  csv "crm.csv"
+  key phone
+  cache 5m
+}
+
+queue q {
+  skills phones
+  target voice 80% in 20s
+  while waiting {
+    every 30s say "You are number {queue.position} in line."
+    after 1m offer callback keep place
+  }
+}
+
+entry voice +441632960000 -> inbound
+
+flow inbound on voice {
+  let caller = lookup crm by contact.from
+  if caller != none { waypoint known }
+  menu "Press 1 or 2." {
+    1 "one" { queue q }
+    2 "two" { waypoint two
+      queue q }
+    timeout 5s retries 1 { queue q }
+  }
+}
+"#;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("main.flow"), source).expect("the flow is written");
+    let rows: String = (1..200).map(|n| format!("c{n},Caller {n},+447911{n:06}\n")).collect();
+    std::fs::write(dir.path().join("crm.csv"), format!("id,name,phone\n{rows}")).expect("the csv is written");
+    let projects = switchboard_shell::project::discover(&[dir.path().to_path_buf()]).expect("the project is found");
+    let p = &projects[0];
+    let checked = p.check(&switchboard_stdlib::modules());
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let bundle = Arc::new(switchboard_compiler::codegen::compile(&checked, &p.loader()).expect("it compiles"));
+
+    let mut s = scenario(agents(6), 150.0, 8.0, 11);
+    s.patience_ms = Some(90_000.0);
+    s.ring_ms = (1_000, 6_000);
+    s.validate().unwrap();
+    let options = Options { record: true, ..Options::default() };
+    let mut sim = Simulation::new(bundle, dir.path(), &s, options).unwrap();
+    sim.play(&mut |_| {}).unwrap();
+    let report = sim.report();
+    assert!(report.channels[0].arrived > 1_000, "a busy day: {report:?}");
+    assert!(report.waypoints.get("known").copied().unwrap_or(0) > 50, "look-ups found callers: {report:?}");
+    assert!(report.channels[0].abandoned > 0 && report.channels[0].callbacks > 0, "{report:?}");
+    assert!(sim.engine.recorded() > 10_000, "{} inputs", sim.engine.recorded());
+    sim.engine.replay().expect("the replay gives the same outputs and state");
+}

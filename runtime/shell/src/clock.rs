@@ -1,12 +1,12 @@
 //! Where "now" comes from: the system clock when serving, a virtual clock in tests.
 //!
-//! Only the engine asks a `Clock`; the VM never does (it is told the time).
+//! Shells ask a `Clock` and tell the engine the time with each step; the engine and the VM
+//! never read a clock. This is the one place outside the binary's edge that reads the host's.
 
 use jiff::{SignedDuration, Timestamp};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Monday 2026-01-05 12:00 UTC: where a test's virtual clock starts without an `at` line.
-pub const TEST_START: Timestamp = Timestamp::constant(1_767_614_400, 0);
+pub use switchboard_calendar::TEST_START;
 
 /// A source of the current instant.
 pub trait Clock: Send + Sync {
@@ -60,5 +60,36 @@ impl Default for VirtualClock {
 impl Clock for VirtualClock {
     fn now(&self) -> Timestamp {
         *self.now.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> Timestamp {
+        switchboard_calendar::parse_local(text, "UTC").expect("a UTC time")
+    }
+
+    #[test]
+    fn the_test_clock_starts_at_test_start() {
+        assert_eq!(VirtualClock::default().now(), TEST_START);
+    }
+
+    #[test]
+    fn virtual_clock_handles_share_one_time() {
+        let clock = VirtualClock::default();
+        let engine: Box<dyn Clock> = Box::new(clock.clone());
+        assert_eq!(clock.advance(SignedDuration::from_secs(10)), utc("2026-01-05 12:00:10"));
+        assert_eq!(engine.now(), utc("2026-01-05 12:00:10"));
+        clock.set(utc("2026-11-23 10:00"));
+        assert_eq!(engine.now(), utc("2026-11-23 10:00"));
+        clock.set(Timestamp::MAX);
+        assert_eq!(clock.advance(SignedDuration::from_secs(1)), Timestamp::MAX);
+    }
+
+    #[test]
+    fn the_system_clock_is_after_the_test_start() {
+        assert!(SystemClock.now() > TEST_START);
     }
 }

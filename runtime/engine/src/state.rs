@@ -1,0 +1,342 @@
+//! `State`: everything the engine knows, as plain serde data, whole. Serialize it, restore
+//! it, and `step` goes on exactly as it would have: sessions (each pinned to its bundle),
+//! contacts, retry runs, routing, timers, pending commands and the id counters.
+//!
+//! Nothing here is derived from a bundle (that is `World`), and nothing here holds a
+//! service: a `State` is a value.
+
+use crate::ids::{AgentId, BundleHash, CommandId, ContactId, OfferId, RetryRunId, SessionId};
+use crate::retry::RetryRun;
+use crate::routing::Queued;
+use crate::sorted;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use switchboard_acd::Acd;
+use switchboard_bytecode::bytecode::{AskId, ChoiceId, FlowId, Medium, MenuId, QueueId, ScriptId, SourceId, SurveyId};
+use switchboard_bytecode::value::Value;
+use switchboard_calendar::{InMemoryTimers, TimerId};
+use switchboard_vm::{AgentView, Contact, Spare, Vm};
+
+/// How many contacts that nothing refers to any more stay addressable (a test starts a
+/// survey or a script on a contact just after its flow ended).
+pub(crate) const RECENTLY_ENDED: usize = 64;
+
+/// A bundle as sessions refer to it: its place in `State::bundles`.
+pub(crate) type BundleRef = u32;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct State {
+    /// The engine's clock: the `now` of the last step (it never goes back).
+    pub(crate) now: Timestamp,
+    /// Every bundle deployed, oldest first; sessions name theirs by its place here.
+    pub(crate) bundles: Vec<BundleHash>,
+    /// The newest: new contacts start on it.
+    pub(crate) current: BundleRef,
+    pub(crate) next_id: u64,
+    pub(crate) next_command: u64,
+    pub(crate) sessions: BTreeMap<SessionId, Session>,
+    pub(crate) retries: BTreeMap<RetryRunId, RetryRun>,
+    /// Contacts something still refers to (scripts and surveys run for them later).
+    #[serde(with = "sorted")]
+    pub(crate) contacts: HashMap<ContactId, Kept, ById>,
+    /// Contacts let go of, newest last, at most `RECENTLY_ENDED`.
+    pub(crate) ended: VecDeque<(ContactId, Box<Contact>)>,
+    pub(crate) timers: InMemoryTimers<Timer>,
+    pub(crate) acd: Acd,
+    /// Contacts in routing.
+    #[serde(with = "sorted")]
+    pub(crate) queued: HashMap<ContactId, Queued, ById>,
+    pub(crate) agents: BTreeMap<String, AgentView>,
+    /// Offers ringing: offer, contact (as routing knows it), agent.
+    pub(crate) ringing: Vec<(OfferId, String, String)>,
+    pub(crate) acd_tick_timer: Option<(TimerId, Timestamp)>,
+    /// Commands whose answer the engine waits for.
+    pub(crate) pending: BTreeMap<CommandId, Pending>,
+    /// Input that arrived while nothing waited for it, counted and not kept.
+    pub(crate) stray_inputs: u64,
+    /// The room the last finished VM left, for the next one: buffers, not state.
+    #[serde(skip)]
+    pub(crate) spare: Scratch,
+}
+
+/// The room the last finished VM left: reused, never compared, copied or stored.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch(pub Option<Spare>);
+
+impl Clone for Scratch {
+    fn clone(&self) -> Scratch {
+        Scratch(None)
+    }
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &State) -> bool {
+        // Whole-state comparison by value, as it would be stored.
+        postcard::to_allocvec(self).ok() == postcard::to_allocvec(other).ok()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SessionKind {
+    Flow(FlowId),
+    Script(ScriptId),
+    Survey(SurveyId),
+    /// A retry strategy's step (`step`) or its handler for an outcome (`None`).
+    Retry {
+        run: RetryRunId,
+        step: Option<usize>,
+    },
+}
+
+/// What a session waits for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Wait {
+    Nothing,
+    Ask {
+        ask: AskId,
+        prompt: Arc<str>,
+        tries: u32,
+        timer: Option<TimerId>,
+    },
+    Menu {
+        menu: MenuId,
+        prompt: Arc<str>,
+        tries: u32,
+        timer: Option<TimerId>,
+    },
+    Choose {
+        choice: ChoiceId,
+    },
+    /// The answer to a command (a look-up's rows, a payment's result).
+    Command(CommandId),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Session {
+    pub id: SessionId,
+    pub kind: SessionKind,
+    pub bundle: BundleRef,
+    /// The contact it runs for (a retry run has none).
+    pub contact: Option<ContactId>,
+    pub vm: Vm,
+    pub wait: Wait,
+    /// Surveys to run for this contact once it has ended.
+    pub surveys: Vec<SurveyId>,
+}
+
+impl Session {
+    pub fn new(id: SessionId, kind: SessionKind, bundle: BundleRef, contact: Option<ContactId>, vm: Vm) -> Session {
+        Session { id, kind, bundle, contact, vm, wait: Wait::Nothing, surveys: Vec::new() }
+    }
+}
+
+/// A contact the engine still answers for: its flow runs, it is in routing, surveys wait
+/// for its end, or a script or survey runs for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Kept {
+    /// As its flow last left it (`contact.language = …` outlives the flow).
+    pub contact: Box<Contact>,
+    pub bundle: BundleRef,
+    /// Scripts and surveys running for it (its flow's own session is `sessions[id]`).
+    pub sessions: u32,
+    /// Surveys its flow asked for, run once the contact ends.
+    pub surveys: Vec<SurveyId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Timer {
+    /// An `ask` or `menu` heard nothing in time.
+    Silence {
+        session: SessionId,
+    },
+    RetryStep {
+        run: RetryRunId,
+        step: usize,
+    },
+    RetryRepeat {
+        run: RetryRunId,
+        step: usize,
+    },
+    HeldSend {
+        run: RetryRunId,
+        medium: Medium,
+        to: Value,
+        text: Arc<str>,
+    },
+    /// A queue's `while waiting` line for a waiting contact.
+    Waiting {
+        contact: ContactId,
+        /// The queue whose line it is: after an overflow, the old queue's lines stop.
+        queue: QueueId,
+        line: usize,
+    },
+    /// The routing engine's next deadline (offer time-outs, overflow, wrap-up).
+    AcdTick,
+}
+
+/// A command whose answer is awaited, and who waits for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Pending {
+    /// A session waits for a look-up's rows.
+    Lookup { session: SessionId, source: SourceId },
+    /// A session waits for a payment's result.
+    Payment { session: SessionId },
+    /// A message on its way; a retry run hears how it went.
+    Send { run: Option<RetryRunId> },
+    /// A call being placed; a retry run hears how it went.
+    Dial { run: Option<RetryRunId> },
+}
+
+/// What the engine knows of a contact, for screens and shells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContactView<'a> {
+    pub id: ContactId,
+    pub contact: &'a Contact,
+    pub bundle: BundleHash,
+}
+
+impl State {
+    /// The engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The bundle new contacts start on.
+    pub fn current_bundle(&self) -> BundleHash {
+        self.bundles[self.current as usize]
+    }
+
+    /// Whether a session (or a contact's flow) still runs: waiting for someone or
+    /// something, or in routing.
+    pub fn is_live(&self, session: SessionId) -> bool {
+        self.sessions.contains_key(&session) || self.queued.contains_key(&ContactId(session.0))
+    }
+
+    /// The session waiting for input, most recent first.
+    pub fn waiting_session(&self) -> Option<SessionId> {
+        self.sessions
+            .values()
+            .rev()
+            .find(|s| matches!(s.wait, Wait::Ask { .. } | Wait::Menu { .. } | Wait::Choose { .. }))
+            .map(|s| s.id)
+    }
+
+    /// What a session waits for, in words (`nothing`, `an answer`, `a command`).
+    pub fn waits_for_input(&self, session: SessionId) -> bool {
+        self.sessions
+            .get(&session)
+            .is_some_and(|s| matches!(s.wait, Wait::Ask { .. } | Wait::Menu { .. } | Wait::Choose { .. }))
+    }
+
+    /// How many contacts the engine holds because something still refers to them.
+    pub fn contacts_kept(&self) -> usize {
+        self.contacts.len()
+    }
+
+    /// The newest offer still ringing, if any.
+    pub fn ringing_offer(&self) -> Option<OfferId> {
+        self.ringing.last().map(|(o, _, _)| *o)
+    }
+
+    /// The offers ringing now: offer, the contact's id in routing, agent.
+    pub fn ringing(&self) -> impl Iterator<Item = (OfferId, &str, AgentId)> + '_ {
+        self.ringing.iter().map(|(o, c, a)| (*o, c.as_str(), AgentId::new(a.as_str())))
+    }
+
+    /// The routing engine, for reports and the simulator.
+    pub fn acd(&self) -> &Acd {
+        &self.acd
+    }
+
+    /// The contact, whether something still refers to it or it ended recently.
+    pub fn contact(&self, id: ContactId) -> Option<ContactView<'_>> {
+        let (contact, bundle) = match self.contacts.get(&id) {
+            Some(k) => (&*k.contact, k.bundle),
+            None => {
+                let (_, c) = self.ended.iter().rev().find(|(e, _)| *e == id)?;
+                (&**c, self.current)
+            }
+        };
+        Some(ContactView { id, contact, bundle: self.bundles[bundle as usize] })
+    }
+
+    /// The bundle a session runs on.
+    pub fn session_bundle(&self, session: SessionId) -> Option<BundleHash> {
+        self.sessions.get(&session).map(|s| self.bundles[s.bundle as usize])
+    }
+
+    /// The commands whose answers the engine waits for, oldest first.
+    pub fn pending_commands(&self) -> impl Iterator<Item = CommandId> + '_ {
+        self.pending.keys().copied()
+    }
+
+    /// The newest call placed whose outcome has not come: of `run`, or of any run.
+    pub fn pending_dial(&self, run: Option<RetryRunId>) -> Option<CommandId> {
+        self.pending
+            .iter()
+            .rev()
+            .find(|(_, p)| match p {
+                Pending::Dial { run: Some(r) } => run.is_none_or(|want| want == *r),
+                _ => false,
+            })
+            .map(|(id, _)| *id)
+    }
+
+    /// The newest payment being captured (the channel's secure form has the keypad).
+    pub fn pending_payment(&self) -> Option<CommandId> {
+        self.pending.iter().rev().find(|(_, p)| matches!(p, Pending::Payment { .. })).map(|(id, _)| *id)
+    }
+
+    /// The retry run an outcome with no run named goes to: the newest still running that
+    /// placed a call, else the newest still running.
+    pub fn newest_retry_run(&self) -> Option<RetryRunId> {
+        self.retries
+            .values()
+            .rev()
+            .find(|r| !r.stopped && r.pending_call.is_some())
+            .or_else(|| self.retries.values().rev().find(|r| !r.stopped))
+            .map(|r| r.id)
+    }
+
+    /// When the next timer is due: a shell steps the engine then (with `Input::Tick`).
+    pub fn next_due(&self) -> Option<Timestamp> {
+        use switchboard_calendar::Timers;
+        self.timers.next_due()
+    }
+
+    /// How many inputs arrived while nothing waited for them (dropped, not recorded).
+    pub fn stray_inputs(&self) -> u64 {
+        self.stray_inputs
+    }
+
+    /// The agents logged in today, by id.
+    pub fn agent(&self, id: &str) -> Option<&AgentView> {
+        self.agents.get(id)
+    }
+}
+
+/// Hashes the engine's own ids (numbers it hands out one after another, never chosen by a
+/// caller) with one multiplication instead of SipHash. Maps hashed so are never iterated
+/// (their order would be hash order): they are looked up, and serialized sorted by key.
+pub(crate) type ById = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}

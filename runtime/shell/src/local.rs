@@ -1,0 +1,469 @@
+//! The local shell: drives the pure engine in one process and performs its commands at
+//! once — look-ups against the project's CSV, SQLite or in-memory sources, sends and
+//! payments acknowledged as done, prompts shown in the transcript. `switchboard test`,
+//! `run` and `simulate` all run on it: there is one engine and no second interpreter.
+//!
+//! Time is the shell's: a virtual clock moves only when told (`advance`), and the shell
+//! steps the engine at each timer's due time on the way, so a timer that leads to a
+//! look-up sees its answer at that instant, not at the end of the wait.
+//!
+//! With `record`, every input is kept with its time, and a digest of every output; `replay`
+//! runs them again on a fresh engine and fails on any difference in the outputs or in the
+//! final state. With `roundtrip`, the whole engine state is saved and restored after every
+//! step, proving it is all there is.
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use switchboard_bytecode::bytecode::{Bundle, ExternId, SourceLocation};
+use switchboard_bytecode::types::{Channel, Type};
+use switchboard_bytecode::value::{Currency, Record, Value};
+use switchboard_engine::{
+    step_into, AgentAction, AgentView, Arrival, BundleHash, Command, CommandKind, Completion, ContactId, EngineError,
+    Event, Externs, Input, LookupResult, OfferId, Output, Reply, RetryRunId, SessionId, Started, State, World,
+};
+use switchboard_sandbox::{self as sandbox, Sandbox};
+use switchboard_sources::{self as sources, LiveSource, LookupOutcome, MemorySource, Source, SourceError, SourceSpec};
+
+/// How the shell runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Save and restore the whole engine state after every step.
+    pub roundtrip: bool,
+    /// Keep every input and a digest of every output, for `replay`.
+    pub record: bool,
+    /// Leave `collect payment` waiting for `complete` (the terminal's secure form), instead
+    /// of taking every payment as captured.
+    pub defer_payments: bool,
+}
+
+/// Where a bundle's sources get their rows.
+pub enum Rows<'a> {
+    /// The project's own files: CSV embedded in the bundle, SQLite databases under `root`.
+    Project { root: &'a Path },
+    /// Exactly these rows, by source index (a test's `given` lines).
+    Given(Vec<Vec<Arc<Record>>>),
+}
+
+/// One engine and the services that perform its commands.
+pub struct LocalShell {
+    state: State,
+    world: World,
+    bundle: BundleHash,
+    services: Services,
+    options: Options,
+    /// The transcript so far (taken by `take_events`).
+    events: Vec<Event>,
+    out: Output,
+    /// What `record` keeps.
+    start: Timestamp,
+    journal: Vec<(Timestamp, Input)>,
+    digest: Sha256,
+}
+
+impl std::fmt::Debug for LocalShell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalShell").field("now", &self.state.now()).finish_non_exhaustive()
+    }
+}
+
+impl LocalShell {
+    /// A shell over `bundle` at `now`, its sources filled as `rows` says.
+    pub fn new(bundle: Arc<Bundle>, rows: Rows<'_>, options: Options, now: Timestamp) -> Result<LocalShell, String> {
+        let live = live_sources(&bundle, rows)?;
+        let externs = SandboxExterns::new(bundle.clone())?;
+        let mut world = World::new();
+        let hash = world.deploy(bundle, Box::new(externs)).map_err(String::from)?;
+        let state = State::new(&world, hash, now).map_err(String::from)?;
+        Ok(LocalShell {
+            state,
+            world,
+            bundle: hash,
+            services: Services { sources: BTreeMap::from([(hash, live)]), defer_payments: options.defer_payments },
+            options,
+            events: Vec::new(),
+            out: Output::default(),
+            start: now,
+            journal: Vec::new(),
+            digest: Sha256::new(),
+        })
+    }
+
+    /// A shell whose sources are the project's own files (`root` is the project folder).
+    pub fn for_project(
+        bundle: Arc<Bundle>,
+        root: &Path,
+        options: Options,
+        now: Timestamp,
+    ) -> Result<LocalShell, String> {
+        LocalShell::new(bundle, Rows::Project { root }, options, now)
+    }
+
+    /// A shell whose sources hold exactly `rows` (by source index): what tests use.
+    pub fn with_rows(
+        bundle: Arc<Bundle>,
+        rows: Vec<Vec<Arc<Record>>>,
+        options: Options,
+        now: Timestamp,
+    ) -> Result<LocalShell, String> {
+        LocalShell::new(bundle, Rows::Given(rows), options, now)
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.state.now()
+    }
+
+    /// The bundle the shell started on.
+    pub fn bundle(&self) -> BundleHash {
+        self.bundle
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Hands over the events so far; the next go into room for as many as were taken.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        let room = self.events.len();
+        std::mem::replace(&mut self.events, Vec::with_capacity(room))
+    }
+
+    /// Moves the events so far to the end of `into`.
+    pub fn drain_events_into(&mut self, into: &mut Vec<Event>) {
+        into.append(&mut self.events);
+    }
+
+    /// One input at the shell's clock; the commands it gives are performed at once (and
+    /// their answers stepped in at the same instant).
+    pub fn step(&mut self, input: Input) -> Result<Option<Started>, EngineError> {
+        let now = self.state.now();
+        self.step_at(now, input)
+    }
+
+    fn step_at(&mut self, now: Timestamp, input: Input) -> Result<Option<Started>, EngineError> {
+        if self.options.record {
+            self.journal.push((now, input.clone()));
+        }
+        self.out.clear();
+        let result = step_into(&mut self.state, &self.world, now, input, &mut self.out);
+        if self.options.record {
+            digest_output(&mut self.digest, &self.out, &result);
+        }
+        if self.options.roundtrip {
+            self.state = State::from_bytes(&self.state.to_bytes()).map_err(EngineError::Bundle)?;
+        }
+        let started = self.out.started;
+        self.events.append(&mut self.out.events);
+        let answers = self.perform();
+        for (command, result) in answers {
+            // An answer the shell gives at once is never stale: nothing ran in between.
+            let _ = self.step_at(now, Input::Completed { command, result });
+        }
+        result.map(|()| started)
+    }
+
+    /// Performs this step's commands; returns the answers the engine waits for.
+    fn perform(&mut self) -> Vec<(switchboard_engine::CommandId, Completion)> {
+        let now_ms = self.state.now().as_millisecond();
+        let answers = self.out.commands.iter().filter_map(|c| Some((c.id, self.services.answer(c, now_ms)?)));
+        answers.collect()
+    }
+
+    /// The engine and the services that perform its commands, apart (for a benchmark of
+    /// the engine alone).
+    pub fn into_parts(self) -> (State, World, Services) {
+        (self.state, self.world, self.services)
+    }
+
+    /// Moves the clock to `to`, stepping the engine at every timer due on the way.
+    pub fn advance(&mut self, to: Timestamp) {
+        while let Some(due) = self.state.next_due() {
+            if due > to {
+                break;
+            }
+            let _ = self.step_at(due.max(self.state.now()), Input::Tick);
+        }
+        if to > self.state.now() {
+            let _ = self.step_at(to, Input::Tick);
+        }
+    }
+
+    /// A contact arrives; returns its id.
+    pub fn contact(
+        &mut self,
+        channel: Channel,
+        from: &str,
+        to: Option<&str>,
+        subject: &str,
+        text: &str,
+    ) -> Result<ContactId, EngineError> {
+        let arrival = Arrival {
+            channel,
+            from: from.to_string(),
+            to: to.map(str::to_string),
+            subject: subject.to_string(),
+            text: text.to_string(),
+        };
+        match self.step(Input::Arrive(arrival))? {
+            Some(Started::Contact(id)) => Ok(id),
+            _ => Err(EngineError::NoEntry("the contact did not start".to_string())),
+        }
+    }
+
+    /// Opens script `script` on an agent's screen for `contact`.
+    pub fn start_script(
+        &mut self,
+        contact: ContactId,
+        script: &str,
+        agent: AgentView,
+    ) -> Result<SessionId, EngineError> {
+        let input = Input::StartScript { contact, script: script.to_string(), agent };
+        match self.step(input)? {
+            Some(Started::Session(id)) => Ok(id),
+            _ => Err(EngineError::UnknownName { kind: "script", name: script.to_string() }),
+        }
+    }
+
+    /// Runs survey `survey` for `contact` now.
+    pub fn start_survey(&mut self, contact: ContactId, survey: &str) -> Result<SessionId, EngineError> {
+        match self.step(Input::StartSurvey { contact, survey: survey.to_string() })? {
+            Some(Started::Session(id)) => Ok(id),
+            _ => Err(EngineError::UnknownName { kind: "survey", name: survey.to_string() }),
+        }
+    }
+
+    /// Starts retry strategy `retry` for `subject`.
+    pub fn start_retry(&mut self, retry: &str, subject: Value) -> Result<RetryRunId, EngineError> {
+        match self.step(Input::StartRetry { retry: retry.to_string(), subject })? {
+            Some(Started::Retry(id)) => Ok(id),
+            _ => Err(EngineError::UnknownName { kind: "retry strategy", name: retry.to_string() }),
+        }
+    }
+
+    /// The shell's answer to a command it left pending (a deferred payment's result).
+    pub fn complete(&mut self, command: switchboard_engine::CommandId, result: Completion) -> Result<(), EngineError> {
+        self.step(Input::Completed { command, result }).map(drop)
+    }
+
+    /// Keys, text or a value for what `session` waits for.
+    pub fn input(&mut self, session: SessionId, reply: Reply) -> Result<(), EngineError> {
+        self.step(Input::Reply { session, reply }).map(drop)
+    }
+
+    /// An outcome for the newest retry run: the answer to its pending call when it is a
+    /// call's (`answered`, `no_answer`, `busy`, `opted_out`), else an event for it.
+    pub fn retry_event(&mut self, outcome: &str) -> Result<(), EngineError> {
+        let run = self.state.newest_retry_run();
+        let dial = run.and_then(|r| self.state.pending_dial(Some(r)));
+        match (dial, Completion::from_outcome(outcome)) {
+            (Some(command), Some(result)) if outcome != "delivered" => {
+                self.step(Input::Completed { command, result }).map(drop)
+            }
+            _ => self.step(Input::RetryEvent { run, event: outcome.to_string() }).map(drop),
+        }
+    }
+
+    pub fn add_agent(&mut self, agent: AgentView) -> Result<(), EngineError> {
+        self.step(Input::Agent(AgentAction::LogIn(agent))).map(drop)
+    }
+
+    pub fn accept(&mut self, offer: OfferId) -> Result<(), EngineError> {
+        self.step(Input::Agent(AgentAction::Accept { offer })).map(drop)
+    }
+
+    pub fn reject(&mut self, offer: OfferId) -> Result<(), EngineError> {
+        self.step(Input::Agent(AgentAction::Reject { offer })).map(drop)
+    }
+
+    pub fn finish(&mut self, contact: ContactId) -> Result<(), EngineError> {
+        self.step(Input::Agent(AgentAction::Finish { contact })).map(drop)
+    }
+
+    pub fn hang_up(&mut self, contact: ContactId) -> Result<(), EngineError> {
+        self.step(Input::HangUp { contact }).map(drop)
+    }
+
+    /// The hash of the engine's state as it would be stored.
+    pub fn state_hash(&self) -> [u8; 32] {
+        Sha256::digest(self.state.to_bytes()).into()
+    }
+
+    /// How many inputs were recorded.
+    pub fn recorded(&self) -> usize {
+        self.journal.len()
+    }
+
+    /// Replays every recorded input on a fresh engine over the same bundle and compares
+    /// what came out, and the final state, with this run. `Err` says where they differ.
+    pub fn replay(&self) -> Result<(), String> {
+        if !self.options.record {
+            return Err("nothing was recorded: the shell ran without `record`".to_string());
+        }
+        let mut state = State::new(&self.world, self.bundle, self.start).map_err(String::from)?;
+        let mut digest = Sha256::new();
+        let mut out = Output::default();
+        for (now, input) in &self.journal {
+            out.clear();
+            let result = step_into(&mut state, &self.world, *now, input.clone(), &mut out);
+            digest_output(&mut digest, &out, &result);
+        }
+        if digest.finalize() != self.digest.clone().finalize() {
+            return Err(format!("replaying {} inputs gave different commands or events", self.journal.len()));
+        }
+        let (a, b) = (Sha256::digest(state.to_bytes()), Sha256::digest(self.state.to_bytes()));
+        if a != b {
+            return Err(format!("replaying {} inputs left a different engine state", self.journal.len()));
+        }
+        Ok(())
+    }
+}
+
+/// What performs the engine's commands in one process.
+pub struct Services {
+    sources: BTreeMap<BundleHash, Vec<LiveSource>>,
+    defer_payments: bool,
+}
+
+impl Services {
+    /// Performs `command` at `now_ms`: the answer the engine waits for, if it waits for one.
+    pub fn answer(&self, command: &Command, now_ms: i64) -> Option<Completion> {
+        Some(match &command.kind {
+            CommandKind::Lookup { bundle, source, key, .. } => {
+                let live = self.sources.get(bundle).and_then(|s| s.get(source.index()));
+                let outcome = match live {
+                    Some(live) => live.lookup(key, now_ms),
+                    None => LookupOutcome::Failed("the source is not available".to_string()),
+                };
+                Completion::Lookup(match outcome {
+                    LookupOutcome::Found(record) => LookupResult::Found(record),
+                    LookupOutcome::Missed => LookupResult::Missed,
+                    LookupOutcome::TimedOut => LookupResult::TimedOut,
+                    LookupOutcome::Failed(why) => LookupResult::Failed(why),
+                })
+            }
+            // The transcript is the local channel: a message is delivered when written.
+            CommandKind::Send { .. } => Completion::Delivered,
+            // No card is taken here: the secure form would; the flow goes on.
+            CommandKind::CapturePayment { .. } if !self.defer_payments => Completion::PaymentCaptured,
+            CommandKind::CapturePayment { .. } => return None,
+            // Prompts are in the transcript; dials wait for the test's `event …`; offers
+            // wait for an agent's `accept`.
+            CommandKind::Prompt { .. }
+            | CommandKind::Note { .. }
+            | CommandKind::Transfer { .. }
+            | CommandKind::Dial { .. }
+            | CommandKind::Offer { .. }
+            | CommandKind::Disconnect { .. } => return None,
+        })
+    }
+}
+
+/// Feeds what one step gave (commands, events, and a refusal) into a digest.
+fn digest_output(digest: &mut Sha256, out: &Output, result: &Result<(), EngineError>) {
+    for command in &out.commands {
+        digest.update(postcard::to_allocvec(command).unwrap_or_default());
+    }
+    for event in &out.events {
+        digest.update(postcard::to_allocvec(event).unwrap_or_default());
+    }
+    if let Err(e) = result {
+        digest.update(e.to_string().as_bytes());
+    }
+}
+
+/// The schema of a bundle's source, for the data-source layer.
+pub fn source_spec(bundle: &Bundle, info: &switchboard_bytecode::bytecode::SourceInfo) -> SourceSpec {
+    let record = &bundle.records[info.record.index()];
+    let fields = record
+        .fields
+        .iter()
+        .map(|(name, ty)| sources::FieldSchema {
+            name: name.clone(),
+            ty: ty.clone(),
+            enum_variants: match ty.unwrap_optional() {
+                Type::Enum(e) => bundle.enums.iter().find(|x| *x.name == **e).map(|x| x.variants.clone()),
+                _ => None,
+            },
+        })
+        .collect();
+    SourceSpec {
+        name: info.name.clone(),
+        schema: sources::RecordSchema { name: record.name.clone(), fields },
+        keys: info.keys.clone(),
+        timeout_ms: info.timeout_ms,
+        cache_ms: info.cache_ms,
+        currency: bundle.currency.unwrap_or(Currency::GBP),
+    }
+}
+
+/// A source that is declared but cannot be reached from here (HTTP, SQL): every look-up
+/// fails, which flows see as none and reports see as a `lookup … failed` event.
+struct Unreachable(String);
+
+impl Source for Unreachable {
+    fn lookup(&self, _key: &Value) -> Result<Option<Arc<Record>>, SourceError> {
+        Err(SourceError::Unavailable { source: String::new(), message: self.0.clone() })
+    }
+}
+
+fn live_sources(bundle: &Bundle, rows: Rows<'_>) -> Result<Vec<LiveSource>, String> {
+    let mut live = Vec::new();
+    for (i, info) in bundle.sources.iter().enumerate() {
+        let spec = source_spec(bundle, info);
+        let source: Arc<dyn Source> = match &rows {
+            Rows::Given(rows) => Arc::new(MemorySource::new(&spec, rows.get(i).cloned().unwrap_or_default())),
+            Rows::Project { root } => match &info.location {
+                SourceLocation::Csv { contents, .. } => {
+                    Arc::new(sources::CsvSource::load(&spec, contents).map_err(|e| e.to_string())?)
+                }
+                SourceLocation::Sqlite { path, table } => {
+                    Arc::new(sources::SqliteSource::open(&spec, root.join(path), table).map_err(|e| e.to_string())?)
+                }
+                SourceLocation::Http { url } => Arc::new(Unreachable(format!("http source {url} is not configured"))),
+                SourceLocation::Sql { .. } => Arc::new(Unreachable("sql source is not configured".to_string())),
+            },
+        };
+        live.push(LiveSource::new(&spec, source));
+    }
+    Ok(live)
+}
+
+/// A bundle's `extern fn`s in the rhai sandbox. Every script must load: one that does not
+/// is an error when the shell starts, never a function that silently fails later.
+pub struct SandboxExterns {
+    bundle: Arc<Bundle>,
+    sandbox: Sandbox,
+    scripts: Vec<sandbox::ScriptId>,
+}
+
+impl SandboxExterns {
+    pub fn new(bundle: Arc<Bundle>) -> Result<SandboxExterns, String> {
+        let mut sandbox = Sandbox::new(sandbox::Limits::default());
+        sandbox.set_currency(bundle.currency.unwrap_or(Currency::GBP));
+        for info in &bundle.sources {
+            sandbox.declare_record(source_spec(&bundle, info).schema);
+        }
+        for e in &bundle.enums {
+            sandbox.declare_enum(&e.name, e.variants.clone());
+        }
+        let mut scripts = Vec::new();
+        for x in &bundle.externs {
+            scripts.push(sandbox.load(&x.path, &x.script).map_err(|e| e.to_string())?);
+        }
+        Ok(SandboxExterns { bundle, sandbox, scripts })
+    }
+}
+
+impl Externs for SandboxExterns {
+    fn call(&self, func: ExternId, args: &[Value]) -> Result<Value, String> {
+        let info = self.bundle.externs.get(func.index()).ok_or("no such extern function")?;
+        let script = self.scripts.get(func.index()).ok_or("no such extern function")?;
+        self.sandbox.call(*script, &info.name, args, &info.ret).map_err(|e| e.to_string())
+    }
+}
