@@ -18,4 +18,4 @@ pub mod tz;
 pub use switchboard_bytecode::{bytecode, types, value, verify};
 
 pub use diagnostic::{Code, Diagnostic, FileId, Severity};
-pub use loader::{Loader, SourceFile};
+pub use loader::{Loader, ScriptCheck, SourceFile};

@@ -21,6 +21,26 @@ pub trait Loader: Sync {
     /// runtime will open it: `Ok(None)` when the database has no such table, `Err` with
     /// the reason when the file is missing or is not a database the runtime could read.
     fn sqlite_table(&self, path: &str, table: &str) -> Result<Option<Vec<String>>, String>;
+
+    /// Whether `text`, the rhai script at `path`, loads in the sandbox that runs will use
+    /// and defines `fn NAME` taking `arity` values. The compiler holds no script engine of
+    /// its own: the runtime's one configuration answers, so `check` refuses exactly what a
+    /// start would refuse.
+    fn check_script(&self, path: &str, text: &str, name: &str, arity: usize) -> ScriptCheck;
+}
+
+/// The sandbox's answer about an `extern fn`'s script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScriptCheck {
+    /// It loads and defines the function with that many parameters.
+    Defined,
+    /// This loader has no sandbox to ask (an in-memory project), so nothing was checked.
+    NotChecked,
+    /// It does not load: where (1-based, when known) and why.
+    DoesNotCompile { line: Option<usize>, column: Option<usize>, message: String },
+    /// It loads, but defines no function of that name taking that many values;
+    /// `arities` are the parameter counts of the functions of that name it does define.
+    NoFunction { arities: Vec<usize> },
 }
 
 /// A loader over files held in memory: for tests, fuzzing and embedded projects. It
@@ -40,5 +60,11 @@ impl Loader for MemoryLoader {
             true => Err("a project held in memory cannot open SQLite databases".to_string()),
             false => Err("no such file".to_string()),
         }
+    }
+
+    /// Memory holds the texts but no sandbox: scripts are checked by a loader that has one
+    /// (the shell's, which the `switchboard` binary uses).
+    fn check_script(&self, _path: &str, _text: &str, _name: &str, _arity: usize) -> ScriptCheck {
+        ScriptCheck::NotChecked
     }
 }

@@ -7,6 +7,9 @@
 //! `project-file/csv_bad_values/data/customers.csv` is read as `data/customers.csv`, and
 //! `import-cycle/two_modules/std/greetings.flow` becomes the module `std.greetings`.
 //!
+//! A case's rhai scripts are checked by the runtime's sandbox, as the `switchboard` binary
+//! checks them (the compiler has no script engine; its `MemoryLoader` checks none).
+//!
 //! `tests/ui/clean/` holds projects that must give no diagnostic at all; `tests/ui/formats/`
 //! is one project with several mistakes, rendered as JSON and SARIF.
 #![allow(clippy::disallowed_methods)] // tests read their cases from disk; the compiler never does
@@ -15,8 +18,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use switchboard_compiler::check::{self, Checked, Input};
-use switchboard_compiler::loader::MemoryLoader;
+use switchboard_compiler::loader::{Loader, MemoryLoader, ScriptCheck};
 use switchboard_compiler::{render, Code, SourceFile};
+use switchboard_sandbox::SandboxError;
 
 const UI: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ui");
 const STDLIB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../stdlib");
@@ -100,6 +104,29 @@ fn check_case(path: &Path) -> Checked {
     check_project(vec![source(path, &name)], &path.with_extension(""))
 }
 
+/// A case's files in memory, with its scripts checked by the sandbox.
+struct CaseLoader(MemoryLoader);
+
+impl Loader for CaseLoader {
+    fn load(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.0.load(path)
+    }
+
+    fn sqlite_table(&self, path: &str, table: &str) -> Result<Option<Vec<String>>, String> {
+        self.0.sqlite_table(path, table)
+    }
+
+    fn check_script(&self, path: &str, text: &str, name: &str, arity: usize) -> ScriptCheck {
+        match switchboard_sandbox::check_script(path, text, name, arity) {
+            Ok(()) => ScriptCheck::Defined,
+            Err(SandboxError::Compile { line, column, message, .. }) => {
+                ScriptCheck::DoesNotCompile { line, column, message }
+            }
+            Err(SandboxError::NoFunction { defined, .. }) => ScriptCheck::NoFunction { arities: defined },
+        }
+    }
+}
+
 fn check_project(files: Vec<SourceFile>, extra: &Path) -> Checked {
     let mut std = stdlib();
     let mut loader = MemoryLoader::default();
@@ -115,7 +142,7 @@ fn check_project(files: Vec<SourceFile>, extra: &Path) -> Checked {
             }
         }
     }
-    check::check(Input { files, std: &std, loader: &loader, module: Arc::from("") })
+    check::check(Input { files, std: &std, loader: &CaseLoader(loader), module: Arc::from("") })
 }
 
 /// The real standard library: `stdlib/NAME.flow` is `std.NAME`.

@@ -201,6 +201,84 @@ fn warnings_fail_only_when_denied() {
     assert_eq!(code(&o), 1, "{}", both(&o));
 }
 
+/// A project whose one `extern fn` is backed by `scripts/score.rhai`.
+const SCORED: &str = r#"skills support
+
+queue support {
+  skills support
+}
+
+queue priority {
+  skills support
+}
+
+extern fn score(n: number) -> number from "scripts/score.rhai"
+
+entry voice +441632960000 -> inbound
+
+flow inbound on voice {
+  on error {
+    queue support
+  }
+  if score(1) > 0.5 {
+    queue priority
+  }
+  queue support
+}
+"#;
+
+/// `check` on the project above with `script` as its score script: the exit code, and the
+/// errors of the JSON report followed by the human report (which shows the labels).
+fn check_script(script: &str) -> (i32, String) {
+    let dir = scratch(&[("main.flow", SCORED), ("scripts/score.rhai", script)]);
+    let human = stdout(&switchboard(dir.path(), &["check", "."]));
+    let o = switchboard(dir.path(), &["check", "--format", "json", "."]);
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", both(&o)));
+    let errors: Vec<String> = report["diagnostics"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| d.to_string())
+        .collect();
+    (code(&o), format!("{}\n{human}", errors.join("\n")))
+}
+
+#[test]
+fn a_script_that_does_not_compile_is_an_error() {
+    let (code, errors) = check_script("fn score(n) {\n  let s = if n > 0 { 0.9 } else { 0.1\n  s\n}\n");
+    assert_eq!(code, 1, "{errors}");
+    assert!(errors.contains("`scripts/score.rhai` does not compile"), "{errors}");
+    assert!(errors.contains("project-file"), "{errors}");
+}
+
+#[test]
+fn a_script_without_its_function_is_an_error() {
+    let (code, errors) = check_script("fn scor(n) { n * 0.5 }\n");
+    assert_eq!(code, 1, "{errors}");
+    assert!(errors.contains("`scripts/score.rhai` defines no function `score`"), "{errors}");
+    let (code, errors) = check_script("fn score(n, m) { n * m }\n");
+    assert_eq!(code, 1, "{errors}");
+    assert!(
+        errors.contains("`scripts/score.rhai` defines `score` with 2 parameter(s), but it is declared with 1"),
+        "{errors}"
+    );
+}
+
+/// `check` asks the very sandbox that runs the script: what it refuses at start (here an
+/// undefined variable, which its strict mode catches, and `eval`), `check` refuses too.
+#[test]
+fn check_refuses_what_the_sandbox_refuses() {
+    let (code, errors) = check_script("fn score(n) { n * weight }\n");
+    assert_eq!(code, 1, "{errors}");
+    assert!(errors.contains("does not compile") && errors.contains("weight"), "{errors}");
+    let (code, errors) = check_script("fn score(n) { eval(\"n * 2\") }\n");
+    assert_eq!(code, 1, "{errors}");
+    assert!(errors.contains("does not compile"), "{errors}");
+    let (code, errors) = check_script("fn score(n) { n * 0.5 }\n");
+    assert_eq!(code, 0, "{errors}");
+}
+
 /// A project whose `crm` source is the table `customers` of `crm.db`; the database is made
 /// by each test as it needs.
 const SQLITE_PROJECT: &str = r#"record Customer { id: text  name: text  phone: phone  tier: Tier  note: text? }

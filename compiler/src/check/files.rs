@@ -5,6 +5,7 @@
 
 use super::Checker;
 use crate::diagnostic::{Code, Diagnostic, FileId};
+use crate::loader::ScriptCheck;
 use crate::syntax::ast::*;
 use crate::types::Type;
 use crate::value::Currency;
@@ -196,11 +197,11 @@ impl Checker<'_, '_> {
             ));
             return;
         };
-        let engine = rhai::Engine::new_raw();
-        let ast = match engine.compile(&source) {
-            Ok(ast) => ast,
-            Err(e) => {
-                let (line, col) = (e.1.line().unwrap_or(0), e.1.position().unwrap_or(0));
+        let arity = f.params.len();
+        let defined = match self.loader.check_script(&f.path.value, &source, &f.name.name, arity) {
+            ScriptCheck::Defined | ScriptCheck::NotChecked => return,
+            ScriptCheck::DoesNotCompile { line, column, message } => {
+                let (line, column) = (line.unwrap_or(0), column.unwrap_or(0));
                 self.report(
                     Diagnostic::new(
                         Code::ProjectFile,
@@ -208,33 +209,24 @@ impl Checker<'_, '_> {
                         f.path.span,
                         format!("`{}` does not compile", f.path.value),
                     )
-                    .with_label(format!("line {line}, column {col}: {}", e.0)),
+                    .with_label(format!("line {line}, column {column}: {message}")),
                 );
                 return;
             }
+            ScriptCheck::NoFunction { arities } => arities,
         };
-        let arity = f.params.len();
-        let mut defined: Vec<usize> = Vec::new();
-        for func in ast.iter_functions() {
-            if func.name == f.name.name {
-                defined.push(func.params.len());
-            }
-        }
-        if !defined.contains(&arity) {
-            let message = if defined.is_empty() {
-                format!("`{}` defines no function `{}`", f.path.value, f.name.name)
-            } else {
-                format!(
-                    "`{}` defines `{}` with {} parameter(s), but it is declared with {arity}",
-                    f.path.value, f.name.name, defined[0]
-                )
-            };
-            self.report(
-                Diagnostic::new(Code::ProjectFile, file, f.name.span, message)
-                    .with_related(file, f.path.span, "the script")
-                    .with_help(format!("define `fn {}({})` in the script", f.name.name, param_names(f))),
-            );
-        }
+        let message = match defined.first() {
+            None => format!("`{}` defines no function `{}`", f.path.value, f.name.name),
+            Some(other) => format!(
+                "`{}` defines `{}` with {other} parameter(s), but it is declared with {arity}",
+                f.path.value, f.name.name
+            ),
+        };
+        self.report(
+            Diagnostic::new(Code::ProjectFile, file, f.name.span, message)
+                .with_related(file, f.path.span, "the script")
+                .with_help(format!("define `fn {}({})` in the script", f.name.name, param_names(f))),
+        );
     }
 }
 

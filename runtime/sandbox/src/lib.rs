@@ -4,13 +4,75 @@
 //! extern fn risk_score(c: Customer) -> number from "scripts/risk.rhai"
 //! ```
 //!
-//! What a script can do: compute with numbers, text, lists and maps, and call its own
-//! functions. What it cannot: import modules (`no_module`), `eval` text, touch files, the
-//! network or the clock (rhai has no I/O, and the time package is left out so a script is
-//! deterministic under the test clock). `print` and `debug` go to `tracing`, never to a
-//! customer. Every call is bounded by [`Limits`]: a script that loops forever is stopped by
-//! its operation limit, deep recursion by the call depth, and runaway text, lists and maps
-//! by their size limits.
+//! One configuration serves `check` and every run: [`check_script`] asks it whether a
+//! script loads and defines its function, and [`Sandbox::for_bundle`] builds it for a
+//! bundle, refusing to start when a script does not load.
+//!
+//! # The language a script has
+//!
+//! Functions (`fn`), `let` and `const`, `if`, `switch`, `while`, `loop`, `for … in` over
+//! ranges (`0..n`, `0..=n`, which `in` also tests) and lists, `break`, `continue`, `return`, `throw`, `try`/`catch`,
+//! numbers (integers and floats), text, chars, bools, `()`, lists `[…]`, maps `#{…}`,
+//! indexing and fields, backtick interpolation, `type_of`, anonymous functions `|x| …` and
+//! `Fn("name")` with `call` and `curry`.
+//!
+//! Left out, so a script is pure, bounded and deterministic under the test clock: modules
+//! (`no_module`), `eval`, `print` and `debug` (no side channel: a script's only output is
+//! its return value), `this` (method-style functions), closures that capture variables
+//! (`no_closure`: a closure that captured a map holding itself made a reference cycle
+//! of `Arc`s that was never freed, about 65 KB a call), timestamps and the clock
+//! (`no_time`), `sleep`, `exit`, blobs, JSON, tags, bit fields and function metadata.
+//!
+//! # The functions it may call
+//!
+//! An allow-list (`library.rs`); nothing else is registered.
+//!
+//! - Numbers: the arithmetic and comparison operators, `abs`, `sign`, `is_zero`,
+//!   `is_odd`, `is_even`, `min`, `max`, `floor`, `ceiling`, `round`, `int`, `fraction`,
+//!   `sqrt`, `exp`, `ln`, `log`, `sin`, `cos`, `tan` and their inverses and hyperbolic
+//!   forms, `to_degrees`, `to_radians`, `is_nan`, `is_finite`, `is_infinite`, `to_int`,
+//!   `to_float`, `parse_int`, `parse_float`, `PI`, `E` (rhai's arithmetic, logic and
+//!   math packages: constant time on numbers).
+//! - Text: `+`, `+=`, comparisons, `len`, `is_empty`, `to_upper`, `to_lower`, `trim`,
+//!   `contains`, `starts_with`, `ends_with`, `index_of`, `sub_string`, `split`,
+//!   `replace`, `pad`, `truncate`, `to_chars`, and `to_string` of any value.
+//! - Lists: `len`, `is_empty`, `push`, `pop`, `shift`, `insert`, `remove`, `clear`,
+//!   `truncate`, `pad`, `append`, `+`, `+=`, `==`, `!=`, `contains` (and `in`), `index_of`,
+//!   `reverse`, `extract`, `sort` (numbers, texts, chars or bools) and `sort(comparator)`,
+//!   `map`, `filter`, `reduce`, `some`, `all`.
+//! - Maps: `len`, `is_empty`, `contains` (and `in`), `keys`, `values`, `remove`, `clear`,
+//!   `mixin`, `+`, `+=`, `==`, `!=`.
+//!
+//! A call of anything else fails the call with "no function …".
+//!
+//! # What a call may cost
+//!
+//! Every call is bounded by [`Limits`], and every bound is a count, never a clock, so a
+//! replay decides each limit exactly as the first run did:
+//!
+//! - **operations**: 100,000 rhai operations (roughly, expressions evaluated), counted
+//!   across comparators and callbacks too;
+//! - **work**: 1,000,000 units, one for each list item or map entry a call copies,
+//!   compares, searches or walks (at every depth), and one for each 32 bytes of text it
+//!   reads or builds. Reading a variable costs its size, since rhai may copy it there (a
+//!   list read inside a loop is paid for on each turn: `for x in list` pays once, indexing
+//!   `list[i]` in a loop pays the whole list every time). A function pays for what it
+//!   touches before it does it: `index_of` and `contains` one unit an item, `==` what the
+//!   smaller side holds, `sort` n·log n, a text function its text, each new text it makes
+//!   4 units and each key looked up 4. A comparator's or callback's copies are paid for
+//!   too;
+//! - **sizes**: texts of 64 KB, lists of 10,000 items, maps of 1,000 entries, checked on
+//!   every read and on the returned value; calls 32 deep, expressions 64 deep;
+//! - **stack**: 1 MiB, watched at every operation, since rhai's depth limit counts calls,
+//!   not the size of their frames (a debug build's frames are large enough for 32 calls
+//!   through callbacks to overflow a 2 MiB thread). The calling thread needs that much
+//!   free; Rust's threads start with 2 MiB.
+//!
+//! On this machine's release build a unit is at most a few tens of nanoseconds, so the
+//! most expensive call stops within about 50 ms of CPU (`tests/cost.rs` runs the patterns
+//! that once took seconds). A limit the script swallows (a sort comparator's error, a
+//! `catch`) still fails the call. Each failure is an [`ExternError`], which takes the
+//! flow's `on error`.
 //!
 //! Values cross the boundary like this (the product contract in LANGUAGE.md):
 //!
@@ -37,25 +99,41 @@
 //! only the function called. Each call starts with a fresh scope, so calls do not share
 //! state and a sandbox may serve many sessions at once.
 
-use rhai::packages::{
-    BasicArrayPackage, BasicBlobPackage, BasicMapPackage, BasicMathPackage, BitFieldPackage, CorePackage, LogicPackage,
-    MoreStringPackage, Package,
-};
+mod library;
+mod meter;
+
+use meter::Spent;
 use rhai::{CallFnOptions, Dynamic, Engine, EvalAltResult, Scope, AST};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::{Channel, Type};
 use switchboard_bytecode::value::{Currency, Money, Record, Value};
 use switchboard_sources::cell::{parse_date, parse_time};
 use switchboard_sources::normalize::{normalize_email, normalize_phone};
-use switchboard_sources::RecordSchema;
+use switchboard_sources::{FieldSchema, RecordSchema};
+
+/// What `check` asks of an `extern fn`'s script: that `text` loads in the sandbox every
+/// run uses ([`Sandbox::for_bundle`]'s) and defines `fn_name` taking `arity` values.
+pub fn check_script(path: &str, text: &str, fn_name: &str, arity: usize) -> Result<(), SandboxError> {
+    let mut sandbox = Sandbox::new(Limits::default());
+    let id = sandbox.load(path, text)?;
+    sandbox.scripts[id.0 as usize].defines(fn_name, arity)
+}
 
 /// How much one call may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Rhai operations (roughly: expressions evaluated) per call.
+    /// Rhai operations (roughly: expressions evaluated) per call, callbacks included.
     pub max_operations: u64,
+    /// Units of work per call: what a call's copies, searches, comparisons and texts
+    /// cost beyond their operations (the crate's doc gives the cost model).
+    pub max_work: u64,
+    /// Bytes of stack a call may use: calls nest far less deep than `max_call_depth` when
+    /// each level evaluates deep expressions, and a thread's stack is not rhai's to
+    /// overflow. The thread that calls needs this much free, and some to spare.
+    pub max_stack: usize,
     /// How deep function calls may nest.
     pub max_call_depth: usize,
     /// How deep expressions may nest, at compile time.
@@ -72,6 +150,8 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_operations: 100_000,
+            max_work: 1_000_000,
+            max_stack: 1024 * 1024,
             max_call_depth: 32,
             max_expr_depth: 64,
             max_string_size: 64 * 1024,
@@ -88,15 +168,25 @@ pub struct ScriptId(u32);
 /// A script that cannot be loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SandboxError {
-    /// The script does not compile (or uses `eval`, or nests too deep).
-    Compile { path: String, line: Option<usize>, message: String },
+    /// The script does not compile (or uses `eval`, or nests too deep); `line` and
+    /// `column` are 1-based where rhai knows them.
+    Compile { path: String, line: Option<usize>, column: Option<usize>, message: String },
+    /// The script compiles but has no `fn FUNCTION` taking `arity` values; `defined`
+    /// lists the parameter counts of the functions of that name it has.
+    NoFunction { path: String, function: String, arity: usize, defined: Vec<usize> },
 }
 
 impl fmt::Display for SandboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SandboxError::Compile { path, line: Some(line), message } => write!(f, "`{path}` line {line}: {message}"),
-            SandboxError::Compile { path, line: None, message } => write!(f, "`{path}`: {message}"),
+            SandboxError::Compile { path, line: Some(line), message, .. } => {
+                write!(f, "`{path}` line {line}: {message}")
+            }
+            SandboxError::Compile { path, line: None, message, .. } => write!(f, "`{path}`: {message}"),
+            SandboxError::NoFunction { path, function, arity, .. } => {
+                let values = if *arity == 1 { "value" } else { "values" };
+                write!(f, "`{path}` has no function `{function}` that takes {arity} {values}")
+            }
         }
     }
 }
@@ -139,6 +229,18 @@ struct Script {
     ast: AST,
 }
 
+impl Script {
+    /// Whether the script defines `fn_name` taking `arity` values.
+    fn defines(&self, fn_name: &str, arity: usize) -> Result<(), SandboxError> {
+        let defined: Vec<usize> =
+            self.ast.iter_functions().filter(|f| f.name == fn_name).map(|f| f.params.len()).collect();
+        if defined.contains(&arity) {
+            return Ok(());
+        }
+        Err(SandboxError::NoFunction { path: self.path.clone(), function: fn_name.to_string(), arity, defined })
+    }
+}
+
 /// Compiled scripts and the one engine that runs them.
 pub struct Sandbox {
     engine: Engine,
@@ -161,24 +263,28 @@ impl Sandbox {
     /// until [`Sandbox::set_currency`] says otherwise.
     pub fn new(limits: Limits) -> Sandbox {
         let mut engine = Engine::new_raw();
-        // The standard library less `BasicTimePackage`: a script must not read a clock.
-        engine.register_global_module(CorePackage::new().as_shared_module());
-        engine.register_global_module(LogicPackage::new().as_shared_module());
-        engine.register_global_module(BitFieldPackage::new().as_shared_module());
-        engine.register_global_module(BasicMathPackage::new().as_shared_module());
-        engine.register_global_module(BasicArrayPackage::new().as_shared_module());
-        engine.register_global_module(BasicBlobPackage::new().as_shared_module());
-        engine.register_global_module(BasicMapPackage::new().as_shared_module());
-        engine.register_global_module(MoreStringPackage::new().as_shared_module());
-        engine.on_print(|text| tracing::info!(target: "switchboard::sandbox", "{text}"));
-        engine.on_debug(|text, source, position| {
-            let (script, line) = (source.unwrap_or(""), position.line());
-            tracing::debug!(target: "switchboard::sandbox", script, line, "{text}")
+        library::register(&mut engine);
+        // Operators are looked up among the registered functions first, so that the ones
+        // that build text pay for it (see `library`).
+        engine.set_fast_operators(false);
+        for symbol in ["eval", "print", "debug", "this"] {
+            engine.disable_symbol(symbol);
+        }
+        // Reading a variable may copy it: it costs the variable's size. (rhai marks `on_var`
+        // deprecated only to say that it is "volatile"; it is the hook for this.)
+        #[allow(deprecated)]
+        engine.on_var(move |name, _, context| {
+            if let Some(value) = context.scope().get(name) {
+                fits(value, &limits)?;
+                meter::charge(meter::size(value))?;
+            }
+            Ok(None)
         });
-        engine.disable_symbol("eval");
+        // The meter counts operations (rhai's own count restarts in every callback).
+        engine.on_progress(|_| meter::operation());
         engine.set_strict_variables(true);
         engine.set_fail_on_invalid_map_property(true);
-        engine.set_max_operations(limits.max_operations);
+        engine.set_max_operations(0);
         engine.set_max_call_levels(limits.max_call_depth);
         engine.set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth);
         engine.set_max_string_size(limits.max_string_size);
@@ -215,11 +321,56 @@ impl Sandbox {
         self.enums.insert(name.to_string(), variants);
     }
 
+    /// The sandbox a bundle runs in, the one configuration every run uses: default
+    /// limits, the project's currency, every record and enum declared, and every
+    /// `extern fn`'s script loaded and checked to define its function. The ids are the
+    /// externs', in the bundle's order (externs of one script share its id). The first
+    /// script that does not load, or lacks its function, is the error: a bundle whose
+    /// scripts cannot run does not start.
+    pub fn for_bundle(bundle: &Bundle) -> Result<(Sandbox, Vec<ScriptId>), SandboxError> {
+        let mut sandbox = Sandbox::new(Limits::default());
+        sandbox.set_currency(bundle.currency.unwrap_or(Currency::GBP));
+        for e in &bundle.enums {
+            sandbox.declare_enum(&e.name, e.variants.clone());
+        }
+        for record in &bundle.records {
+            let fields = record
+                .fields
+                .iter()
+                .map(|(name, ty)| FieldSchema {
+                    name: name.clone(),
+                    ty: ty.clone(),
+                    enum_variants: match enum_of(ty) {
+                        Some(Type::Enum(e)) => bundle.enums.iter().find(|x| *x.name == **e).map(|x| x.variants.clone()),
+                        _ => None,
+                    },
+                })
+                .collect();
+            sandbox.declare_record(RecordSchema { name: record.name.clone(), fields });
+        }
+        let mut loaded: HashMap<(&str, &str), ScriptId> = HashMap::new();
+        let mut ids = Vec::with_capacity(bundle.externs.len());
+        for x in &bundle.externs {
+            let id = match loaded.get(&(x.path.as_str(), x.script.as_str())) {
+                Some(&id) => id,
+                None => {
+                    let id = sandbox.load(&x.path, &x.script)?;
+                    loaded.insert((&x.path, &x.script), id);
+                    id
+                }
+            };
+            sandbox.scripts[id.0 as usize].defines(&x.name, x.params.len())?;
+            ids.push(id);
+        }
+        Ok((sandbox, ids))
+    }
+
     /// Compiles `source` once; `path` names it in messages.
     pub fn load(&mut self, path: &str, source: &str) -> Result<ScriptId, SandboxError> {
         let mut ast = self.engine.compile(source).map_err(|error| SandboxError::Compile {
             path: path.to_string(),
             line: error.position().line(),
+            column: error.position().position(),
             message: error.err_type().to_string(),
         })?;
         ast.set_source(path);
@@ -244,31 +395,34 @@ impl Sandbox {
         }
         let args: Vec<Dynamic> = args.iter().map(to_rhai).collect();
         let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-        let result = self
-            .engine
-            .call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &script.ast, fn_name, args)
-            .map_err(|error| self.explain(&script.path, &error))?;
+        let armed = meter::arm(self.limits.max_operations, self.limits.max_work, self.limits.max_stack);
+        let result =
+            self.engine.call_fn_with_options::<Dynamic>(options, &mut Scope::new(), &script.ast, fn_name, args);
+        // A limit the script swallowed (a comparator's error, a `catch`) still fails it.
+        let spent = meter::spent();
+        drop(armed);
+        let result = match (result, spent) {
+            (result, Some(spent)) => {
+                let at = result.err().map_or_else(|| format!(" (`{}`)", script.path), |e| at(&script.path, &e));
+                return Err(self.spent(spent, &at));
+            }
+            (Err(error), None) => return Err(self.explain(&script.path, &error)),
+            (Ok(result), None) => result,
+        };
         self.check_size(&result, &script.path)?;
         self.returned(result, ret, "")
     }
 
     /// A manager-readable account of a failed call.
     fn explain(&self, path: &str, error: &EvalAltResult) -> ExternError {
-        let mut root = error;
-        while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _) | EvalAltResult::ErrorInModule(_, inner, _) = root
-        {
-            root = inner;
-        }
+        let root = error.unwrap_inner();
         let limits = &self.limits;
-        let at = match root.position().line() {
-            Some(line) => format!(" (`{path}` line {line})"),
-            None => format!(" (`{path}`)"),
-        };
+        let at = at(path, error);
         match root {
-            EvalAltResult::ErrorTooManyOperations(_) => ExternError::Limit(format!(
-                "it ran past its limit of {} operations; does it loop forever?{at}",
-                limits.max_operations
-            )),
+            EvalAltResult::ErrorTooManyOperations(_) => self.spent(Spent::Operations, &at),
+            EvalAltResult::ErrorTerminated(token, _) if Spent::of(token).is_some() => {
+                self.spent(Spent::of(token).unwrap_or(Spent::Operations), &at)
+            }
             EvalAltResult::ErrorStackOverflow(_) => ExternError::Limit(format!(
                 "it called functions more than {} deep; does it recurse forever?{at}",
                 limits.max_call_depth
@@ -299,6 +453,23 @@ impl Sandbox {
             EvalAltResult::ErrorRuntime(value, _) => ExternError::Runtime(format!("it threw `{value}`{at}")),
             other => ExternError::Runtime(format!("{other}{at}")),
         }
+    }
+
+    /// The limit a call ran past, in words; `at` says where.
+    fn spent(&self, spent: Spent, at: &str) -> ExternError {
+        ExternError::Limit(match spent {
+            Spent::Operations => {
+                format!("it ran past its limit of {} operations; does it loop forever?{at}", self.limits.max_operations)
+            }
+            Spent::Work => format!(
+                "it did more than {} units of work; does it copy or search large values in a loop?{at}",
+                self.limits.max_work
+            ),
+            Spent::Stack => format!(
+                "it nested calls deeper than {} KiB of stack; does it recurse too deep?{at}",
+                self.limits.max_stack / 1024
+            ),
+        })
     }
 
     /// Rhai checks sizes as values pass through calls, not every map insertion; so the
@@ -405,6 +576,30 @@ impl Sandbox {
     }
 }
 
+/// Where a failed call went wrong: " (`path` line N)", from the innermost error.
+fn at(path: &str, error: &EvalAltResult) -> String {
+    match error.unwrap_inner().position().line() {
+        Some(line) => format!(" (`{path}` line {line})"),
+        None => format!(" (`{path}`)"),
+    }
+}
+
+/// Rhai measures a value when it passes through a call, not when an item is set by
+/// index; so every variable read measures its value too, and one grown past a limit
+/// stops the script there.
+fn fits(value: &Dynamic, limits: &Limits) -> Result<(), Box<EvalAltResult>> {
+    let over = match () {
+        _ if value.is_map() => value.read_lock::<rhai::Map>().is_some_and(|m| m.len() > limits.max_map_size),
+        _ if value.is_array() => value.read_lock::<rhai::Array>().is_some_and(|a| a.len() > limits.max_array_size),
+        _ => false,
+    };
+    if over {
+        let what = if value.is_map() { "Size of object map" } else { "Size of array" };
+        return Err(EvalAltResult::ErrorDataTooLarge(what.into(), rhai::Position::NONE).into());
+    }
+    Ok(())
+}
+
 fn enum_of(ty: &Type) -> Option<&Type> {
     match ty {
         Type::Optional(inner) | Type::List(inner) => enum_of(inner),
@@ -493,7 +688,7 @@ fn describe(value: &Dynamic) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_sources::{FieldSchema, RecordSchema};
+    use switchboard_bytecode::bytecode::{EnumInfo, ExternInfo, RecordInfo};
 
     /// `scripts/risk.rhai` from the acme sample project.
     const RISK: &str = r#"// A manager-tunable risk score between 0 and 1.
@@ -755,17 +950,72 @@ fn risk_score(c) {
         );
     }
 
+    /// Issue 8: `sleep(1e9)` blocked the engine and `sleep(1e300)` panicked the process.
+    /// Only the allowed functions exist: sleeping, the clock, printing, `eval`, modules and
+    /// everything else outside the list fail cleanly, at load or as a call's error.
     #[test]
-    fn no_eval_no_modules_no_clock() {
+    fn only_the_allowed_functions_exist() {
         let mut sandbox = sandbox();
-        let eval = sandbox.load("eval.rhai", r#"fn f() { eval("1 + 1") }"#).unwrap_err();
-        assert!(matches!(&eval, SandboxError::Compile { line: Some(1), .. }), "{eval}");
-        assert!(sandbox.load("import.rhai", r#"import "os" as os; fn f() { 1 }"#).is_err());
-        let clock = sandbox.load("clock.rhai", "fn f() { timestamp() }").unwrap();
-        let err = sandbox.call(clock, "f", &[], &Type::Number).unwrap_err();
-        assert!(matches!(&err, ExternError::Runtime(m) if m.starts_with("no function `timestamp")), "{err}");
-        let printing = sandbox.load("print.rhai", r#"fn f() { print("hello"); debug("there"); 1 }"#).unwrap();
-        assert_eq!(sandbox.call(printing, "f", &[], &Type::Number), Ok(Value::Number(1.0)));
+        let refused_at_load = [
+            r#"fn f() { eval("1 + 1") }"#,
+            r#"fn f() { print("hello"); 1 }"#,
+            r#"fn f() { debug("there"); 1 }"#,
+            r#"import "os" as os; fn f() { 1 }"#,
+            "fn f() { this }",
+            "fn f() { let n = 1; let g = || n + 1; g.call() }",
+        ];
+        for source in refused_at_load {
+            let err = sandbox.load("refused.rhai", source).unwrap_err();
+            assert!(matches!(&err, SandboxError::Compile { line: Some(1), .. }), "{source}: {err}");
+        }
+        let missing = [
+            "sleep(1e300)",
+            "sleep(1e9)",
+            "sleep(1)",
+            "timestamp()",
+            "exit()",
+            "exit(1)",
+            "parse_json(\"{}\")",
+            "#{a: 1}.to_json()",
+            "blob(10)",
+            "get_fn_metadata_list()",
+            "tag()",
+            "set_tag(1)",
+            "take(1)",
+            "[1, 2].chop(1)",
+            "[1, 2].zip([3], |a, b| a + b)",
+            "\"a\".to_blob()",
+            "#{a: 1}.fill_with(#{b: 2})",
+            "\"abc\".bytes()",
+            "range(0, 10)",
+            "back_trace()",
+            "[1].dedup()",
+            "[1].for_each(|x| x)",
+            "[1].drain(0, 1)",
+            "[1].find(|x| x > 0)",
+            "\"ab\".crop(1)",
+            "\"ab\".make_upper()",
+            "\"ab\".chars()",
+            "5.get_bit(1)",
+            "elapsed(1)",
+        ];
+        for call in missing {
+            let source = format!("fn f() {{ {call} }}");
+            let id = sandbox.load("missing.rhai", &source).unwrap_or_else(|e| panic!("{call}: {e}"));
+            let started = std::time::Instant::now();
+            let err = sandbox.call(id, "f", &[], &Type::Number).unwrap_err();
+            assert!(started.elapsed() < std::time::Duration::from_secs(1), "{call} took long");
+            assert!(matches!(&err, ExternError::Runtime(m) if m.starts_with("no function")), "{call}: {err}");
+        }
+        // What is allowed works: arithmetic, text, lists, maps, math, logic.
+        let allowed = r#"fn f() {
+            let words = "Oxygen, dialysis".to_lower().split(", ");
+            let m = #{ n: words.len(), first: words[0] };
+            let x = sqrt(16.0) + abs(-2) + max(1, 3) + floor(2.7) + parse_int("5") + "ab".len();
+            if "oxygen" in words && m.first.contains("oxy") && !m.is_empty() && 3 in 0..=3 { x + m.n } else { 0 }
+        }"#;
+        let id = sandbox.load("allowed.rhai", allowed).unwrap();
+        assert_eq!(sandbox.call(id, "f", &[], &Type::Number), Ok(Value::Number(20.0)));
     }
 
     #[test]
@@ -818,5 +1068,176 @@ fn risk_score(c) {
         for (i, thread) in threads.into_iter().enumerate() {
             assert_eq!(thread.join().unwrap(), Ok(Value::Number(i as f64 + 1.0)));
         }
+    }
+
+    fn extern_fn(name: &str, path: &str, script: &str, params: usize, ret: Type) -> ExternInfo {
+        ExternInfo {
+            name: name.into(),
+            path: path.into(),
+            script: script.into(),
+            params: vec![Type::Number; params],
+            ret,
+        }
+    }
+
+    #[test]
+    fn a_bundle_gets_one_sandbox_with_its_scripts_records_enums_and_currency() {
+        let lead = Type::Record(Arc::from("Lead"));
+        let bundle = Bundle {
+            currency: Some(Currency::EUR),
+            records: vec![RecordInfo {
+                name: "Lead".into(),
+                fields: vec![("name".into(), Type::Text), ("tier".into(), tier().optional())],
+            }],
+            enums: vec![EnumInfo { name: "Tier".into(), variants: vec!["gold".into(), "standard".into()] }],
+            externs: vec![
+                extern_fn(
+                    "fee",
+                    "scripts/money.rhai",
+                    "fn fee(n) { n * 2.5 }\nfn lead() { #{ name: \"Kim\", tier: \"gold\" } }",
+                    1,
+                    Type::Money,
+                ),
+                extern_fn(
+                    "lead",
+                    "scripts/money.rhai",
+                    "fn fee(n) { n * 2.5 }\nfn lead() { #{ name: \"Kim\", tier: \"gold\" } }",
+                    0,
+                    lead.clone(),
+                ),
+                extern_fn("twice", "scripts/twice.rhai", "fn twice(n) { n * 2 }", 1, Type::Number),
+            ],
+            ..Bundle::default()
+        };
+        let (sandbox, ids) = Sandbox::for_bundle(&bundle).unwrap();
+        assert_eq!(ids.len(), 3);
+        assert_eq!(ids[0], ids[1], "two externs of one script share it");
+        assert_ne!(ids[0], ids[2]);
+        assert_eq!(
+            sandbox.call(ids[0], "fee", &[Value::Number(2.0)], &Type::Money),
+            Ok(Value::Money(Money { minor: 500, currency: Currency::EUR }))
+        );
+        let Ok(Value::Record(made)) = sandbox.call(ids[1], "lead", &[], &lead) else { panic!("a lead") };
+        assert_eq!(made.get("tier"), Some(&Value::Enum(Arc::from("gold"))), "a record no source reads is declared too");
+        assert_eq!(sandbox.call(ids[2], "twice", &[Value::Number(4.0)], &Type::Number), Ok(Value::Number(8.0)));
+    }
+
+    #[test]
+    fn a_bundle_whose_script_cannot_run_does_not_start() {
+        let bundle = |script: &str, params: usize| Bundle {
+            externs: vec![
+                extern_fn("one", "scripts/one.rhai", "fn one() { 1 }", 0, Type::Number),
+                extern_fn("score", "scripts/score.rhai", script, params, Type::Number),
+            ],
+            ..Bundle::default()
+        };
+        let err = Sandbox::for_bundle(&bundle("fn score(n) {\n  n *\n}", 1)).unwrap_err();
+        assert!(
+            matches!(&err, SandboxError::Compile { path, line: Some(3), .. } if path == "scripts/score.rhai"),
+            "{err:?}"
+        );
+        let err = Sandbox::for_bundle(&bundle("fn score(n) { n * weight }", 1)).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`scripts/score.rhai` line 1: ") && err.to_string().contains("weight"),
+            "{err}"
+        );
+        let err = Sandbox::for_bundle(&bundle("fn score(n) { n }", 2)).unwrap_err();
+        assert_eq!(
+            err,
+            SandboxError::NoFunction {
+                path: "scripts/score.rhai".into(),
+                function: "score".into(),
+                arity: 2,
+                defined: vec![1]
+            }
+        );
+        assert_eq!(err.to_string(), "`scripts/score.rhai` has no function `score` that takes 2 values");
+        assert!(Sandbox::for_bundle(&bundle("fn score(n) { n }", 1)).is_ok());
+    }
+
+    #[test]
+    fn check_script_asks_the_same_configuration() {
+        assert_eq!(check_script("risk.rhai", RISK, "risk_score", 1), Ok(()));
+        let err = check_script("bad.rhai", "fn f(c) {\n  let x = 1\n  x\n}", "f", 1).unwrap_err();
+        let SandboxError::Compile { line, column, message, .. } = &err else { panic!("{err:?}") };
+        assert_eq!((*line, *column), (Some(3), Some(3)), "{message}");
+        assert_eq!(
+            check_script("risk.rhai", RISK, "risk_score", 2),
+            Err(SandboxError::NoFunction {
+                path: "risk.rhai".into(),
+                function: "risk_score".into(),
+                arity: 2,
+                defined: vec![1]
+            })
+        );
+        assert!(matches!(
+            check_script("risk.rhai", RISK, "risk", 1),
+            Err(SandboxError::NoFunction { defined, .. }) if defined.is_empty()
+        ));
+        // What runs refuse, `check` refuses: strict variables and no `eval`.
+        assert!(matches!(check_script("t.rhai", "fn f() { score }", "f", 0), Err(SandboxError::Compile { .. })));
+        assert!(matches!(check_script("t.rhai", "fn f() { eval(\"1\") }", "f", 0), Err(SandboxError::Compile { .. })));
+    }
+
+    /// Issue 8: a sort comparator that hit the limit had its error swallowed (rhai's sort
+    /// falls back to ordering by type), and the script returned a normal value.
+    #[test]
+    fn a_limit_in_a_comparator_or_a_catch_still_fails_the_call() {
+        let spin = "fn f() { let a = [3, 1, 2]; a.sort(|x, y| { loop {} }); 7 }";
+        let err = run(spin, "f", &[], &Type::Number).unwrap_err();
+        assert!(err.to_string().contains("operations"), "{err}");
+        let heavy = "fn cmp(x, y) { let b = []; b.pad(9999, 1); loop { b.index_of(2); } }\n\
+                     fn f() { let a = [3, 1, 2]; a.sort(Fn(\"cmp\")); 7 }";
+        let err = run(heavy, "f", &[], &Type::Number).unwrap_err();
+        assert!(err.to_string().contains("units of work"), "{err}");
+        let callback = "fn f() { [1, 2].map(|x| { loop {} }); 7 }";
+        assert!(matches!(run(callback, "f", &[], &Type::Number), Err(ExternError::Limit(_))));
+        let caught = "fn spin() { loop {} }\nfn f() { try { spin() } catch (e) { } 7 }";
+        assert!(matches!(run(caught, "f", &[], &Type::Number), Err(ExternError::Limit(_))));
+        let caught = "fn heavy() { let b = []; b.pad(9999, 1); loop { b.index_of(2); } }\n\
+                      fn f() { try { heavy() } catch (e) { } 7 }";
+        assert!(matches!(run(caught, "f", &[], &Type::Number), Err(ExternError::Limit(_))));
+        // A comparator's own mistakes fail the sort too, instead of a quiet type order.
+        let thrown = r#"fn f() { let a = [3, 1, 2]; a.sort(|x, y| { throw "no order" }); 7 }"#;
+        assert_eq!(
+            run(thrown, "f", &[], &Type::Number).unwrap_err().to_string(),
+            "the script failed: it threw `no order` (`test.rhai` line 1)"
+        );
+        let text = r#"fn f() { let a = [3, 1, 2]; a.sort(|x, y| "later"); 7 }"#;
+        assert!(matches!(run(text, "f", &[], &Type::Number), Err(ExternError::Runtime(_))));
+        // And a good comparator sorts, stably.
+        let good = "fn f() { let a = [[2, 1], [1, 2], [2, 3], [1, 4]]; a.sort(|x, y| x[0] - y[0]); a.map(|p| p[1]) }";
+        let sorted = run(good, "f", &[], &Type::List(Box::new(Type::Number))).unwrap();
+        assert_eq!(
+            sorted.to_string(),
+            Value::List(Arc::from(vec![2.0, 4.0, 1.0, 3.0].into_iter().map(Value::Number).collect::<Vec<_>>()))
+                .to_string()
+        );
+    }
+
+    /// Found by the property test: recursion whose every level evaluates deep
+    /// expressions and callbacks overflowed a 2 MiB thread (an abort, not an error) well
+    /// before 32 calls deep, in a debug build. The meter stops a call that takes more
+    /// than its stack budget.
+    #[test]
+    fn deep_calls_stop_before_the_stack_runs_out() {
+        const NESTED: &str = r#"fn g(x) { [].len() }
+fn h(x, y) { let v1 = #{}; h(h((h([1, 2], 3) + "x".to_chars()).filter(|p| ([1, 2].extract(2, -1).index_of(([1, 2] + [1, 2])) >= #{ k: 1 }.k.index_of("a,b,c".sub_string(10, 10000)))), y), parse_int("42")) }
+fn f(n, s) { for v2 in #{ k: true, n: ["lives alone".to_string().contains("".to_lower()), ((1.0 >= 3) in #{ k: 1 }.values())] }.keys() { let v3 = h([true, 100.0], [1, 2].filter(|p| (2.5 == 0.0)).reduce(|p, q| p + q, 0)); s.pad(10000, [#{ k: 1 }["n"], -9223372036854775808].to_string()); min(-1e300, (parse_int("9223372036854775807") + `ab-${"a,b,c"}`.len())); } #{}.k.split(type_of(sqrt(1.0 + 0.0))).reduce(|p, q| p + q, 0); parse_int("9223372036854775807") }"#;
+        let thread = std::thread::Builder::new().stack_size(2 << 20).spawn(|| {
+            let mut sandbox = sandbox();
+            let id = sandbox.load("nested.rhai", NESTED).unwrap();
+            let list = Value::List(Arc::from(vec![Value::Number(1.0), Value::Number(2.0)]));
+            sandbox.call(id, "f", &[list, Value::None], &Type::Text)
+        });
+        let result = thread.unwrap().join().expect("no overflow");
+        assert!(matches!(result, Err(ExternError::Limit(_))), "{result:?}");
+        let mut small = Sandbox::new(Limits { max_stack: 64 * 1024, ..Limits::default() });
+        let id = small.load("down.rhai", "fn down(n) { if n > 0 { 1 + down(n - 1) } else { 0 } }").unwrap();
+        assert_eq!(
+            small.call(id, "down", &[Value::Number(30.0)], &Type::Number).unwrap_err().to_string(),
+            "the script was stopped: it nested calls deeper than 64 KiB of stack; does it recurse too deep? (`down.rhai`)"
+        );
+        assert_eq!(small.call(id, "down", &[Value::Number(0.0)], &Type::Number), Ok(Value::Number(0.0)));
     }
 }

@@ -4,7 +4,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use switchboard_compiler::check::Checked;
 use switchboard_compiler::check::Input;
-use switchboard_compiler::{Code, Diagnostic, FileId, Loader, SourceFile};
+use switchboard_compiler::{Code, Diagnostic, FileId, Loader, ScriptCheck, SourceFile};
+use switchboard_sandbox::SandboxError;
 
 /// One project to check, test or build: its root folder and its `.flow` files.
 #[derive(Debug, Clone)]
@@ -37,6 +38,17 @@ impl Loader for FsLoader {
             Ok(_) => Err("not a file".to_string()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err("no such file".to_string()),
             Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Asks the one sandbox configuration that runs use.
+    fn check_script(&self, path: &str, text: &str, name: &str, arity: usize) -> ScriptCheck {
+        match switchboard_sandbox::check_script(path, text, name, arity) {
+            Ok(()) => ScriptCheck::Defined,
+            Err(SandboxError::Compile { line, column, message, .. }) => {
+                ScriptCheck::DoesNotCompile { line, column, message }
+            }
+            Err(SandboxError::NoFunction { defined, .. }) => ScriptCheck::NoFunction { arities: defined },
         }
     }
 }
