@@ -87,6 +87,7 @@ mod agent;
 mod config;
 mod event;
 mod ids;
+mod line;
 mod offers;
 mod persist;
 mod placement;
