@@ -212,3 +212,21 @@ fn keys_nothing_waits_for_are_dropped_unseen() {
     assert!(out.contains("[nothing is waiting for input: ignored"), "{out}");
     assert!(!out.contains("98765") && !stderr(&o).contains("98765"), "{}", both(&o));
 }
+
+/// `run` read a stdin line of any length whole into memory. A line of up to 64 KiB is
+/// taken; a longer one is refused with a message and skipped, and the call goes on.
+#[test]
+fn a_line_longer_than_64_kib_is_refused_and_skipped() {
+    let fits = "x".repeat(64 * 1024);
+    let too_long = "1".repeat(64 * 1024 + 1);
+    let o = run(&["--from", "+447700900999"], &format!("{fits}\n{too_long}\n2\n"));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    assert_eq!(err.matches("a line longer than 64 KiB was skipped").count(), 1, "{err}");
+    assert!(out.contains(&format!("> {fits}\n")), "the line that fits is taken");
+    assert!(!out.contains("11111111"), "the line that does not is never echoed nor keyed");
+    // Words on a voice menu: asked again once, for the line that fit; then 2 is support.
+    let prompt = "For billing press 1. For technical support press 2.";
+    assert_eq!(out.matches(prompt).count(), 2, "{err}");
+    assert!(out.contains("> 2\n[waypoint menu_support]\n[queue support]\n"), "{err}");
+}

@@ -48,3 +48,21 @@ fn a_rate_that_does_not_parse_is_a_usage_error() {
     assert!(err.contains("`abc`") && err.contains("100/30m"), "the message names the value and the form: {err}");
     assert!(stdout(&o).is_empty(), "{}", both(&o));
 }
+
+/// `staff --format sarif` (or `github`) was accepted and printed the human report: staff
+/// prints only human and JSON, and any other format is a usage error.
+#[test]
+fn only_the_formats_staff_prints_are_accepted() {
+    for format in ["sarif", "github"] {
+        let mut args = CLASSIC.to_vec();
+        args.extend(["--format", format]);
+        let o = switchboard(&repo(), &args);
+        assert_eq!(code(&o), 2, "{format}\n{}", both(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&format!("'{format}'")) && err.contains("human, json"), "{err}");
+        assert!(stdout(&o).is_empty(), "{}", both(&o));
+    }
+    let mut args = CLASSIC.to_vec();
+    args.extend(["--format", "human"]);
+    assert_eq!(stdout(&switchboard(&repo(), &args)), stdout(&switchboard(&repo(), &CLASSIC)));
+}

@@ -102,3 +102,27 @@ fn a_project_that_does_not_compile_fails_its_tests() {
     assert!(out.contains("error[unknown-name]"), "{out}");
     assert_eq!(totals(&out), (0, 1), "{out}");
 }
+
+/// A flow that doubles a text 40 times (2 TiB) aborted the process at run time. `check`
+/// refuses a text it can see passing 1 MiB, but not one grown from what only the contact
+/// brings (here its address): the VM's text limit fails that into its `on error` route, and
+/// a flow without one ends with an `error` event that `expect error` sees.
+#[test]
+fn doubling_a_text_40_times_fails_into_on_error_instead_of_aborting() {
+    let doublings = "  t = t + t\n".repeat(40);
+    let project = format!(
+        "skills support\n\nqueue support {{\n  skills support\n}}\n\nqueue sorry {{\n  skills support\n}}\n\n\
+         entry voice +441632960000 -> careful\nentry chat \"web\" -> careless\n\n\
+         flow careful on voice {{\n  on error {{\n    say \"Sorry.\"\n    queue sorry\n  }}\n  let t = contact.to\n{doublings}  \
+         say \"big {{t}}\"\n  queue support\n}}\n\n\
+         flow careless on chat {{\n  let t = contact.to\n{doublings}  say \"big {{t}}\"\n  queue support\n}}\n\n\
+         test \"the doubling takes the on error route\" {{\n  contact voice from +447700900001\n  \
+         expect say \"Sorry.\"\n  expect queue sorry\n  expect no queue support\n}}\n\n\
+         test \"without on error the doubling is an error\" {{\n  contact chat from \"visitor-1\"\n  \
+         expect error\n  expect no queue support\n}}\n"
+    );
+    let dir = scratch(&[("main.flow", &project)]);
+    let o = switchboard(dir.path(), &["test", "--roundtrip", "--replay", "."]);
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    assert_eq!(totals(&stdout(&o)), (2, 0), "{}", both(&o));
+}

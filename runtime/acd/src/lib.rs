@@ -88,6 +88,7 @@ mod config;
 mod event;
 mod ids;
 pub mod keyed;
+mod line;
 mod offers;
 mod persist;
 mod placement;

@@ -55,7 +55,7 @@ impl Acd {
         let ahead: usize = groups
             .map(|(_, &group)| &self.groups[group as usize])
             .filter(|group| group.language.is_none() || group.language == found.language)
-            .map(|group| group.waiting.range(..found.rank).count())
+            .map(|group| group.waiting.count_before(&found.rank))
             .sum();
         Some(ahead + 1)
     }

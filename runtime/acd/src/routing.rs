@@ -7,7 +7,6 @@ use super::score::{self, Rank};
 use super::timers::Timer;
 use super::waiting::{Kind, Status};
 use super::{Acd, Offer};
-use std::ops::Bound;
 use switchboard_bytecode::types::Channel;
 
 impl Acd {
@@ -112,7 +111,7 @@ impl Acd {
                 continue;
             }
             // The head skips this agent after a reject: look further down the line.
-            for (&rank, waiter) in group.waiting.range((Bound::Excluded(rank), Bound::Unbounded)) {
+            for (&rank, waiter) in group.waiting.after(&rank) {
                 if !beats(&best, rank, channel) {
                     break;
                 }

@@ -8,10 +8,10 @@
 //! after a reject need to look past the head.
 
 use super::ids::{ContactId, SkillSet};
+use super::line::Line;
 use super::score::Rank;
 use super::timers::TimerKey;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use switchboard_bytecode::types::Channel;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,15 +114,14 @@ pub(super) struct Group {
     pub language: Option<u8>,
     /// The queue's skills and the extra skills together.
     pub needs: SkillSet,
-    #[serde(with = "super::persist")]
-    pub waiting: BTreeMap<Rank, Waiter>,
+    pub waiting: Line,
     /// The first of `waiting`, kept at hand: routing reads it for every group an agent serves.
     pub head: Option<(Rank, Waiter)>,
 }
 
 impl Group {
     pub fn new(queue: u16, channel: Channel, language: Option<u8>, needs: SkillSet) -> Group {
-        Group { queue, channel, language, needs, waiting: BTreeMap::new(), head: None }
+        Group { queue, channel, language, needs, waiting: Line::default(), head: None }
     }
 
     pub fn insert(&mut self, rank: Rank, waiter: Waiter) {
@@ -135,7 +134,7 @@ impl Group {
     pub fn remove(&mut self, rank: Rank) {
         self.waiting.remove(&rank);
         if self.head.is_some_and(|(head, _)| head == rank) {
-            self.head = self.waiting.first_key_value().map(|(&rank, &waiter)| (rank, waiter));
+            self.head = self.waiting.first();
         }
     }
 }

@@ -89,8 +89,8 @@ pub enum Command {
         /// Mean time callers wait before hanging up, e.g. 60s (selects Erlang A)
         #[arg(long)]
         patience: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Human)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = staff::Format::Human)]
+        format: staff::Format,
     },
     /// Play a contact through a project in the terminal, on the real engine
     Run(run::Args),

@@ -180,17 +180,58 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The longest line `run` takes from its input (64 KiB): far more than anyone keys or types.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
 /// One line from the customer, or `None` at the end of input. In a terminal, with a prompt.
+/// A line longer than [`MAX_LINE_BYTES`] is refused with a message and skipped: it is read
+/// through to its end a buffer at a time, and never held whole.
 fn read_line(input: &mut impl BufRead, interactive: bool) -> Result<Option<String>, String> {
-    if interactive {
-        print!("> ");
-        std::io::stdout().flush().map_err(|e| e.to_string())?;
-    }
-    let mut bytes = Vec::new();
-    match input.read_until(b'\n', &mut bytes) {
-        Ok(0) => Ok(None),
-        Ok(_) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) => Err(format!("cannot read the input: {e}")),
+    loop {
+        if interactive {
+            print!("> ");
+            std::io::stdout().flush().map_err(|e| e.to_string())?;
+        }
+        let mut bytes = Vec::new();
+        let (mut read_any, mut too_long) = (false, false);
+        loop {
+            let buffer = match input.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("cannot read the input: {e}")),
+            };
+            if buffer.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (chunk, ends) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(newline) => (&buffer[..newline], true),
+                None => (buffer, false),
+            };
+            if !too_long && bytes.len() + chunk.len() > MAX_LINE_BYTES {
+                too_long = true;
+                bytes = Vec::new();
+            }
+            if !too_long {
+                bytes.extend_from_slice(chunk);
+            }
+            let used = chunk.len() + usize::from(ends);
+            input.consume(used);
+            if ends {
+                break;
+            }
+        }
+        if !read_any {
+            return Ok(None);
+        }
+        if too_long {
+            eprintln!(
+                "a line longer than {} KiB was skipped: type at most that much on one line",
+                MAX_LINE_BYTES / 1024
+            );
+            continue;
+        }
+        return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
     }
 }
 

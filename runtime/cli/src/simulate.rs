@@ -35,6 +35,11 @@ The simulated people:
 
 The same seed gives the same report; the same seed with other agents, the same customers.
 
+What can be simulated (anything past it is refused):
+  at most 100000 agents; at most 1000000 contacts an hour on one channel, and 5000000 in
+  the whole run (every channel's rate times --hours); --hours more than 0 and at most 8784
+  (a year); --aht and --patience from 1s to 24h; --ring under 20s.
+
 Example:
   switchboard simulate examples/helpdesk --agents examples/helpdesk/agents.csv \\
     --arrivals voice=1500/h,chat=300/h,email=200/h --aht voice=180s,chat=300s,email=240s \\
@@ -51,7 +56,7 @@ pub struct Args {
     /// Contacts arriving per channel, e.g. voice=120/h,chat=40/h,email=30/h
     #[arg(long)]
     arrivals: String,
-    /// Mean handling time per channel, e.g. voice=180s,chat=300s,email=240s
+    /// Mean handling time per channel, from 1s to 24h, e.g. voice=180s,chat=300s,email=240s
     #[arg(long)]
     aht: String,
     /// How many hours to simulate, e.g. 10 or 0.5
@@ -63,8 +68,8 @@ pub struct Args {
     /// When the simulated day starts
     #[arg(long, default_value = "2026-11-23 08:00 Europe/London")]
     start: String,
-    /// Mean time a caller or chatter waits in a queue before hanging up, e.g. 60s
-    /// (default: nobody hangs up)
+    /// Mean time a caller or chatter waits in a queue before hanging up, from 1s to 24h,
+    /// e.g. 60s (default: nobody hangs up)
     #[arg(long)]
     patience: Option<String>,
     /// How long an offer rings before the agent picks up: a range like 2s-5s, or 0s

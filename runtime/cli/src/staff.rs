@@ -1,8 +1,14 @@
 //! `switchboard staff`: agents needed for a workload, by Erlang C (or Erlang A).
 
-use super::Format;
 use std::process::ExitCode;
 use switchboard_planning::staffing::{self, StaffingRequest};
+
+/// What `staff` prints: it has no diagnostics, so none of `check`'s GitHub or SARIF forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
 
 pub struct Args<'a> {
     pub rate: &'a str,
@@ -27,7 +33,7 @@ pub fn run(a: Args<'_>) -> Result<ExitCode, String> {
     let result = staffing::staff(&request).map_err(err)?;
     match a.format {
         Format::Json => println!("{}", staffing::render_json(&result)),
-        _ => print!("{}", staffing::render_text(&request, &result)),
+        Format::Human => print!("{}", staffing::render_text(&request, &result)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -443,18 +443,8 @@ pub struct SandboxExterns {
 
 impl SandboxExterns {
     pub fn new(bundle: Arc<Bundle>) -> Result<SandboxExterns, String> {
-        let mut sandbox = Sandbox::new(sandbox::Limits::default());
-        sandbox.set_currency(bundle.currency.unwrap_or(Currency::GBP));
-        for info in &bundle.sources {
-            sandbox.declare_record(source_spec(&bundle, info).schema);
-        }
-        for e in &bundle.enums {
-            sandbox.declare_enum(&e.name, e.variants.clone());
-        }
-        let mut scripts = Vec::new();
-        for x in &bundle.externs {
-            scripts.push(sandbox.load(&x.path, &x.script).map_err(|e| e.to_string())?);
-        }
+        // The one sandbox configuration, as `check` asks it.
+        let (sandbox, scripts) = Sandbox::for_bundle(&bundle).map_err(|e| e.to_string())?;
         Ok(SandboxExterns { bundle, sandbox, scripts })
     }
 }

@@ -5,6 +5,7 @@
 //! with the result. Its whole state is serde data, so a session can be persisted after
 //! any step and resumed by a later process.
 
+pub mod limits;
 mod ops;
 mod tables;
 
@@ -171,6 +172,9 @@ enum State {
     },
     Done,
     Failed(String),
+    /// Waiting for an `extern fn`'s result, which must keep within [`limits`]: one that
+    /// does not is a failing extern.
+    WaitingExtern,
 }
 
 /// Whatever the VM computes with besides its own state: read-only run context.
@@ -297,7 +301,18 @@ impl Vm {
                 }
                 self.state = State::Ready;
             }
-            (State::Waiting { .. }, Resume::Failed(why)) => {
+            (State::WaitingExtern, Resume::Value(v)) => {
+                self.state = State::Ready;
+                match limits::check(&v) {
+                    Ok(()) => self.stack.push(v),
+                    Err(why) => self.fail(bundle, format!("an `extern fn` returned too much: {why}")),
+                }
+            }
+            (State::WaitingExtern, Resume::Unit) => {
+                self.stack.push(Value::None);
+                self.state = State::Ready;
+            }
+            (State::Waiting { .. } | State::WaitingExtern, Resume::Failed(why)) => {
                 self.state = State::Ready;
                 self.fail(bundle, why);
             }
@@ -324,7 +339,7 @@ impl Vm {
         loop {
             match &self.state {
                 State::Ready => {}
-                State::Waiting { .. } => return Step::Running,
+                State::Waiting { .. } | State::WaitingExtern => return Step::Running,
                 State::Done => return Step::Done,
                 State::Failed(why) => return Step::Failed(why.clone()),
             }
@@ -338,14 +353,12 @@ impl Vm {
                     if effect.is_final() {
                         // Frames stay, so the engine can tell where the run ended.
                         self.state = State::Done;
+                    } else if matches!(effect, Effect::Extern { .. }) {
+                        self.state = State::WaitingExtern;
                     } else {
                         let wants_value = matches!(
                             effect,
-                            Effect::Ask { .. }
-                                | Effect::Menu { .. }
-                                | Effect::Choose { .. }
-                                | Effect::Lookup { .. }
-                                | Effect::Extern { .. }
+                            Effect::Ask { .. } | Effect::Menu { .. } | Effect::Choose { .. } | Effect::Lookup { .. }
                         );
                         self.state = State::Waiting { wants_value };
                     }
@@ -360,11 +373,12 @@ impl Vm {
         self.stack.pop().unwrap_or(Value::None)
     }
 
-    fn pop_text(&mut self) -> Arc<str> {
-        match self.pop() {
+    /// The value on top as a text; its display, within the text limit, when it is no text.
+    fn pop_text(&mut self) -> Result<Arc<str>, String> {
+        Ok(match self.pop() {
             Value::Text(t) => t,
-            other => Arc::from(other.display()),
-        }
+            other => Arc::from(limits::display(&other)?),
+        })
     }
 
     /// A text constant (a waypoint's name, a skill) as the shared text it is.
@@ -468,7 +482,7 @@ impl Vm {
                 let v = self.contact.attributes.get(&key).map_or(Value::None, |s| Value::text(s));
                 self.stack.push(v);
             }
-            Instr::SetLanguage => self.contact.language = self.pop_text(),
+            Instr::SetLanguage => self.contact.language = self.pop_text()?,
             Instr::SetAttribute { name } => {
                 let key = bundle.constant(*name).display();
                 match self.pop() {
@@ -476,7 +490,7 @@ impl Vm {
                         self.contact.attributes.remove(&key);
                     }
                     v => {
-                        self.contact.attributes.insert(key, v.display());
+                        self.contact.attributes.insert(key, limits::display(&v)?);
                     }
                 }
             }
@@ -544,6 +558,9 @@ impl Vm {
                 self.stack.push(Value::Bool(matched));
             }
             Instr::MakeList { len } => {
+                if *len as usize > limits::MAX_LIST_ITEMS {
+                    return Err(limits::list_too_long(*len as usize));
+                }
                 let at = self.stack.len() - *len as usize;
                 let items: Arc<[Value]> = self.stack.drain(at..).collect();
                 self.stack.push(Value::List(items));
@@ -556,20 +573,17 @@ impl Vm {
                 self.stack.push(Value::Record(Arc::new(Record { type_name: Arc::from(info.name.as_str()), fields })));
             }
             Instr::Concat { parts } => {
-                use std::fmt::Write as _;
                 let at = self.stack.len() - *parts as usize;
                 let mut out = std::mem::take(&mut self.text);
-                for v in self.stack.drain(at..) {
-                    match v {
-                        Value::Text(t) => out.push_str(&t),
-                        other => {
-                            let _ = write!(out, "{other}");
-                        }
-                    }
+                let joined = self.stack.drain(at..).try_for_each(|v| limits::push_value(&mut out, &v));
+                if joined.is_ok() {
+                    self.stack.push(Value::Text(Arc::from(out.as_str())));
                 }
-                self.stack.push(Value::Text(Arc::from(out.as_str())));
                 out.clear();
+                // A text that reached the limit leaves its room to the next, not its size.
+                out.shrink_to(limits::MAX_TEXT_BYTES / 16);
                 self.text = out;
+                joined?;
             }
             Instr::PerLanguage { languages } => {
                 let Value::List(langs) = bundle.constant(*languages) else { return Err("bad language table".into()) };
@@ -615,12 +629,12 @@ impl Vm {
                 self.enter(bundle, func, 0);
             }
             Instr::Fail { reason } => return Err(bundle.constant(*reason).display()),
-            Instr::Say => return Ok(Some(Effect::Say(self.pop_text()))),
-            Instr::Note => return Ok(Some(Effect::Note(self.pop_text()))),
+            Instr::Say => return Ok(Some(Effect::Say(self.pop_text()?))),
+            Instr::Note => return Ok(Some(Effect::Note(self.pop_text()?))),
             Instr::Waypoint { name } => return Ok(Some(Effect::Waypoint(Vm::const_text(bundle, *name)))),
-            Instr::Ask { ask } => return Ok(Some(Effect::Ask { ask: *ask, prompt: self.pop_text() })),
-            Instr::Menu { menu } => return Ok(Some(Effect::Menu { menu: *menu, prompt: self.pop_text() })),
-            Instr::Choose { choice } => return Ok(Some(Effect::Choose { choice: *choice, prompt: self.pop_text() })),
+            Instr::Ask { ask } => return Ok(Some(Effect::Ask { ask: *ask, prompt: self.pop_text()? })),
+            Instr::Menu { menu } => return Ok(Some(Effect::Menu { menu: *menu, prompt: self.pop_text()? })),
+            Instr::Choose { choice } => return Ok(Some(Effect::Choose { choice: *choice, prompt: self.pop_text()? })),
             Instr::Lookup { source } => return Ok(Some(Effect::Lookup { source: *source, key: self.pop() })),
             Instr::Queue { queue, priority, prefer_ms, require, vip } => {
                 let prefer = prefer_ms.map(|ms| (self.pop(), ms)).filter(|(agent, _)| !agent.is_none());
@@ -631,7 +645,7 @@ impl Vm {
             Instr::OfferCallback { keep_place } => return Ok(Some(Effect::OfferCallback { keep_place: *keep_place })),
             Instr::CollectPayment => return Ok(Some(Effect::CollectPayment { amount: self.pop() })),
             Instr::Send { medium } => {
-                let text = self.pop_text();
+                let text = self.pop_text()?;
                 let to = self.pop();
                 return Ok(Some(Effect::Send { medium: *medium, to, text }));
             }

@@ -1,6 +1,7 @@
 //! Operators and built-in functions on run-time values. Types were checked at compile
 //! time, so a mismatch here is an internal error reported as a failure, never a panic.
 
+use super::limits;
 use super::Tables;
 use jiff::Timestamp;
 use std::borrow::Cow;
@@ -28,8 +29,8 @@ pub fn field(r: &Record, name: &Value, index: Option<u16>) -> Result<Value, Stri
 pub fn negate(v: Value) -> Result<Value, String> {
     Ok(match v {
         Value::Number(n) => Value::Number(-n),
-        Value::Duration(d) => Value::Duration(-d),
-        Value::Money(m) => Value::Money(Money { minor: -m.minor, ..m }),
+        Value::Duration(d) => Value::Duration(d.checked_neg().ok_or("a duration grew too large")?),
+        Value::Money(m) => Value::Money(Money { minor: m.minor.checked_neg().ok_or("an amount grew too large")?, ..m }),
         other => return Err(format!("cannot negate `{other}`")),
     })
 }
@@ -79,12 +80,19 @@ pub fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
         Ge => Value::Bool(order(&a, &b)?.is_ge()),
         Contains => Value::Bool(match &a {
             Value::List(items) => items.iter().any(|i| equal(i, &b)),
-            _ => a.display().contains(&*b.display()),
+            _ => bounded_text(&a)?.contains(&*bounded_text(&b)?),
         }),
         ContainsAny => {
-            let text = a.display();
+            let text = bounded_text(&a)?;
             let Value::List(items) = b else { return Err("`contains any` takes a list".into()) };
-            Value::Bool(items.iter().any(|i| text.contains(&*i.display())))
+            let mut any = false;
+            for item in items.iter() {
+                if text.contains(&*bounded_text(item)?) {
+                    any = true;
+                    break;
+                }
+            }
+            Value::Bool(any)
         }
         In => {
             let Value::List(items) = b else { return Err("`in` takes a list".into()) };
@@ -99,20 +107,22 @@ pub fn binary(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
                 a
             }
         }
-        Matches => Value::Bool(matches(&a.display(), &b.display())?),
+        Matches => Value::Bool(matches(&bounded_text(&a)?, &bounded_text(&b)?)?),
         Add | Sub | Mul | Div => arithmetic(op, a, b)?,
     })
 }
 
+/// `+ - * /`. A number that would be infinite or no number fails, and so does money or a
+/// duration that would not fit, instead of saturating; so does a text past the limit.
 fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
     use BinaryOp::*;
     let overflow = || "a number grew too large".to_string();
     Ok(match (op, &a, &b) {
-        (Add, Value::Number(x), Value::Number(y)) => Value::Number(x + y),
-        (Sub, Value::Number(x), Value::Number(y)) => Value::Number(x - y),
-        (Mul, Value::Number(x), Value::Number(y)) => Value::Number(x * y),
+        (Add, Value::Number(x), Value::Number(y)) => Value::Number(limits::number(x + y)?),
+        (Sub, Value::Number(x), Value::Number(y)) => Value::Number(limits::number(x - y)?),
+        (Mul, Value::Number(x), Value::Number(y)) => Value::Number(limits::number(x * y)?),
         (Div, Value::Number(_), Value::Number(y)) if *y == 0.0 => return Err("division by zero".into()),
-        (Div, Value::Number(x), Value::Number(y)) => Value::Number(x / y),
+        (Div, Value::Number(x), Value::Number(y)) => Value::Number(limits::number(x / y)?),
         (Add | Sub, Value::Money(x), Value::Money(y)) => {
             if x.currency != y.currency {
                 return Err("money of two currencies never mixes".into());
@@ -121,17 +131,17 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
             Value::Money(Money { minor: minor.ok_or_else(overflow)?, currency: x.currency })
         }
         (Mul, Value::Money(m), Value::Number(n)) | (Mul, Value::Number(n), Value::Money(m)) => {
-            Value::Money(Money { minor: (m.minor as f64 * n).round() as i64, currency: m.currency })
+            Value::Money(Money { minor: limits::whole(m.minor as f64 * n)?, currency: m.currency })
         }
         (Div, Value::Money(_), Value::Number(n)) if *n == 0.0 => return Err("division by zero".into()),
         (Div, Value::Money(m), Value::Number(n)) => {
-            Value::Money(Money { minor: (m.minor as f64 / n).round() as i64, currency: m.currency })
+            Value::Money(Money { minor: limits::whole(m.minor as f64 / n)?, currency: m.currency })
         }
         (Add, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.checked_add(*y).ok_or_else(overflow)?),
         (Sub, Value::Duration(x), Value::Duration(y)) => Value::Duration(x.checked_sub(*y).ok_or_else(overflow)?),
-        (Mul, Value::Duration(d), Value::Number(n)) => Value::Duration((*d as f64 * n) as i64),
+        (Mul, Value::Duration(d), Value::Number(n)) => Value::Duration(limits::whole((*d as f64 * n).trunc())?),
         (Div, Value::Duration(_), Value::Number(n)) if *n == 0.0 => return Err("division by zero".into()),
-        (Div, Value::Duration(d), Value::Number(n)) => Value::Duration((*d as f64 / n) as i64),
+        (Div, Value::Duration(d), Value::Number(n)) => Value::Duration(limits::whole((*d as f64 / n).trunc())?),
         (Add | Sub, Value::DateTime(t), Value::Duration(d)) => {
             let span = jiff::SignedDuration::from_millis(if op == Add { *d } else { -*d });
             Value::DateTime(t.checked_add(span).map_err(|e| e.to_string())?)
@@ -143,7 +153,10 @@ fn arithmetic(op: BinaryOp, a: Value, b: Value) -> Result<Value, String> {
             Value::Time((*t as i64 + delta).rem_euclid(24 * 60) as u32)
         }
         (Add, x, y) if text_of(x).is_some() || text_of(y).is_some() => {
-            Value::Text(Arc::from(format!("{}{}", x.display(), y.display())))
+            let mut out = String::new();
+            limits::push_value(&mut out, x)?;
+            limits::push_value(&mut out, y)?;
+            Value::Text(Arc::from(out))
         }
         _ => return Err(format!("`{}` does not work on `{a}` and `{b}`", op.as_str())),
     })
@@ -157,6 +170,15 @@ pub fn regex(pattern: &str) -> Result<regex::Regex, String> {
 /// Whether `text` matches a pattern the tables do not hold (compiled for this use only).
 pub fn matches(text: &str, pattern: &str) -> Result<bool, String> {
     Ok(regex(pattern)?.is_match(text))
+}
+
+/// The text of a value: borrowed when it is one, its display otherwise, refused when that
+/// display would pass the text limit.
+fn bounded_text(v: &Value) -> Result<Cow<'_, str>, String> {
+    Ok(match text_of(v) {
+        Some(text) => Cow::Borrowed(text),
+        None => Cow::Owned(limits::display(v)?),
+    })
 }
 
 /// The text of a value: borrowed when it is one, its display otherwise.
@@ -187,8 +209,9 @@ fn open(bundle: &Bundle, tables: &Tables, id: HoursId, now: Timestamp) -> Result
     Ok(calendar::Hours::new(&info.zone, info.weekly.clone(), info.closed.clone())?.is_open(now))
 }
 
-fn text(v: &Value) -> String {
-    v.display()
+/// A built-in's argument as text (its display when it is no text), within the limit.
+fn text(v: &Value) -> Result<Cow<'_, str>, String> {
+    bounded_text(v)
 }
 
 fn number(v: &Value) -> Result<f64, String> {
@@ -209,46 +232,56 @@ pub fn builtin(
     args: Vec<Value>,
     now: Timestamp,
 ) -> Result<Value, String> {
-    let arg = |i: usize| args.get(i).cloned().unwrap_or(Value::None);
-    let t = |s: String| Value::Text(Arc::from(s));
+    const NONE: &Value = &Value::None;
+    let arg = |i: usize| args.get(i).unwrap_or(NONE);
+    // Built-ins that make a text make it whole (`upper` and `lower` may lengthen one), and
+    // check it; `replace` is checked before it makes anything.
+    let t = limits::text;
     Ok(match b {
         Builtin::Open(h) => Value::Bool(open(bundle, tables, h, now)?),
-        Builtin::Lower => t(text(&arg(0)).to_lowercase()),
-        Builtin::Upper => t(text(&arg(0)).to_uppercase()),
-        Builtin::Trim => t(text(&arg(0)).trim().to_string()),
+        Builtin::Lower => t(text(arg(0))?.to_lowercase())?,
+        Builtin::Upper => t(text(arg(0))?.to_uppercase())?,
+        Builtin::Trim => t(text(arg(0))?.trim().to_string())?,
         Builtin::Len => match arg(0) {
             Value::List(items) => Value::Number(items.len() as f64),
-            other => Value::Number(text(&other).chars().count() as f64),
+            other => Value::Number(text(other)?.chars().count() as f64),
         },
         Builtin::Left => {
-            let n = number(&arg(1))?.max(0.0) as usize;
-            t(text(&arg(0)).chars().take(n).collect())
+            let n = number(arg(1))?.max(0.0) as usize;
+            t(text(arg(0))?.chars().take(n).collect())?
         }
         Builtin::Right => {
-            let s = text(&arg(0));
-            let n = number(&arg(1))?.max(0.0) as usize;
+            let s = text(arg(0))?;
+            let n = number(arg(1))?.max(0.0) as usize;
             let count = s.chars().count();
-            t(s.chars().skip(count.saturating_sub(n)).collect())
+            t(s.chars().skip(count.saturating_sub(n)).collect())?
         }
-        Builtin::StartsWith => Value::Bool(text(&arg(0)).starts_with(&text(&arg(1)))),
-        Builtin::EndsWith => Value::Bool(text(&arg(0)).ends_with(&text(&arg(1)))),
+        Builtin::StartsWith => Value::Bool(text(arg(0))?.starts_with(&*text(arg(1))?)),
+        Builtin::EndsWith => Value::Bool(text(arg(0))?.ends_with(&*text(arg(1))?)),
         Builtin::Replace => {
-            let from = text(&arg(1));
+            let from = text(arg(1))?;
             if from.is_empty() {
-                arg(0)
+                arg(0).clone()
             } else {
-                t(text(&arg(0)).replace(&from, &text(&arg(2))))
+                let (s, to) = (text(arg(0))?, text(arg(2))?);
+                // Each match of `from` becomes `to`: the length it will have, before making it.
+                let matches = s.matches(&*from).count();
+                let len = (s.len() - matches * from.len()).saturating_add(matches.saturating_mul(to.len()));
+                if len > limits::MAX_TEXT_BYTES {
+                    return Err(limits::text_too_long());
+                }
+                t(s.replace(&*from, &to))?
             }
         }
-        Builtin::Round => Value::Number(number(&arg(0))?.round()),
-        Builtin::Floor => Value::Number(number(&arg(0))?.floor()),
-        Builtin::Ceil => Value::Number(number(&arg(0))?.ceil()),
-        Builtin::Abs => Value::Number(number(&arg(0))?.abs()),
-        Builtin::Min => Value::Number(number(&arg(0))?.min(number(&arg(1))?)),
-        Builtin::Max => Value::Number(number(&arg(0))?.max(number(&arg(1))?)),
+        Builtin::Round => Value::Number(number(arg(0))?.round()),
+        Builtin::Floor => Value::Number(number(arg(0))?.floor()),
+        Builtin::Ceil => Value::Number(number(arg(0))?.ceil()),
+        Builtin::Abs => Value::Number(number(arg(0))?.abs()),
+        Builtin::Min => Value::Number(number(arg(0))?.min(number(arg(1))?)),
+        Builtin::Max => Value::Number(number(arg(0))?.max(number(arg(1))?)),
         Builtin::LocalTime | Builtin::LocalDate => {
-            let Value::DateTime(at) = arg(0) else { return Err("not a datetime".into()) };
-            let zone = calendar::time_zone(&text(&arg(1)))?;
+            let Value::DateTime(at) = *arg(0) else { return Err("not a datetime".into()) };
+            let zone = calendar::time_zone(&text(arg(1))?)?;
             let local = at.to_zoned(zone).datetime();
             if b == Builtin::LocalTime {
                 Value::Time(local.hour() as u32 * 60 + local.minute() as u32)
@@ -258,23 +291,23 @@ pub fn builtin(
         }
         Builtin::Weekday => {
             let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-            let d = date(&arg(0))?;
-            t(names[d.weekday().to_monday_zero_offset() as usize].to_string())
+            let d = date(arg(0))?;
+            Value::text(names[d.weekday().to_monday_zero_offset() as usize])
         }
         Builtin::DaysBetween => {
-            let (a, b) = (date(&arg(0))?, date(&arg(1))?);
+            let (a, b) = (date(arg(0))?, date(arg(1))?);
             let days = b.since(a).map_err(|e| e.to_string())?.get_days();
             Value::Number(days as f64)
         }
         Builtin::AddDays => {
-            let d = date(&arg(0))?;
-            let n = number(&arg(1))? as i64;
+            let d = date(arg(0))?;
+            let n = number(arg(1))? as i64;
             Value::Date(
                 d.checked_add(jiff::Span::new().try_days(n).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?,
             )
         }
         Builtin::Minutes => match arg(0) {
-            Value::Duration(ms) => Value::Number(ms as f64 / 60_000.0),
+            Value::Duration(ms) => Value::Number(*ms as f64 / 60_000.0),
             other => return Err(format!("`{other}` is not a duration")),
         },
     })

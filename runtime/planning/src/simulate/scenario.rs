@@ -8,7 +8,23 @@ use switchboard_bytecode::types::Channel;
 use switchboard_vm::AgentView;
 
 /// The longest run the simulator accepts: a year.
-const MAX_HOURS: f64 = 24.0 * 366.0;
+pub const MAX_HOURS: f64 = 24.0 * 366.0;
+
+/// The most agents one simulation takes, all rows of the agents file together.
+pub const MAX_AGENTS: u64 = 100_000;
+
+/// The most contacts per hour one channel's arrivals may bring.
+pub const MAX_CONTACTS_PER_HOUR: f64 = 1_000_000.0;
+
+/// The most contacts a whole run may expect (every channel's rate times the hours): each
+/// one is a live contact on the engine while it waits (about 1 KB), so this bounds the
+/// run's memory (about 5 GB if no contact is ever answered).
+pub const MAX_CONTACTS: f64 = 5_000_000.0;
+
+/// The range of a mean handling time (`--aht`) and of a mean patience (`--patience`), in
+/// seconds: a second to a day. Times drawn around such means fit the clock with room.
+pub const MIN_MEAN_SECONDS: f64 = 1.0;
+pub const MAX_MEAN_SECONDS: f64 = 86_400.0;
 
 /// How handling times spread around their mean.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,18 +66,41 @@ impl Scenario {
         self.handle_ms.iter().find(|(c, _)| *c == channel).map(|(_, ms)| *ms)
     }
 
-    /// Every channel with arrivals has a handling time; the run is of a sane length.
+    /// What can be simulated: every channel with arrivals has a handling time; rates,
+    /// handling times, patience, the number of agents and the run's length are within the
+    /// limits above (a scenario built by hand is checked as one parsed from the command line).
     pub fn validate(&self) -> Result<(), String> {
-        for (channel, _) in &self.arrivals {
+        for (channel, per_hour) in &self.arrivals {
             if self.handle_mean(*channel).is_none() {
                 return Err(format!("--aht gives no handling time for {channel}: add {channel}=…s"));
             }
+            check_rate(*per_hour).map_err(|e| format!("--arrivals {channel}: {e}"))?;
+        }
+        for (channel, ms) in &self.handle_ms {
+            check_mean(ms / 1000.0).map_err(|e| format!("--aht {channel}: {e}"))?;
+        }
+        if let Some(ms) = self.patience_ms {
+            check_mean(ms / 1000.0).map_err(|e| format!("--patience {e}"))?;
         }
         if !(self.hours > 0.0 && self.hours <= MAX_HOURS) {
             return Err(format!("--hours must be more than 0 and at most {MAX_HOURS}, not {}", self.hours));
         }
+        let contacts: f64 = self.arrivals.iter().map(|(_, per_hour)| per_hour * self.hours).sum();
+        if contacts > MAX_CONTACTS {
+            return Err(format!(
+                "--arrivals for --hours {} bring about {contacts:.0} contacts: at most {MAX_CONTACTS} can be \
+                 simulated in one run (fewer hours, or a lower rate)",
+                self.hours
+            ));
+        }
         if self.agents.is_empty() {
             return Err("the agents file names no agents".to_string());
+        }
+        if self.agents.len() as u64 > MAX_AGENTS {
+            return Err(format!(
+                "{} agents are more than {MAX_AGENTS}, the most a simulation takes",
+                self.agents.len()
+            ));
         }
         Ok(())
     }
@@ -83,6 +122,7 @@ pub fn parse_arrivals(text: &str) -> Result<Vec<(Channel, f64)>, String> {
             None => value.parse::<f64>().map_err(|_| format!("`{value}` is not a number of contacts"))?,
         };
         if per_hour.is_finite() && per_hour >= 0.0 {
+            check_rate(per_hour)?;
             Ok(per_hour)
         } else {
             Err(format!("`{value}` is not a rate of contacts"))
@@ -90,20 +130,39 @@ pub fn parse_arrivals(text: &str) -> Result<Vec<(Channel, f64)>, String> {
     })
 }
 
-/// `voice=180s,chat=5m`: mean handling time on each channel, in ms.
+fn check_rate(per_hour: f64) -> Result<(), String> {
+    if (0.0..=MAX_CONTACTS_PER_HOUR).contains(&per_hour) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{per_hour:.0} contacts an hour are more than {MAX_CONTACTS_PER_HOUR}, the most a channel may bring"
+        ))
+    }
+}
+
+/// A mean handling time or patience, in seconds, within the range a run can play.
+fn check_mean(seconds: f64) -> Result<f64, String> {
+    if (MIN_MEAN_SECONDS..=MAX_MEAN_SECONDS).contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err("must be from 1s to 24h".to_string())
+    }
+}
+
+/// `voice=180s,chat=5m`: mean handling time on each channel, in ms, from 1s to 24h.
 pub fn parse_handle_times(text: &str) -> Result<Vec<(Channel, f64)>, String> {
     per_channel(text, "--aht", "voice=180s,chat=300s", |value| match parse_duration(value) {
-        Some(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(seconds * 1000.0),
-        Some(_) => Err("a handling time must be longer than zero".to_string()),
+        Some(seconds) => {
+            check_mean(seconds).map(|s| s * 1000.0).map_err(|e| format!("a handling time {e}, not `{value}`"))
+        }
         None => Err(format!("`{value}` is not a duration like 180s or 3m")),
     })
 }
 
-/// `--patience 60s`: mean patience in ms.
+/// `--patience 60s`: mean patience in ms, from 1s to 24h.
 pub fn parse_patience(text: &str) -> Result<f64, String> {
     match parse_duration(text) {
-        Some(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(seconds * 1000.0),
-        Some(_) => Err("--patience must be longer than zero".to_string()),
+        Some(seconds) => check_mean(seconds).map(|s| s * 1000.0).map_err(|e| format!("--patience {e}, not `{text}`")),
         None => Err(format!("--patience must be a duration like 60s or 2m, not `{text}`")),
     }
 }
@@ -177,6 +236,8 @@ pub fn parse_agents(text: &str) -> Result<Vec<AgentView>, String> {
 
     let mut agents = Vec::new();
     let mut ids = BTreeSet::new();
+    let too_many =
+        |line: u64| format!("the agents file, line {line}: more than {MAX_AGENTS} agents, the most a simulation takes");
     for row in reader.records() {
         let row = row.map_err(|e| format!("the agents file: {e}"))?;
         let line = row.position().map_or(0, |p| p.line());
@@ -189,10 +250,14 @@ pub fn parse_agents(text: &str) -> Result<Vec<AgentView>, String> {
             "" => id,
             name => name,
         };
-        let count: u32 = match field(count_at) {
+        let count: u64 = match field(count_at) {
             "" => 1,
             n => n.parse().map_err(|_| format!("the agents file, line {line}: count `{n}` is not a whole number"))?,
         };
+        // Refused before a single agent is made of the row.
+        if (agents.len() as u64).saturating_add(count) > MAX_AGENTS {
+            return Err(too_many(line));
+        }
         let skills = list(field(Some(skills_at)));
         let languages = list(field(languages_at));
         let one =
@@ -242,8 +307,44 @@ mod tests {
             parse_handle_times("voice=180s,chat=5m").unwrap(),
             [(Channel::Voice, 180_000.0), (Channel::Chat, 300_000.0)]
         );
-        assert!(parse_handle_times("voice=0s").unwrap_err().contains("longer than zero"));
         assert!(parse_handle_times("voice=soon").unwrap_err().contains("not a duration"));
+    }
+
+    #[test]
+    fn handling_times_and_patience_out_of_range_are_refused_with_the_range() {
+        // Before: `voice=99999999999d` overflowed the clock and reported an AHT of 0s, and
+        // `--patience 99999999999d` made a third of the callers hang up at once.
+        for aht in ["voice=0s", "voice=0.5s", "voice=25h", "voice=99999999999d"] {
+            let err = parse_handle_times(aht).unwrap_err();
+            assert!(err.starts_with("--aht voice: a handling time must be from 1s to 24h"), "{aht}: {err}");
+        }
+        for patience in ["0s", "0.5s", "2d", "99999999999d"] {
+            let err = parse_patience(patience).unwrap_err();
+            assert!(err.starts_with("--patience must be from 1s to 24h"), "{patience}: {err}");
+            assert!(err.contains(patience), "{err}");
+        }
+        assert_eq!(parse_handle_times("voice=1s,chat=24h").unwrap(), [(Channel::Voice, 1e3), (Channel::Chat, 8.64e7)]);
+        assert_eq!(parse_patience("24h").unwrap(), 8.64e7);
+    }
+
+    #[test]
+    fn arrivals_past_the_cap_are_refused() {
+        assert_eq!(parse_arrivals("voice=1000000/h").unwrap(), [(Channel::Voice, 1e6)]);
+        let err = parse_arrivals("voice=1000001/h").unwrap_err();
+        assert!(err.contains("--arrivals voice") && err.contains("the most a channel may bring"), "{err}");
+        assert!(parse_arrivals("chat=5000000").unwrap_err().contains("the most a channel may bring"));
+    }
+
+    #[test]
+    fn an_agents_count_past_the_cap_is_refused_before_the_agents_are_made() {
+        // Before: a count of 10 million made 10 million agents, and the process aborted.
+        let err = parse_agents("id,skills,count\nhw,hardware,10000000\n").unwrap_err();
+        assert!(err.contains("line 2: more than 100000 agents"), "{err}");
+        let err = parse_agents("id,skills,count\nhw,hardware,60000\nsw,software,40001\n").unwrap_err();
+        assert!(err.contains("line 3: more than 100000 agents"), "all rows together: {err}");
+        let err = parse_agents("id,skills,count\nhw,hardware,99999999999999999999\n").unwrap_err();
+        assert!(err.contains("is not a whole number"), "{err}");
+        assert_eq!(parse_agents("id,skills,count\nhw,hardware,100000\n").unwrap().len(), 100_000);
     }
 
     #[test]

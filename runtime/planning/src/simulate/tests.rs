@@ -163,6 +163,32 @@ fn agents_need_the_projects_skills_and_arrivals_an_entry() {
     assert!(err.contains("no handling time for voice"), "{err}");
 }
 
+/// A scenario built in code, not parsed from the command line, meets the same limits: an
+/// overflowing patience or handling time made wrong reports, and too many agents aborted.
+#[test]
+fn a_scenario_built_by_hand_is_refused_past_the_limits() {
+    let (bundle, dir) = project(&single_queue("  queue q"));
+    let refused = |change: &dyn Fn(&mut Scenario), says: &str| {
+        let mut s = scenario(agents(1), 10.0, 1.0, 1);
+        change(&mut s);
+        let err = simulate(&bundle, &dir, &s).unwrap_err();
+        assert!(err.contains(says), "`{says}`: {err}");
+    };
+    refused(&|s| s.patience_ms = Some(8.64e18), "--patience must be from 1s to 24h");
+    refused(&|s| s.handle_ms = vec![(Channel::Voice, 0.0)], "--aht voice: must be from 1s to 24h");
+    refused(&|s| s.handle_ms = vec![(Channel::Voice, f64::NAN)], "--aht voice: must be from 1s to 24h");
+    refused(&|s| s.arrivals = vec![(Channel::Voice, 2e6)], "the most a channel may bring");
+    refused(
+        &|s| {
+            s.arrivals = vec![(Channel::Voice, 1e6)];
+            s.hours = 11.0;
+        },
+        "at most 5000000 can be simulated",
+    );
+    refused(&|s| s.agents = vec![s.agents[0].clone(); 100_001], "100001 agents are more than 100000");
+    refused(&|s| s.hours = f64::INFINITY, "--hours must be more than 0");
+}
+
 #[test]
 fn a_simulated_day_replayed_on_a_fresh_engine_gives_the_same_outputs_and_state() {
     let source = r#"skills phones
