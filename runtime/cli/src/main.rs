@@ -5,6 +5,7 @@ mod check;
 mod disasm;
 mod fmt;
 mod run;
+mod serve;
 mod simulate;
 mod staff;
 mod test;
@@ -97,6 +98,13 @@ pub enum Command {
     /// Simulate a day of the contact center on the real engine: arrivals, customers and
     /// agents, with a report per queue
     Simulate(simulate::Args),
+    /// Run the daemon: flows for real contacts, durably, with web chat and the agents'
+    /// connection
+    Serve(serve::ServeArgs),
+    /// Check and compile a project on a running daemon, and make it current there
+    Deploy(serve::DeployArgs),
+    /// Print an Argon2 hash of a password read from stdin, for an agent in switchboard.toml
+    HashPassword,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -120,6 +128,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Disasm { path } => disasm::run(&path),
         Command::Run(args) => run::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Deploy(args) => serve::deploy(args),
+        Command::HashPassword => serve::hash_password(),
         Command::Staff { rate, aht, target, shrinkage, max_occupancy, patience, format } => staff::run(staff::Args {
             rate: &rate,
             aht: &aht,

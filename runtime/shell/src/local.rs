@@ -411,7 +411,8 @@ impl Source for Unreachable {
     }
 }
 
-fn live_sources(bundle: &Bundle, rows: Rows<'_>) -> Result<Vec<LiveSource>, String> {
+/// The live sources of `bundle`, filled as `rows` says (by source index).
+pub fn live_sources(bundle: &Bundle, rows: Rows<'_>) -> Result<Vec<LiveSource>, String> {
     let mut live = Vec::new();
     for (i, info) in bundle.sources.iter().enumerate() {
         let spec = source_spec(bundle, info);

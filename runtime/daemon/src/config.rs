@@ -1,0 +1,254 @@
+//! The daemon's settings: defaults, then `switchboard.toml`, then the environment, then
+//! flags (each one overrides what came before).
+//!
+//! The file is found at `--config FILE`, else `$SWITCHBOARD_CONFIG`, else
+//! `PROJECT/switchboard.toml` when there is one. Unknown keys are errors, so a misspelt
+//! setting is not silently ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA: &str = "switchboard-data";
+
+/// `switchboard.toml`, as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct File {
+    pub listen: Option<String>,
+    pub data: Option<PathBuf>,
+    /// The admin API's bearer token. Prefer `$SWITCHBOARD_ADMIN_TOKEN` to writing it here.
+    pub admin_token: Option<String>,
+    /// Origins (`https://shop.example`) whose pages may open the chat widget. The daemon's
+    /// own origin is always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Take a snapshot after this many inputs.
+    pub snapshot_every: Option<u64>,
+    pub agents: Vec<Agent>,
+}
+
+/// One agent of the roster.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Agent {
+    pub id: String,
+    pub name: String,
+    /// Skill names with a proficiency from 1 to 5 (`billing = 4`).
+    #[serde(default)]
+    pub skills: BTreeMap<String, u8>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// How many contacts of each channel at once (`chat = 3`); the engine's defaults for
+    /// channels not named.
+    #[serde(default)]
+    pub capacity: BTreeMap<String, u8>,
+    /// An Argon2 hash in PHC form (`switchboard hash-password` writes one).
+    pub password_hash: String,
+}
+
+/// What the command line gave.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    pub project: PathBuf,
+    pub data: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub config: Option<PathBuf>,
+    pub watch: bool,
+}
+
+/// The settings in force.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub project: PathBuf,
+    pub data: PathBuf,
+    pub listen: String,
+    pub admin_token: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub snapshot_every: u64,
+    pub agents: Vec<Agent>,
+    pub watch: bool,
+    /// Where the file came from, if there was one.
+    pub file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Resolves the settings; `env` reads a variable (the process's, or a test's).
+    pub fn resolve(flags: Flags, env: &dyn Fn(&str) -> Option<String>) -> Result<Settings, String> {
+        let path = flags
+            .config
+            .clone()
+            .or_else(|| env("SWITCHBOARD_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(flags.project.join("switchboard.toml")).filter(|p| p.is_file()));
+        let file = match &path {
+            Some(p) => read(p)?,
+            None => File::default(),
+        };
+        for agent in &file.agents {
+            agent.validate()?;
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        if let Some(dup) = file.agents.iter().find(|a| !ids.insert(a.id.as_str())) {
+            return Err(format!("agent `{}` is in the roster twice", dup.id));
+        }
+        let listen = flags
+            .listen
+            .or_else(|| env("SWITCHBOARD_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+        listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| format!("the listen address `{listen}` is not host:port (for example 127.0.0.1:8080)"))?;
+        let data = flags
+            .data
+            .or_else(|| env("SWITCHBOARD_DATA").map(PathBuf::from))
+            .or(file.data)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let admin_token = env("SWITCHBOARD_ADMIN_TOKEN").or(file.admin_token).filter(|t| !t.is_empty());
+        if let Some(t) = &admin_token {
+            if t.len() < 16 {
+                return Err("the admin token must be at least 16 characters".to_string());
+            }
+        }
+        let snapshot_every = file.snapshot_every.unwrap_or(1000);
+        if snapshot_every == 0 {
+            return Err("snapshot_every must be at least 1".to_string());
+        }
+        for origin in &file.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.ends_with('/') {
+                return Err(format!(
+                    "allowed origin `{origin}` must be scheme://host[:port], with no path (for example https://shop.example)"
+                ));
+            }
+        }
+        Ok(Settings {
+            project: flags.project,
+            data,
+            listen,
+            admin_token,
+            allowed_origins: file.allowed_origins,
+            snapshot_every,
+            agents: file.agents,
+            watch: flags.watch,
+            file: path,
+        })
+    }
+}
+
+fn read(path: &Path) -> Result<File, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+impl Agent {
+    fn validate(&self) -> Result<(), String> {
+        if self.id.is_empty() || !self.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        {
+            return Err(format!("agent id `{}` must be letters, digits, `_`, `-` or `.`", self.id));
+        }
+        for (skill, level) in &self.skills {
+            if !(1..=5).contains(level) {
+                return Err(format!("agent `{}`: proficiency of `{skill}` must be 1 to 5, not {level}", self.id));
+            }
+        }
+        for channel in self.capacity.keys() {
+            if !["voice", "chat", "sms", "email", "social"].contains(&channel.as_str()) {
+                return Err(format!("agent `{}`: capacity names unknown channel `{channel}`", self.id));
+            }
+        }
+        argon2::PasswordHash::new(&self.password_hash)
+            .map_err(|e| format!("agent `{}`: password_hash is not a PHC string ({e})", self.id))?;
+        Ok(())
+    }
+
+    /// Whether `password` is this agent's (Argon2, constant-time).
+    pub fn verify(&self, password: &str) -> bool {
+        use argon2::PasswordVerifier;
+        match argon2::PasswordHash::new(&self.password_hash) {
+            Ok(hash) => argon2::Argon2::default().verify_password(password.as_bytes(), &hash).is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+/// An Argon2id hash of `password`, in PHC form.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(dir: &Path) -> Flags {
+        Flags { project: dir.to_path_buf(), ..Flags::default() }
+    }
+
+    #[test]
+    fn every_setting_has_a_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::resolve(flags(dir.path()), &|_| None).unwrap();
+        assert_eq!(s.listen, DEFAULT_LISTEN);
+        assert_eq!(s.data, PathBuf::from(DEFAULT_DATA));
+        assert_eq!(s.admin_token, None);
+        assert!(s.agents.is_empty());
+    }
+
+    #[test]
+    fn a_flag_beats_the_environment_which_beats_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("switchboard.toml"), "listen = \"127.0.0.1:1001\"\ndata = \"from-file\"\n")
+            .unwrap();
+        let env = |k: &str| (k == "SWITCHBOARD_LISTEN").then(|| "127.0.0.1:1002".to_string());
+        let s = Settings::resolve(flags(dir.path()), &env).unwrap();
+        assert_eq!((s.listen.as_str(), s.data.to_str().unwrap()), ("127.0.0.1:1002", "from-file"));
+        let f = Flags { listen: Some("127.0.0.1:1003".into()), ..flags(dir.path()) };
+        assert_eq!(Settings::resolve(f, &env).unwrap().listen, "127.0.0.1:1003");
+    }
+
+    #[test]
+    fn a_misspelt_setting_is_an_error_that_names_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("switchboard.toml"), "lisen = \"x\"\n").unwrap();
+        let e = Settings::resolve(flags(dir.path()), &|_| None).unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_what_is_wanted() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Flags { listen: Some("localhost".into()), ..flags(dir.path()) };
+        assert!(Settings::resolve(f, &|_| None).unwrap_err().contains("host:port"));
+        let short = |k: &str| (k == "SWITCHBOARD_ADMIN_TOKEN").then(|| "short".to_string());
+        assert!(Settings::resolve(flags(dir.path()), &short).unwrap_err().contains("16"));
+        std::fs::write(
+            dir.path().join("switchboard.toml"),
+            "[[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = { billing = 9 }\npassword_hash = \"x\"\n",
+        )
+        .unwrap();
+        assert!(Settings::resolve(flags(dir.path()), &|_| None).unwrap_err().contains("1 to 5"));
+    }
+
+    #[test]
+    fn a_password_verifies_against_its_hash_and_no_other() {
+        let hash = hash_password("correct horse").unwrap();
+        let agent = Agent {
+            id: "ann".into(),
+            name: "Ann".into(),
+            skills: BTreeMap::new(),
+            languages: vec![],
+            capacity: BTreeMap::new(),
+            password_hash: hash,
+        };
+        assert!(agent.validate().is_ok());
+        assert!(agent.verify("correct horse"));
+        assert!(!agent.verify("correct horse "));
+    }
+}

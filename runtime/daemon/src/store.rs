@@ -1,0 +1,502 @@
+//! The store: the journal of inputs, snapshots of the engine, the bundles deployed, and
+//! what was delivered (the feed each customer and agent reads, and the events of every
+//! contact).
+//!
+//! SQLite in WAL mode with `synchronous=FULL`: a transaction that returned is on disk.
+//! WAL frames carry checksums, so a transaction torn by a crash mid-write is rolled back
+//! when the file is opened again; on top of that every journal record carries its own
+//! CRC-32, so a record damaged after it was written is found: the last one is dropped (the
+//! input it held never took effect, since an input is applied only after its record is
+//! committed), one in the middle stops the daemon rather than replaying around a hole.
+//!
+//! Only the core thread writes. Web handlers read with their own connection ([`Reader`]).
+
+use rusqlite::{params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+
+/// Why the store could not do what was asked.
+#[derive(Debug)]
+pub enum StoreError {
+    Sqlite(rusqlite::Error),
+    /// A journal record in the middle of the journal fails its checksum.
+    Corrupt {
+        seq: i64,
+    },
+    Io(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Sqlite(e) => write!(f, "store: {e}"),
+            StoreError::Corrupt { seq } => write!(
+                f,
+                "store: journal record {seq} fails its checksum and records follow it; refusing to replay around it"
+            ),
+            StoreError::Io(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One journal record: its sequence number, time (ms since the epoch) and body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub body: Vec<u8>,
+}
+
+/// A row written to a feed: what one customer or agent sees.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedRow {
+    /// What makes it unique: a command id, or the client's id for a message it sent. A row
+    /// written again with the same key is dropped, which is what makes redelivery safe.
+    pub key: String,
+    pub contact: u64,
+    /// `customer` (the conversation) or `agent`.
+    pub audience: &'static str,
+    pub agent: Option<String>,
+    pub at_ms: i64,
+    pub body: String,
+}
+
+/// A feed row as stored, with its id (the cursor readers resume from).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct StoredFeed {
+    pub id: i64,
+    pub contact: u64,
+    pub audience: String,
+    pub agent: Option<String>,
+    pub at_ms: i64,
+    pub body: String,
+}
+
+/// An event of the transcript, keyed by the journal record that caused it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    pub seq: i64,
+    pub n: u32,
+    pub session: u64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub body: String,
+}
+
+/// A deployed bundle as listed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BundleRow {
+    pub hash: String,
+    pub deployed_at_ms: i64,
+    pub bytes: usize,
+}
+
+/// The writer: owned by the core thread.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bundles (hash TEXT PRIMARY KEY, bytes BLOB NOT NULL, deployed_at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS delivered (command TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS feed (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, contact INTEGER NOT NULL,
+  audience TEXT NOT NULL, agent TEXT, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS feed_contact ON feed (contact, id);
+CREATE INDEX IF NOT EXISTS feed_agent ON feed (agent, id);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER NOT NULL, n INTEGER NOT NULL, session INTEGER NOT NULL, at_ms INTEGER NOT NULL,
+  kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seq, n));
+CREATE INDEX IF NOT EXISTS events_session ON events (session);
+CREATE TABLE IF NOT EXISTS conversations (token TEXT PRIMARY KEY, contact INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+";
+
+fn crc(seq: i64, at_ms: i64, body: &[u8]) -> i64 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(&seq.to_le_bytes());
+    h.update(&at_ms.to_le_bytes());
+    h.update(body);
+    i64::from(h.finalize())
+}
+
+fn open_conn(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Opens (creating) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Io(format!("cannot create `{}`: {e}", dir.display())))?;
+        let path = dir.join("switchboard.db");
+        let conn = open_conn(&path)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A reader on the same file, for another thread.
+    pub fn reader(&self) -> Result<Reader> {
+        Ok(Reader { conn: open_conn(&self.path)? })
+    }
+
+    /// Appends records in one transaction (group commit): when this returns they are on
+    /// disk. Returns the sequence number given to each.
+    pub fn append(&mut self, records: &[(i64, Vec<u8>)]) -> Result<Vec<i64>> {
+        let tx = self.conn.transaction()?;
+        let mut seqs = Vec::with_capacity(records.len());
+        {
+            let mut last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get(0))?;
+            let floor: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM snapshots", [], |r| r.get(0))?;
+            last = last.max(floor);
+            let mut insert =
+                tx.prepare_cached("INSERT INTO journal (seq, at_ms, body, crc) VALUES (?1, ?2, ?3, ?4)")?;
+            for (at_ms, body) in records {
+                last += 1;
+                insert.execute(params![last, at_ms, body, crc(last, *at_ms, body)])?;
+                seqs.push(last);
+            }
+        }
+        tx.commit()?;
+        Ok(seqs)
+    }
+
+    /// The newest whole snapshot (its seq and body), if any.
+    pub fn snapshot(&self) -> Result<Option<(i64, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare("SELECT seq, at_ms, body, crc FROM snapshots ORDER BY seq DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        for row in rows {
+            let (seq, at_ms, body, sum) = row?;
+            if crc(seq, at_ms, &body) == sum {
+                return Ok(Some((seq, body)));
+            }
+            tracing::warn!(seq, "a snapshot fails its checksum; trying the one before it");
+        }
+        Ok(None)
+    }
+
+    /// The journal after `seq`, in order. A bad last record is dropped (and deleted); a bad
+    /// record with others after it is an error.
+    pub fn journal_after(&mut self, seq: i64) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        {
+            let mut stmt =
+                self.conn.prepare("SELECT seq, at_ms, body, crc FROM journal WHERE seq > ?1 ORDER BY seq")?;
+            let rows = stmt.query_map([seq], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        let mut records = Vec::with_capacity(out.len());
+        let n = out.len();
+        for (i, (seq, at_ms, body, sum)) in out.into_iter().enumerate() {
+            if crc(seq, at_ms, &body) != sum {
+                if i + 1 == n {
+                    tracing::warn!(seq, "the last journal record is torn; dropping it");
+                    self.conn.execute("DELETE FROM journal WHERE seq = ?1", [seq])?;
+                    break;
+                }
+                return Err(StoreError::Corrupt { seq });
+            }
+            records.push(Record { seq, at_ms, body });
+        }
+        Ok(records)
+    }
+
+    /// Stores a snapshot taken after record `seq`, and prunes the journal and snapshots it
+    /// makes unnecessary (the previous snapshot is kept as a fallback).
+    pub fn put_snapshot(&mut self, seq: i64, at_ms: i64, body: &[u8]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO snapshots (seq, at_ms, body, crc) VALUES (?1, ?2, ?3, ?4)",
+            params![seq, at_ms, body, crc(seq, at_ms, body)],
+        )?;
+        let previous: Option<i64> =
+            tx.query_row("SELECT MAX(seq) FROM snapshots WHERE seq < ?1", [seq], |r| r.get(0)).optional()?.flatten();
+        if let Some(previous) = previous {
+            tx.execute("DELETE FROM snapshots WHERE seq < ?1", [previous])?;
+            tx.execute("DELETE FROM journal WHERE seq <= ?1", [previous])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many journal records are kept.
+    pub fn journal_len(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM journal", [], |r| r.get(0))?)
+    }
+
+    pub fn put_bundle(&mut self, hash: &str, bytes: &[u8], at_ms: i64) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO bundles (hash, bytes, deployed_at_ms) VALUES (?1, ?2, ?3)",
+            params![hash, bytes, at_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Every bundle ever deployed: hash and bytes, oldest first.
+    pub fn bundles(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare("SELECT hash, bytes FROM bundles ORDER BY deployed_at_ms, hash")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Writes what a batch of inputs gave, in one transaction: feed rows (dropped when
+    /// their key is there already), events, conversations, and the commands delivered.
+    pub fn commit_outputs(&mut self, out: &Outputs) -> Result<Vec<(FeedRow, i64)>> {
+        let tx = self.conn.transaction()?;
+        let mut written = Vec::new();
+        {
+            let mut feed = tx.prepare_cached(
+                "INSERT OR IGNORE INTO feed (key, contact, audience, agent, at_ms, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for row in &out.feed {
+                let n =
+                    feed.execute(params![row.key, row.contact as i64, row.audience, row.agent, row.at_ms, row.body])?;
+                if n == 1 {
+                    written.push((row.clone(), tx.last_insert_rowid()));
+                }
+            }
+            let mut events = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (seq, n, session, at_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for e in &out.events {
+                events.execute(params![e.seq, e.n, e.session as i64, e.at_ms, e.kind, e.body])?;
+            }
+            let mut conv =
+                tx.prepare_cached("INSERT OR IGNORE INTO conversations (token, contact, at_ms) VALUES (?1, ?2, ?3)")?;
+            for (token, contact, at_ms) in &out.conversations {
+                conv.execute(params![token, *contact as i64, at_ms])?;
+            }
+            let mut delivered =
+                tx.prepare_cached("INSERT OR IGNORE INTO delivered (command, at_ms) VALUES (?1, ?2)")?;
+            for (command, at_ms) in &out.delivered {
+                delivered.execute(params![command, at_ms])?;
+            }
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    pub fn is_delivered(&self, command: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM delivered WHERE command = ?1", [command], |r| r.get::<_, i64>(0))?
+            > 0)
+    }
+
+    pub fn feed_has(&self, key: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM feed WHERE key = ?1", [key], |r| r.get::<_, i64>(0))? > 0)
+    }
+}
+
+/// What one batch of inputs gave, to be written together.
+#[derive(Debug, Default)]
+pub struct Outputs {
+    pub feed: Vec<FeedRow>,
+    pub events: Vec<EventRow>,
+    pub conversations: Vec<(String, u64, i64)>,
+    pub delivered: Vec<(String, i64)>,
+}
+
+impl Outputs {
+    pub fn is_empty(&self) -> bool {
+        self.feed.is_empty() && self.events.is_empty() && self.conversations.is_empty() && self.delivered.is_empty()
+    }
+
+    pub fn clear(&mut self) {
+        self.feed.clear();
+        self.events.clear();
+        self.conversations.clear();
+        self.delivered.clear();
+    }
+}
+
+/// A read-only view for web handlers.
+pub struct Reader {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reader")
+    }
+}
+
+fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFeed> {
+    Ok(StoredFeed {
+        id: r.get(0)?,
+        contact: r.get::<_, i64>(1)? as u64,
+        audience: r.get(2)?,
+        agent: r.get(3)?,
+        at_ms: r.get(4)?,
+        body: r.get(5)?,
+    })
+}
+
+impl Reader {
+    /// The contact a conversation token names.
+    pub fn conversation(&self, token: &str) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT contact FROM conversations WHERE token = ?1", [token], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|c| c as u64))
+    }
+
+    /// The conversation a customer sees, after `cursor`.
+    pub fn customer_feed(&self, contact: u64, cursor: i64) -> Result<Vec<StoredFeed>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, contact, audience, agent, at_ms, body FROM feed WHERE contact = ?1 AND audience = 'customer' AND id > ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![contact as i64, cursor], feed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Everything of `contact` an agent may see: the conversation and their own rows.
+    pub fn agent_view(&self, contact: u64, agent: &str) -> Result<Vec<StoredFeed>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, contact, audience, agent, at_ms, body FROM feed WHERE contact = ?1 AND (audience = 'customer' OR agent = ?2) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![contact as i64, agent], feed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The rows for an agent after `cursor`.
+    pub fn agent_feed(&self, agent: &str, cursor: i64) -> Result<Vec<StoredFeed>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, contact, audience, agent, at_ms, body FROM feed WHERE agent = ?1 AND audience = 'agent' AND id > ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![agent, cursor], feed_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn bundles(&self) -> Result<Vec<BundleRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT hash, deployed_at_ms, length(bytes) FROM bundles ORDER BY deployed_at_ms, hash")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BundleRow { hash: r.get(0)?, deployed_at_ms: r.get(1)?, bytes: r.get::<_, i64>(2)? as usize })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Events of `session`, oldest first, as (kind, JSON).
+    pub fn events(&self, session: u64) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT kind, body FROM events WHERE session = ?1 ORDER BY seq, n")?;
+        let rows = stmt.query_map([session as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// How many feed rows carry `key`-like text (for tests and operators).
+    pub fn feed_count(&self, contact: u64) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM feed WHERE contact = ?1", [contact as i64], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_records_come_back_in_order_with_their_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let seqs = store.append(&[(10, b"a".to_vec()), (11, b"b".to_vec())]).unwrap();
+        assert_eq!(seqs, vec![1, 2]);
+        drop(store);
+        let mut store = Store::open(dir.path()).unwrap();
+        let got = store.journal_after(0).unwrap();
+        assert_eq!(
+            got.iter().map(|r| (r.seq, r.at_ms, r.body.clone())).collect::<Vec<_>>(),
+            vec![(1, 10, b"a".to_vec()), (2, 11, b"b".to_vec())]
+        );
+        assert_eq!(store.journal_after(1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_torn_last_record_is_dropped_and_the_journal_goes_on_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.append(&[(1, b"whole".to_vec()), (2, b"torn".to_vec())]).unwrap();
+        store.conn.execute("UPDATE journal SET body = x'746f' WHERE seq = 2", []).unwrap();
+        let got = store.journal_after(0).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].body, b"whole");
+        assert_eq!(store.append(&[(3, b"next".to_vec())]).unwrap(), vec![2]);
+        assert_eq!(store.journal_after(0).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_bad_record_in_the_middle_stops_the_replay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.append(&[(1, b"a".to_vec()), (2, b"b".to_vec()), (3, b"c".to_vec())]).unwrap();
+        store.conn.execute("UPDATE journal SET crc = crc + 1 WHERE seq = 2", []).unwrap();
+        assert!(matches!(store.journal_after(0), Err(StoreError::Corrupt { seq: 2 })));
+    }
+
+    #[test]
+    fn a_snapshot_prunes_the_journal_before_the_previous_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.append(&[(1, b"a".to_vec()), (2, b"b".to_vec())]).unwrap();
+        store.put_snapshot(2, 2, b"s2").unwrap();
+        store.append(&[(3, b"c".to_vec()), (4, b"d".to_vec())]).unwrap();
+        store.put_snapshot(4, 4, b"s4").unwrap();
+        assert_eq!(store.snapshot().unwrap(), Some((4, b"s4".to_vec())));
+        // The journal after the previous snapshot stays, as the fallback's tail.
+        assert_eq!(store.journal_len().unwrap(), 2);
+        // Sequence numbers never go back, even with the journal pruned.
+        store.put_snapshot(4, 4, b"s4").unwrap();
+        assert_eq!(store.append(&[(5, b"e".to_vec())]).unwrap(), vec![5]);
+    }
+
+    #[test]
+    fn a_damaged_snapshot_falls_back_to_the_one_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.put_snapshot(1, 1, b"one").unwrap();
+        store.put_snapshot(2, 2, b"two").unwrap();
+        store.conn.execute("UPDATE snapshots SET crc = crc + 1 WHERE seq = 2", []).unwrap();
+        assert_eq!(store.snapshot().unwrap(), Some((1, b"one".to_vec())));
+    }
+
+    #[test]
+    fn feed_rows_written_twice_are_kept_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let row =
+            FeedRow { key: "s1-1".into(), contact: 1, audience: "customer", agent: None, at_ms: 0, body: "{}".into() };
+        let out = Outputs { feed: vec![row.clone()], ..Outputs::default() };
+        assert_eq!(store.commit_outputs(&out).unwrap().len(), 1);
+        assert_eq!(store.commit_outputs(&out).unwrap().len(), 0);
+        assert_eq!(store.reader().unwrap().customer_feed(1, 0).unwrap().len(), 1);
+    }
+}

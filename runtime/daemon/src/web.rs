@@ -1,0 +1,701 @@
+//! The web side: pages, the chat and agent WebSockets, the admin API, health and metrics.
+//!
+//! Handlers never touch the engine: they send requests to the core and read the store
+//! with their own connection. A bad request gets a 4xx saying why and changes nothing.
+
+use crate::config::{Agent, Settings};
+use crate::core::{AgentRequest, Answer, CoreHandle, Request};
+use crate::store::{Reader, StoredFeed};
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{DefaultBodyLimit, State as Extract};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value as Json_};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use switchboard_bytecode::bytecode::Bundle;
+use switchboard_bytecode::types::Channel;
+use switchboard_engine::{AgentView, Arrival, Presence};
+use tokio::sync::broadcast::error::RecvError;
+
+/// The longest text a customer or agent may send in one message.
+pub const MAX_TEXT: usize = 4000;
+/// The largest WebSocket message accepted.
+const MAX_FRAME: usize = 16 * 1024;
+/// The largest bundle or project a deploy may upload.
+const MAX_DEPLOY: usize = 16 * 1024 * 1024;
+/// How long a socket may stay silent before its first message.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What every handler shares.
+pub struct App {
+    pub core: CoreHandle,
+    pub reader: Mutex<Reader>,
+    pub settings: Settings,
+    pub admin_token: String,
+    /// The origins the widget may be embedded from (scheme://host:port).
+    pub origins: Vec<String>,
+    /// Session tokens of agents logged in with a password: token → agent id.
+    pub agent_tokens: Mutex<HashMap<String, String>>,
+    /// Open agent connections, by agent (presence goes offline when the last closes).
+    pub agent_sockets: Mutex<HashMap<String, usize>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("App")
+    }
+}
+
+type Shared = Arc<App>;
+
+pub fn router(app: Shared) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/demo", get(demo))
+        .route("/widget.js", get(widget))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/chat/ws", get(chat_ws))
+        .route("/agent/ws", get(agent_ws))
+        .route("/admin/bundles", get(bundles))
+        .route("/admin/deploy", post(deploy))
+        .route("/admin/rollback", post(rollback))
+        .layer(DefaultBodyLimit::max(MAX_DEPLOY))
+        .with_state(app)
+}
+
+/// A random token: 32 hex digits from the OS's generator.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // No randomness means no safe token: refuse to go on rather than guess.
+        panic!("the operating system gave no random bytes");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn refusal(status: u16, message: impl Into<String>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+fn answer_response(answer: Answer) -> Response {
+    match answer {
+        Ok(v) => Json(v).into_response(),
+        Err(r) => refusal(r.status, r.message),
+    }
+}
+
+async fn read<T: Send + 'static>(app: &Shared, f: impl FnOnce(&Reader) -> T + Send + 'static) -> T {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || {
+        let reader = app.reader.lock().unwrap_or_else(|e| e.into_inner());
+        f(&reader)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("a store read panicked: {e}"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+async fn home(Extract(app): Extract<Shared>) -> Html<String> {
+    let agents = app
+        .settings
+        .agents
+        .iter()
+        .map(|a| format!("<li><code>{}</code> ({})</li>", esc(&a.id), esc(&a.name)))
+        .collect::<String>();
+    Html(
+        include_str!("assets/index.html")
+            .replace("{{agents}}", &agents)
+            .replace("{{project}}", &esc(&app.settings.project.display().to_string())),
+    )
+}
+
+async fn demo() -> Html<&'static str> {
+    Html(include_str!("assets/demo.html"))
+}
+
+async fn widget() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("assets/widget.js")).into_response()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn metrics(Extract(app): Extract<Shared>) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &app.core.metrics;
+    let stats = app
+        .core
+        .query(|state, side| {
+            json!({"contacts": state.contacts_kept(), "stray": state.stray_inputs(), "outbox": side.outbox.len(),
+                   "offers": side.offers.len(), "assigned": side.assigned.len()})
+        })
+        .await
+        .unwrap_or_default();
+    let n = |k: &str| stats.get(k).and_then(Json_::as_u64).unwrap_or(0);
+    let text = format!(
+        "# TYPE switchboard_journal_records_total counter\nswitchboard_journal_records_total {}\n\
+         # TYPE switchboard_journal_batches_total counter\nswitchboard_journal_batches_total {}\n\
+         # TYPE switchboard_snapshots_total counter\nswitchboard_snapshots_total {}\n\
+         # TYPE switchboard_requests_refused_total counter\nswitchboard_requests_refused_total {}\n\
+         # TYPE switchboard_replayed_records gauge\nswitchboard_replayed_records {}\n\
+         # TYPE switchboard_contacts gauge\nswitchboard_contacts {}\n\
+         # TYPE switchboard_stray_inputs_total counter\nswitchboard_stray_inputs_total {}\n\
+         # TYPE switchboard_outbox gauge\nswitchboard_outbox {}\n\
+         # TYPE switchboard_offers_ringing gauge\nswitchboard_offers_ringing {}\n\
+         # TYPE switchboard_contacts_with_agents gauge\nswitchboard_contacts_with_agents {}\n",
+        m.records.load(Relaxed),
+        m.batches.load(Relaxed),
+        m.snapshots.load(Relaxed),
+        m.refused.load(Relaxed),
+        m.replayed.load(Relaxed),
+        n("contacts"),
+        n("stray"),
+        n("outbox"),
+        n("offers"),
+        n("assigned"),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin
+
+fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(given.as_bytes(), app.admin_token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Box::new(refusal(401, "the admin API needs `Authorization: Bearer <admin token>`")))
+    }
+}
+
+/// Compares in time that depends only on the lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn bundles(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&app, &headers) {
+        return *r;
+    }
+    let current = app.core.query(|state, side| json!({"current": state.current_bundle().to_string(), "history": side.deployed.iter().map(|h| h.to_string()).collect::<Vec<_>>()})).await;
+    let rows = read(&app, |r| r.bundles()).await;
+    match (current, rows) {
+        (Ok(current), Ok(rows)) => {
+            Json(json!({"current": current["current"], "history": current["history"], "bundles": rows})).into_response()
+        }
+        (Err(e), _) => refusal(e.status, e.message),
+        (_, Err(e)) => refusal(500, e.to_string()),
+    }
+}
+
+/// `POST /admin/deploy`: a bundle (`application/octet-stream`, as `switchboard build`
+/// writes it) or a project (`application/json`: `{"files": {"path": "text", …}}`), checked
+/// and compiled here; a project with errors gets 422 and its diagnostics as JSON.
+async fn deploy(Extract(app): Extract<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(r) = authorized(&app, &headers) {
+        return *r;
+    }
+    let json_body = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let bundle = if json_body {
+        let parsed: Result<crate::project::Upload, _> = serde_json::from_slice(&body);
+        let upload = match parsed {
+            Ok(u) => u,
+            Err(e) => return refusal(400, format!("the body is not a project upload: {e}")),
+        };
+        let root = app.settings.project.clone();
+        match tokio::task::spawn_blocking(move || crate::project::compile_upload(upload, &root)).await {
+            Ok(Ok(bundle)) => bundle,
+            Ok(Err(crate::project::Refused::Diagnostics(json))) => {
+                return (StatusCode::UNPROCESSABLE_ENTITY, [(header::CONTENT_TYPE, "application/json")], json)
+                    .into_response()
+            }
+            Ok(Err(crate::project::Refused::Other(why))) => return refusal(400, why),
+            Err(e) => return refusal(500, e.to_string()),
+        }
+    } else {
+        match Bundle::from_bytes(&body) {
+            Ok(b) => b,
+            Err(e) => return refusal(400, e),
+        }
+    };
+    answer_response(app.core.ask(Request::Deploy { bundle: Arc::new(bundle) }).await)
+}
+
+async fn rollback(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = authorized(&app, &headers) {
+        return *r;
+    }
+    answer_response(app.core.ask(Request::Rollback).await)
+}
+
+// ---------------------------------------------------------------------------------------
+// Web chat
+
+/// Whether a page at `origin` may open a socket here. Browsers always send `Origin` on a
+/// WebSocket; a client that sends none is not a page (it could send any origin anyway).
+fn origin_allowed(app: &App, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else { return true };
+    if app.origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    // The daemon's own pages.
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+async fn chat_ws(Extract(app): Extract<Shared>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&app, &headers) {
+        return refusal(403, "this origin may not open the chat: add it to allowed_origins");
+    }
+    ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
+        if let Err(e) = chat_session(socket, app).await {
+            tracing::debug!("chat socket closed: {e}");
+        }
+    })
+}
+
+async fn send(socket: &mut WebSocket, v: &Json_) -> Result<(), String> {
+    socket.send(Message::Text(v.to_string().into())).await.map_err(|e| e.to_string())
+}
+
+async fn recv_json(socket: &mut WebSocket) -> Result<Option<Json_>, String> {
+    loop {
+        match socket.recv().await {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(e.to_string()),
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(t.as_str()).map(Some).map_err(|e| format!("not JSON: {e}"))
+            }
+            Some(Ok(Message::Close(_))) => return Ok(None),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+fn row_json(row: &StoredFeed) -> Json_ {
+    let mut v: Json_ = serde_json::from_str(&row.body).unwrap_or_else(|_| json!({}));
+    v["id"] = json!(row.id);
+    v["at_ms"] = json!(row.at_ms);
+    v
+}
+
+fn text_field<'a>(v: &'a Json_, name: &str) -> Option<&'a str> {
+    v.get(name).and_then(Json_::as_str)
+}
+
+/// A client's id for a message: short and plain, so it can be part of a key.
+fn client_id(v: &Json_) -> Result<String, String> {
+    let id = match v.get("id") {
+        Some(Json_::String(s)) => s.clone(),
+        Some(Json_::Number(n)) => n.to_string(),
+        _ => return Err("a message needs an `id` (the client's, to make a resend harmless)".to_string()),
+    };
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err("a message `id` is 1 to 64 letters, digits, `-` or `_`".to_string());
+    }
+    Ok(id)
+}
+
+fn message_text(v: &Json_) -> Result<String, String> {
+    let text = text_field(v, "text").ok_or("a message needs `text`")?.trim();
+    if text.is_empty() {
+        return Err("the message is empty".to_string());
+    }
+    if text.len() > MAX_TEXT {
+        return Err(format!("a message is at most {MAX_TEXT} bytes"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("the message holds control characters".to_string());
+    }
+    Ok(text.to_string())
+}
+
+async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
+        Ok(Ok(Some(v))) => v,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(e)) => {
+            let _ = send(&mut socket, &json!({"type": "error", "message": e})).await;
+            return Err(e);
+        }
+        Err(_) => return Err("no hello in time".to_string()),
+    };
+    if text_field(&hello, "type") != Some("hello") {
+        send(&mut socket, &json!({"type": "error", "message": "the first message is {\"type\":\"hello\"}"})).await?;
+        return Ok(());
+    }
+    let cursor = hello.get("cursor").and_then(Json_::as_i64).unwrap_or(0);
+    let (contact, token) = match text_field(&hello, "token") {
+        Some(token) => {
+            let t = token.to_string();
+            match read(&app, move |r| r.conversation(&t)).await {
+                Ok(Some(contact)) => (contact, token.to_string()),
+                _ => {
+                    send(&mut socket, &json!({"type": "error", "status": 404, "message": "no such conversation"}))
+                        .await?;
+                    return Ok(());
+                }
+            }
+        }
+        None => {
+            let name = text_field(&hello, "name").unwrap_or("").trim().chars().take(100).collect::<String>();
+            let email = text_field(&hello, "email").unwrap_or("").trim().to_lowercase();
+            if !email.is_empty() && (email.len() > 254 || !email.contains('@')) {
+                send(
+                    &mut socket,
+                    &json!({"type": "error", "status": 400, "message": "the email address is not valid"}),
+                )
+                .await?;
+                return Ok(());
+            }
+            let entry = text_field(&hello, "entry").unwrap_or("web").chars().take(100).collect::<String>();
+            let token = random_token();
+            let from = if !email.is_empty() {
+                email
+            } else if !name.is_empty() {
+                name
+            } else {
+                format!("visitor-{}", &token[..8])
+            };
+            let arrival = Arrival {
+                channel: Channel::Chat,
+                from: from.as_str().into(),
+                to: Some(entry.as_str().into()),
+                subject: "".into(),
+                text: "".into(),
+            };
+            match app.core.ask(Request::StartChat { token: token.clone(), arrival }).await {
+                Ok(v) => (v["contact"].as_u64().unwrap_or(0), token),
+                Err(r) => {
+                    send(&mut socket, &json!({"type": "error", "status": r.status, "message": r.message})).await?;
+                    return Ok(());
+                }
+            }
+        }
+    };
+    let mut feed = app.core.feed.subscribe();
+    let mut ephemeral = app.core.ephemeral.subscribe();
+    send(&mut socket, &json!({"type": "conversation", "token": token, "contact": contact})).await?;
+    let mut last = cursor;
+    for row in read(&app, move |r| r.customer_feed(contact, cursor)).await.map_err(|e| e.to_string())? {
+        last = last.max(row.id);
+        send(&mut socket, &row_json(&row)).await?;
+    }
+    loop {
+        tokio::select! {
+            msg = recv_json(&mut socket) => {
+                let Some(msg) = msg? else { return Ok(()) };
+                match text_field(&msg, "type") {
+                    Some("message") => {
+                        let reply = match client_id(&msg).and_then(|id| Ok((id, message_text(&msg)?))) {
+                            Ok((id, text)) => {
+                                let key = format!("in-{contact}-{id}");
+                                match app.core.ask(Request::Customer { contact, key, text }).await {
+                                    Ok(_) => json!({"type": "ack", "id": msg["id"]}),
+                                    Err(r) => json!({"type": "error", "id": msg["id"], "status": r.status, "message": r.message}),
+                                }
+                            }
+                            Err(e) => json!({"type": "error", "id": msg.get("id"), "status": 400, "message": e}),
+                        };
+                        send(&mut socket, &reply).await?;
+                    }
+                    Some("typing") => app.core.tell(Request::CustomerTyping { contact }),
+                    _ => send(&mut socket, &json!({"type": "error", "status": 400, "message": "unknown message type; send `message` or `typing`"})).await?,
+                }
+            }
+            pushed = feed.recv() => match pushed {
+                Ok(p) => {
+                    if p.row.contact == contact && p.row.audience == "customer" && p.id > last {
+                        last = p.id;
+                        let row = StoredFeed { id: p.id, contact, audience: "customer".into(), agent: p.row.agent.clone(), at_ms: p.row.at_ms, body: p.row.body.clone() };
+                        send(&mut socket, &row_json(&row)).await?;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let after = last;
+                    for row in read(&app, move |r| r.customer_feed(contact, after)).await.map_err(|e| e.to_string())? {
+                        last = last.max(row.id);
+                        send(&mut socket, &row_json(&row)).await?;
+                    }
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            e = ephemeral.recv() => if let Ok(e) = e {
+                if e.contact == contact && !e.from_customer {
+                    send(&mut socket, &e.body).await?;
+                }
+            },
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Agents
+
+async fn agent_ws(Extract(app): Extract<Shared>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin_allowed(&app, &headers) {
+        return refusal(403, "this origin may not open the agents' connection");
+    }
+    ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
+        if let Err(e) = agent_session(socket, app).await {
+            tracing::debug!("agent socket closed: {e}");
+        }
+    })
+}
+
+fn view_of(agent: &Agent) -> AgentView {
+    AgentView {
+        id: agent.id.clone(),
+        name: agent.name.clone(),
+        skills: agent.skills.keys().cloned().collect(),
+        languages: agent.languages.clone(),
+    }
+}
+
+async fn log_in(app: &Shared, hello: &Json_) -> Result<(Agent, String), String> {
+    if text_field(hello, "type") != Some("login") {
+        return Err("the first message is {\"type\":\"login\", …}".to_string());
+    }
+    if let Some(token) = text_field(hello, "token") {
+        let id = app.agent_tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned();
+        let agent = id.and_then(|id| app.settings.agents.iter().find(|a| a.id == id).cloned());
+        return agent.map(|a| (a, token.to_string())).ok_or_else(|| "the token is not valid".to_string());
+    }
+    let id = text_field(hello, "agent").unwrap_or("");
+    let password = text_field(hello, "password").unwrap_or("").to_string();
+    let agent = app.settings.agents.iter().find(|a| a.id == id).cloned();
+    let ok = match &agent {
+        Some(a) => {
+            let a = a.clone();
+            tokio::task::spawn_blocking(move || a.verify(&password)).await.unwrap_or(false)
+        }
+        None => false,
+    };
+    match agent {
+        Some(agent) if ok => {
+            let token = random_token();
+            app.agent_tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(token.clone(), agent.id.clone());
+            Ok((agent, token))
+        }
+        _ => {
+            // The same answer, a little later, whether the agent or the password was wrong.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Err("wrong agent or password".to_string())
+        }
+    }
+}
+
+async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
+        Ok(Ok(Some(v))) => v,
+        Ok(Ok(None)) => return Ok(()),
+        Ok(Err(e)) => {
+            let _ = send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await;
+            return Err(e);
+        }
+        Err(_) => return Err("no login in time".to_string()),
+    };
+    let (agent, token) = match log_in(&app, &hello).await {
+        Ok(x) => x,
+        Err(e) => {
+            send(&mut socket, &json!({"type": "error", "status": 401, "message": e})).await?;
+            return Ok(());
+        }
+    };
+    let me = agent.id.clone();
+    let answer =
+        app.core.ask(Request::Agent { agent: me.clone(), request: AgentRequest::LogIn(view_of(&agent)) }).await;
+    if let Err(r) = answer {
+        send(&mut socket, &json!({"type": "error", "status": r.status, "message": r.message})).await?;
+        return Ok(());
+    }
+    *app.agent_sockets.lock().unwrap_or_else(|e| e.into_inner()).entry(me.clone()).or_default() += 1;
+    let result = agent_loop(&mut socket, &app, &agent, &token, &hello).await;
+    let last = {
+        let mut sockets = app.agent_sockets.lock().unwrap_or_else(|e| e.into_inner());
+        let n = sockets.entry(me.clone()).or_default();
+        *n = n.saturating_sub(1);
+        *n == 0
+    };
+    if last {
+        // No screen is open: offers must not ring at an agent who cannot see them.
+        let _ = app.core.ask(Request::Agent { agent: me, request: AgentRequest::Presence(Presence::Offline) }).await;
+    }
+    result
+}
+
+async fn agent_loop(
+    socket: &mut WebSocket,
+    app: &Shared,
+    agent: &Agent,
+    token: &str,
+    hello: &Json_,
+) -> Result<(), String> {
+    let me = agent.id.clone();
+    let mut feed = app.core.feed.subscribe();
+    let mut ephemeral = app.core.ephemeral.subscribe();
+    let who = me.clone();
+    let state = app
+        .core
+        .query(move |_, side| {
+            let contacts: Vec<u64> = side.assigned.iter().filter(|(_, a)| **a == who).map(|(c, _)| *c).collect();
+            let offers: Vec<Json_> = side
+                .offers
+                .iter()
+                .filter(|(_, (_, a))| *a == who)
+                .map(|(o, (c, _))| json!({"offer": o, "contact": c}))
+                .collect();
+            json!({"contacts": contacts, "offers": offers})
+        })
+        .await
+        .map_err(|e| e.message)?;
+    send(
+        socket,
+        &json!({"type": "welcome", "token": token, "agent": {"id": agent.id, "name": agent.name,
+                "skills": agent.skills, "languages": agent.languages, "capacity": agent.capacity},
+                "offers": state["offers"]}),
+    )
+    .await?;
+    for contact in state["contacts"].as_array().cloned().unwrap_or_default() {
+        if let Some(c) = contact.as_u64() {
+            send(socket, &contact_json(app, c, &me).await).await?;
+        }
+    }
+    let mut last = hello.get("cursor").and_then(Json_::as_i64).unwrap_or(i64::MAX);
+    if last != i64::MAX {
+        let (m, after) = (me.clone(), last);
+        for row in read(app, move |r| r.agent_feed(&m, after)).await.map_err(|e| e.to_string())? {
+            last = last.max(row.id);
+            send(socket, &row_json(&row)).await?;
+        }
+    } else {
+        last = 0;
+    }
+    loop {
+        tokio::select! {
+            msg = recv_json(socket) => {
+                let Some(msg) = msg? else { return Ok(()) };
+                let reference = msg.get("ref").cloned().unwrap_or(Json_::Null);
+                let reply = match agent_request(&msg) {
+                    Ok(request) => {
+                        let accepted = match &request { AgentRequest::Accept { offer } => Some(*offer), _ => None };
+                        let contact_of_offer = match accepted {
+                            Some(offer) => app.core.query(move |_, side| json!(side.offers.get(&offer).and_then(|(c, _)| *c))).await.ok(),
+                            None => None,
+                        };
+                        match app.core.ask(Request::Agent { agent: me.clone(), request }).await {
+                            Ok(v) => {
+                                if let Some(c) = contact_of_offer.and_then(|c| c.as_u64()) {
+                                    send(socket, &contact_json(app, c, &me).await).await?;
+                                }
+                                json!({"type": "ok", "ref": reference, "result": v})
+                            }
+                            Err(r) => json!({"type": "error", "ref": reference, "status": r.status, "message": r.message}),
+                        }
+                    }
+                    Err(e) => json!({"type": "error", "ref": reference, "status": 400, "message": e}),
+                };
+                send(socket, &reply).await?;
+            }
+            pushed = feed.recv() => match pushed {
+                Ok(p) => {
+                    let mine = p.row.agent.as_deref() == Some(me.as_str());
+                    if mine && p.id > last {
+                        last = p.id;
+                        let row = StoredFeed { id: p.id, contact: p.row.contact, audience: p.row.audience.into(), agent: p.row.agent.clone(), at_ms: p.row.at_ms, body: p.row.body.clone() };
+                        let mut v = row_json(&row);
+                        v["contact"] = json!(p.row.contact);
+                        send(socket, &v).await?;
+                    }
+                }
+                Err(RecvError::Lagged(_)) => {
+                    let (m, after) = (me.clone(), last);
+                    for row in read(app, move |r| r.agent_feed(&m, after)).await.map_err(|e| e.to_string())? {
+                        last = last.max(row.id);
+                        send(socket, &row_json(&row)).await?;
+                    }
+                }
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            e = ephemeral.recv() => if let Ok(e) = e {
+                if e.from_customer && e.agent.as_deref() == Some(me.as_str()) {
+                    send(socket, &e.body).await?;
+                }
+            },
+        }
+    }
+}
+
+/// A contact as its agent sees it: the conversation so far and the record the flow found.
+async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
+    let a = agent.to_string();
+    let rows = read(app, move |r| r.agent_view(contact, &a)).await.unwrap_or_default();
+    let transcript: Vec<Json_> = rows.iter().filter(|r| r.audience == "customer").map(row_json).collect();
+    let info = app
+        .core
+        .query(move |state, side| {
+            let view = state.contact(switchboard_engine::ContactId(contact));
+            json!({
+                "channel": view.as_ref().map(|v| crate::core::channel_name(v.contact.channel)),
+                "from": view.as_ref().map(|v| v.contact.from.to_string()),
+                "record": side.records.get(&contact).and_then(|r| serde_json::from_str::<Json_>(r).ok()),
+            })
+        })
+        .await
+        .unwrap_or_default();
+    json!({"type": "contact", "contact": contact, "channel": info["channel"], "from": info["from"],
+           "record": info["record"], "transcript": transcript})
+}
+
+fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
+    let num = |name: &str| msg.get(name).and_then(Json_::as_u64).ok_or_else(|| format!("`{name}` must be a number"));
+    let text = |name: &str| text_field(msg, name).map(str::to_string).ok_or_else(|| format!("`{name}` is missing"));
+    Ok(match text_field(msg, "type").unwrap_or("") {
+        "presence" => AgentRequest::Presence(match text_field(msg, "presence") {
+            Some("available") => Presence::Available,
+            Some("away") => Presence::Away,
+            Some("offline") => Presence::Offline,
+            _ => return Err("`presence` is available, away or offline".to_string()),
+        }),
+        "accept" => AgentRequest::Accept { offer: num("offer")? },
+        "reject" => AgentRequest::Reject { offer: num("offer")? },
+        "message" => {
+            let contact = num("contact")?;
+            let id = client_id(msg)?;
+            AgentRequest::Message { contact, key: format!("agent-{contact}-{id}"), text: message_text(msg)? }
+        }
+        "script" => AgentRequest::Script { contact: num("contact")?, script: text("script")? },
+        "script_reply" => {
+            let reply = text("text")?;
+            if reply.len() > MAX_TEXT {
+                return Err(format!("an answer is at most {MAX_TEXT} bytes"));
+            }
+            AgentRequest::ScriptReply { session: num("session")?, text: reply }
+        }
+        "finish" => AgentRequest::Finish { contact: num("contact")? },
+        "outcome" => AgentRequest::Outcome { contact: num("contact")?, outcome: text("outcome")? },
+        "typing" => AgentRequest::Typing { contact: num("contact")? },
+        other => return Err(format!("unknown message type `{other}`")),
+    })
+}

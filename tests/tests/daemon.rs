@@ -1,0 +1,413 @@
+//! `switchboard serve` end to end: the built binary, a real WebSocket client
+//! (tokio-tungstenite) for the customer's chat and the agent's connection, the admin API
+//! over HTTP, and `kill -9` in the middle of a conversation.
+
+mod support;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use support::*;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const PROJECT: &str = r#"
+skills support
+
+queue support {
+  skills support
+}
+
+flow chat_in on chat {
+  waypoint start
+  say "Hello {contact.from}."
+  menu "Press 1 for support, 2 to leave." {
+    1 "support" {
+      waypoint chose_support
+      queue support
+    }
+    2 "leave" {
+      say "Bye."
+      end
+    }
+    timeout 2s retries 1 {
+      say "No answer; passing you to support."
+      queue support
+    }
+  }
+}
+
+entry chat "web" -> chat_in
+"#;
+
+fn hash(password: &str) -> String {
+    let o = switchboard_with_input(&repo(), &["hash-password"], password);
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    stdout(&o).trim().to_string()
+}
+
+/// A project with two agents (passwords "ann-pass" and "bob-pass") and an admin token.
+fn project() -> tempfile::TempDir {
+    let toml = format!(
+        "admin_token = \"0123456789abcdef-admin\"\n\
+         [[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = {{ support = 4 }}\npassword_hash = \"{}\"\n\
+         [[agents]]\nid = \"bob\"\nname = \"Bob\"\nskills = {{ support = 2 }}\npassword_hash = \"{}\"\n",
+        hash("ann-pass"),
+        hash("bob-pass")
+    );
+    scratch(&[("main.flow", PROJECT), ("switchboard.toml", &toml)])
+}
+
+/// A running daemon, killed when dropped.
+struct Daemon {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(project: &Path, data: &Path) -> Daemon {
+    let mut child = Command::new(binary())
+        .args(["serve", ".", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .current_dir(project)
+        .env("SWITCHBOARD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("switchboard serve starts");
+    let stdout = child.stdout.take().expect("piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines.next().expect("the daemon prints its address").expect("utf-8");
+        if let Some(rest) = line.split("on http://").nth(1) {
+            break rest.trim_end_matches('/').to_string();
+        }
+    };
+    // Keep reading its output so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Daemon { child, addr }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: &str, path: &str, origin: Option<&str>) -> Result<Socket, String> {
+    let mut request = format!("ws://{addr}{path}").into_client_request().map_err(|e| e.to_string())?;
+    if let Some(o) = origin {
+        request.headers_mut().insert("Origin", o.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request).await.map(|(s, _)| s).map_err(|e| e.to_string())
+}
+
+async fn put(socket: &mut Socket, v: Value) {
+    socket.send(Message::Text(v.to_string().into())).await.expect("the socket takes a message");
+}
+
+/// The next JSON message, within 10 s.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .expect("a frame");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(t.as_str()).expect("JSON");
+        }
+    }
+}
+
+/// Reads until a message of `kind` (and, if given, with `text`) arrives; returns it and
+/// what came before it.
+async fn until(socket: &mut Socket, kind: &str, text: Option<&str>) -> (Value, Vec<Value>) {
+    let mut before = Vec::new();
+    loop {
+        let m = next(socket).await;
+        if m["type"] == kind && text.is_none_or(|t| m["text"] == t) {
+            return (m, before);
+        }
+        before.push(m);
+    }
+}
+
+async fn customer(addr: &str, name: &str) -> (Socket, String, u64) {
+    let mut s = connect(addr, "/chat/ws", None).await.expect("the chat socket opens");
+    put(&mut s, json!({"type": "hello", "name": name})).await;
+    let conv = next(&mut s).await;
+    assert_eq!(conv["type"], "conversation", "{conv}");
+    (s, conv["token"].as_str().unwrap().to_string(), conv["contact"].as_u64().unwrap())
+}
+
+async fn agent(addr: &str, id: &str, password: &str) -> Socket {
+    let mut s = connect(addr, "/agent/ws", None).await.expect("the agent socket opens");
+    put(&mut s, json!({"type": "login", "agent": id, "password": password})).await;
+    let welcome = next(&mut s).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    put(&mut s, json!({"type": "presence", "presence": "available", "ref": 1})).await;
+    let ok = next(&mut s).await;
+    assert_eq!(ok["type"], "ok", "{ok}");
+    s
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn a_customer_chats_through_the_menu_to_an_agent_and_back() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        let (mut c, _, contact) = customer(&d.addr, "Kim").await;
+        let (hello, _) = until(&mut c, "message", Some("Hello Kim.")).await;
+        assert_eq!(hello["from"], "flow");
+        // Menus on chat show their options as buttons, and take a label as well as a key.
+        let (menu, _) = until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        assert_eq!(menu["options"], json!([{"key": "1", "label": "support"}, {"key": "2", "label": "leave"}]));
+        put(&mut c, json!({"type": "message", "id": "m1", "text": "support"})).await;
+        let (ack, _) = until(&mut c, "ack", None).await;
+        assert_eq!(ack["id"], "m1");
+
+        // The offer rings at Ann; she accepts and sees the conversation so far.
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        assert_eq!(offer["contact"], contact);
+        assert_eq!(offer["channel"], "chat");
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
+        let (view, _) = until(&mut ann, "contact", None).await;
+        let texts: Vec<&str> =
+            view["transcript"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+        assert_eq!(texts, ["Hello Kim.", "Press 1 for support, 2 to leave.", "support"], "{view}");
+        assert_eq!(view["from"], "Kim");
+
+        // Messages go both ways, with typing indicators that expire.
+        put(&mut ann, json!({"type": "typing", "contact": contact})).await;
+        let (typing, _) = until(&mut c, "typing", None).await;
+        assert!(typing["expires_ms"].as_u64().unwrap() > 0);
+        put(&mut ann, json!({"type": "message", "contact": contact, "id": "a1", "text": "Hi Kim, Ann here."})).await;
+        let (from_ann, _) = until(&mut c, "message", Some("Hi Kim, Ann here.")).await;
+        assert_eq!((from_ann["from"].as_str(), from_ann["name"].as_str()), (Some("agent"), Some("Ann")));
+        put(&mut c, json!({"type": "message", "id": "m2", "text": "My router is down."})).await;
+        let (heard, _) = until(&mut ann, "message", Some("My router is down.")).await;
+        assert_eq!(heard["contact"], contact);
+
+        // Wrap-up.
+        put(&mut ann, json!({"type": "finish", "contact": contact, "ref": "f"})).await;
+        let (ok, _) = until(&mut ann, "ok", None).await;
+        assert_eq!(ok["ref"], "f");
+        put(&mut ann, json!({"type": "outcome", "contact": contact, "outcome": "resolved", "ref": "o"})).await;
+        let (ok, _) = until(&mut ann, "ok", None).await;
+        assert_eq!(ok["ref"], "o");
+    });
+}
+
+#[test]
+fn an_agent_sees_and_acts_on_only_what_is_offered_to_them() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        // A wrong password gets the same answer as an unknown agent.
+        let mut s = connect(&d.addr, "/agent/ws", None).await.unwrap();
+        put(&mut s, json!({"type": "login", "agent": "ann", "password": "nope"})).await;
+        let e = next(&mut s).await;
+        assert_eq!((e["type"].as_str(), e["status"].as_u64()), (Some("error"), Some(401)), "{e}");
+        let mut s = connect(&d.addr, "/agent/ws", None).await.unwrap();
+        put(&mut s, json!({"type": "login", "agent": "zed", "password": "nope"})).await;
+        assert_eq!(next(&mut s).await["message"], e["message"]);
+
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        let mut bob = connect(&d.addr, "/agent/ws", None).await.unwrap();
+        put(&mut bob, json!({"type": "login", "agent": "bob", "password": "bob-pass"})).await;
+        assert_eq!(next(&mut bob).await["type"], "welcome");
+        // Bob stays away, so the offer goes to Ann.
+        let (mut c, _, contact) = customer(&d.addr, "Lee").await;
+        until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        put(&mut c, json!({"type": "message", "id": "x", "text": "1"})).await;
+        let (offer, _) = until(&mut ann, "offer", None).await;
+
+        // Bob may not take Ann's offer, write to her customer, or wrap it up.
+        put(&mut bob, json!({"type": "accept", "offer": offer["offer"], "ref": 1})).await;
+        let e = next(&mut bob).await;
+        assert_eq!((e["type"].as_str(), e["status"].as_u64()), (Some("error"), Some(403)), "{e}");
+        put(&mut bob, json!({"type": "message", "contact": contact, "id": "b", "text": "hi", "ref": 2})).await;
+        assert_eq!(next(&mut bob).await["status"], 403);
+        put(&mut bob, json!({"type": "finish", "contact": contact, "ref": 3})).await;
+        assert_eq!(next(&mut bob).await["status"], 403);
+        // Nonsense is refused with a reason, and the connection stays usable.
+        put(&mut bob, json!({"type": "fly"})).await;
+        let e = next(&mut bob).await;
+        assert_eq!(e["status"], 400);
+        assert!(e["message"].as_str().unwrap().contains("fly"), "{e}");
+        bob.send(Message::Text("not json".into())).await.unwrap();
+        // (A frame that is not JSON ends that socket: a client that sends it is broken.)
+
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
+        let (view, _) = until(&mut ann, "contact", None).await;
+        assert_eq!(view["contact"], contact);
+    });
+}
+
+#[test]
+fn the_chat_refuses_pages_from_origins_not_allowed() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let e = connect(&d.addr, "/chat/ws", Some("https://evil.example")).await.unwrap_err();
+        assert!(e.contains("403"), "{e}");
+        let own = format!("http://{}", d.addr);
+        assert!(connect(&d.addr, "/chat/ws", Some(&own)).await.is_ok());
+    });
+}
+
+#[test]
+fn killed_mid_conversation_the_daemon_loses_nothing_and_repeats_nothing() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let mut d = start(dir.path(), data.path());
+    let rt = rt();
+    let (token, contact, seen) = rt.block_on(async {
+        let (mut c, token, contact) = customer(&d.addr, "Ola").await;
+        let (menu, before) = until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        let mut seen: Vec<Value> = before.into_iter().chain([menu]).filter(|m| m["id"].is_u64()).collect();
+        // The customer answers nothing: the menu's 2 s timer is in the engine's state.
+        let _ = c.close(None).await;
+        seen.sort_by_key(|m| m["id"].as_u64());
+        (token, contact, seen)
+    });
+    // SIGKILL: no shutdown, no last snapshot.
+    d.child.kill().unwrap();
+    d.child.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let d = start(dir.path(), data.path());
+    rt.block_on(async {
+        let mut c = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        let cursor = seen.last().unwrap()["id"].as_u64().unwrap();
+        put(&mut c, json!({"type": "hello", "token": token, "cursor": cursor})).await;
+        let conv = next(&mut c).await;
+        assert_eq!(conv["contact"], contact);
+        // The overdue timer fired on restart: the menu was asked again, once.
+        let (again, before) = until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        assert!(before.iter().all(|m| m["id"].as_u64() > Some(cursor)), "nothing before the cursor comes again");
+        assert!(again["id"].as_u64() > Some(cursor));
+        // Reloading from the start gives every message exactly once.
+        let mut c2 = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        put(&mut c2, json!({"type": "hello", "token": token})).await;
+        next(&mut c2).await;
+        let mut all = Vec::new();
+        while all.len() < seen.len() + 1 {
+            all.push(next(&mut c2).await);
+        }
+        let texts: Vec<&str> = all.iter().filter_map(|m| m["text"].as_str()).collect();
+        assert_eq!(texts, ["Hello Ola.", "Press 1 for support, 2 to leave.", "Press 1 for support, 2 to leave."]);
+        let mut ids: Vec<u64> = all.iter().filter_map(|m| m["id"].as_u64()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), all.len(), "no message twice");
+        // A message resent with the same id after a reconnect is taken once.
+        put(&mut c, json!({"type": "message", "id": "same", "text": "1"})).await;
+        until(&mut c, "ack", None).await;
+        put(&mut c, json!({"type": "message", "id": "same", "text": "1"})).await;
+        until(&mut c, "ack", None).await;
+        let mut c3 = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        put(&mut c3, json!({"type": "hello", "token": token})).await;
+        next(&mut c3).await;
+        let mut count = 0;
+        while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(Duration::from_millis(500), c3.next()).await {
+            let m: Value = serde_json::from_str(t.as_str()).unwrap();
+            if m["from"] == "customer" {
+                count += 1;
+            }
+        }
+        assert_eq!(count, 1, "the resent message is in the conversation once");
+    });
+}
+
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
+}
+
+#[test]
+fn deploys_are_checked_versioned_and_rolled_back() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    let token = "0123456789abcdef-admin";
+    let url = format!("http://{}", d.addr);
+
+    // Without the token nothing is listed or changed.
+    assert_eq!(http(&d.addr, "GET", "/admin/bundles", None, b"").0, 401);
+    assert_eq!(http(&d.addr, "POST", "/admin/rollback", Some("wrong-token-wrong"), b"").0, 401);
+    let (status, first) = http(&d.addr, "GET", "/admin/bundles", Some(token), b"");
+    assert_eq!(status, 200, "{first}");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first["history"].as_array().unwrap().len(), 1);
+
+    // A project with errors is refused with its diagnostics as JSON.
+    let broken = scratch(&[("main.flow", &PROJECT.replace("queue support\n    }", "queue suport\n    }"))]);
+    let o = switchboard(broken.path(), &["deploy", ".", "--to", &url, "--token", token]);
+    assert_eq!(code(&o), 1, "{}", both(&o));
+    let diags: Value = serde_json::from_str(stdout(&o).trim()).expect("diagnostics as JSON");
+    assert!(diags.to_string().contains("suport"), "{diags}");
+
+    // A good one becomes current; the same again changes nothing.
+    let changed = scratch(&[("main.flow", &PROJECT.replace("Hello {contact.from}.", "Hi {contact.from}!"))]);
+    let o = switchboard(changed.path(), &["deploy", ".", "--to", &url, "--token", token]);
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    assert!(stdout(&o).starts_with("deployed "), "{}", both(&o));
+    let o = switchboard(changed.path(), &["deploy", ".", "--to", &url, "--token", token]);
+    assert!(stdout(&o).starts_with("unchanged"), "{}", both(&o));
+
+    rt().block_on(async {
+        let (mut c, _, _) = customer(&d.addr, "Max").await;
+        until(&mut c, "message", Some("Hi Max!")).await;
+    });
+    // A bundle that is not one is refused and changes nothing.
+    let (status, body) = http(&d.addr, "POST", "/admin/deploy", Some(token), b"garbage");
+    assert_eq!(status, 400, "{body}");
+
+    let (status, body) = http(&d.addr, "POST", "/admin/rollback", Some(token), b"");
+    assert_eq!(status, 200, "{body}");
+    let (_, listed) = http(&d.addr, "GET", "/admin/bundles", Some(token), b"");
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed["current"], first["current"]);
+    assert_eq!(listed["bundles"].as_array().unwrap().len(), 2);
+    rt().block_on(async {
+        let (mut c, _, _) = customer(&d.addr, "Max").await;
+        until(&mut c, "message", Some("Hello Max.")).await;
+    });
+    // There is nothing before the first.
+    assert_eq!(http(&d.addr, "POST", "/admin/rollback", Some(token), b"").0, 409);
+}
+
+#[test]
+fn serve_refuses_to_start_on_a_project_with_errors() {
+    let broken = scratch(&[("main.flow", "flow x on chat {\n  queue nowhere\n}\n")]);
+    let data = tempfile::tempdir().unwrap();
+    let o =
+        switchboard(broken.path(), &["serve", ".", "--listen", "127.0.0.1:0", "--data", data.path().to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", both(&o));
+    assert!(stdout(&o).contains("nowhere"), "{}", both(&o));
+}
