@@ -151,9 +151,13 @@ async fn agent(addr: &str, id: &str, password: &str) -> Socket {
     let welcome = next(&mut s).await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
     put(&mut s, json!({"type": "presence", "presence": "available", "ref": 1})).await;
-    let ok = next(&mut s).await;
-    assert_eq!(ok["type"], "ok", "{ok}");
-    s
+    loop {
+        let m = next(&mut s).await;
+        assert_ne!(m["type"], "error", "{m}");
+        if m["type"] == "ok" {
+            return s;
+        }
+    }
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -410,4 +414,45 @@ fn serve_refuses_to_start_on_a_project_with_errors() {
         switchboard(broken.path(), &["serve", ".", "--listen", "127.0.0.1:0", "--data", data.path().to_str().unwrap()]);
     assert_eq!(code(&o), 1, "{}", both(&o));
     assert!(stdout(&o).contains("nowhere"), "{}", both(&o));
+}
+
+#[test]
+fn an_offer_rejected_or_left_to_ring_out_is_taken_off_the_agents_screen() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        let (mut c, _, contact) = customer(&d.addr, "Rae").await;
+        until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        put(&mut c, json!({"type": "message", "id": "r1", "text": "1"})).await;
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        put(&mut ann, json!({"type": "reject", "offer": offer["offer"], "ref": "r"})).await;
+        let (ok, _) = until(&mut ann, "ok", None).await;
+        assert_eq!(ok["ref"], "r");
+        // What she turned down is no longer hers to take.
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "undo"})).await;
+        let (e, _) = until(&mut ann, "error", None).await;
+        assert_eq!(e["status"], 403, "{e}");
+        // The contact kept its place and rings at Bob, who lets it ring out (20 s, the
+        // routing engine's default): his screen is told.
+        let mut bob = connect(&d.addr, "/agent/ws", None).await.unwrap();
+        put(&mut bob, json!({"type": "login", "agent": "bob", "password": "bob-pass"})).await;
+        put(&mut bob, json!({"type": "presence", "presence": "available"})).await;
+        let (again, _) = until(&mut bob, "offer", None).await;
+        assert_eq!(again["contact"], contact);
+        let gone = loop {
+            let m =
+                tokio::time::timeout(Duration::from_secs(30), bob.next()).await.expect("rings out").unwrap().unwrap();
+            let m: Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+            if m["type"] == "offer_gone" {
+                break m;
+            }
+        };
+        assert_eq!(gone["offer"], again["offer"]);
+        // Taking it now is refused: it is not ringing at Bob any more.
+        put(&mut bob, json!({"type": "accept", "offer": again["offer"], "ref": "late"})).await;
+        let (e, _) = until(&mut bob, "error", None).await;
+        assert_eq!(e["status"], 403, "{e}");
+    });
 }

@@ -768,6 +768,15 @@ impl Core {
         self.out.clear();
         let observed = Observed::of(&input);
         let result = step_into(&mut self.state, &self.world, at, input, &mut self.out);
+        let completed = match &observed {
+            Observed::Completed(c) | Observed::Found(c, _) => Some(*c),
+            _ => None,
+        };
+        // What the input did first (an accepted offer becomes an assignment), then what
+        // the step's events say (offers that rang out), then its commands (new offers).
+        if result.is_ok() {
+            self.observe(observed);
+        }
         let events = std::mem::take(&mut self.out.events);
         for event in &events {
             self.event(seq, event);
@@ -778,13 +787,6 @@ impl Core {
             self.route(at, command);
         }
         self.out.commands = commands;
-        let completed = match &observed {
-            Observed::Completed(c) | Observed::Found(c, _) => Some(*c),
-            _ => None,
-        };
-        if result.is_ok() {
-            self.observe(observed);
-        }
         if let Some(command) = completed {
             if !self.state.pending_commands().any(|c| c == command) {
                 self.side.outbox.remove(&command);
@@ -838,25 +840,21 @@ impl Core {
         self.event_n += 1;
         match &event.kind {
             EventKind::Routing(RoutingEvent::Missed { agent } | RoutingEvent::Withdrawn { agent }) => {
-                let contact = event.session.0;
-                let gone: Vec<u64> = self
+                // Routing names the agent; the offers of theirs no longer ringing are gone.
+                let ringing: std::collections::BTreeSet<u64> = self.state.ringing().map(|(o, _, _)| o.0).collect();
+                let gone: Vec<(u64, Option<u64>)> = self
                     .side
                     .offers
                     .iter()
-                    .filter(|(_, (c, a))| *c == Some(contact) && a.as_str() == agent.as_str())
-                    .map(|(o, _)| *o)
+                    .filter(|(o, (_, a))| a.as_str() == agent.as_str() && !ringing.contains(o))
+                    .map(|(o, (c, _))| (*o, *c))
                     .collect();
-                for offer in gone {
+                for (offer, contact) in gone {
                     self.side.offers.remove(&offer);
-                    let body = json!({"type": "offer_gone", "offer": offer, "contact": contact, "why": event.kind.to_string()});
-                    self.feed(
-                        format!("gone-{seq}-{}", self.event_n),
-                        contact,
-                        "agent",
-                        Some(agent.to_string()),
-                        event.at,
-                        body,
-                    );
+                    let why = event.kind.to_string();
+                    let body = json!({"type": "offer_gone", "offer": offer, "contact": contact, "why": why});
+                    let key = format!("gone-{seq}-{}-{offer}", self.event_n);
+                    self.feed(key, contact.unwrap_or(0), "agent", Some(agent.to_string()), event.at, body);
                 }
             }
             EventKind::End | EventKind::HangUp => {

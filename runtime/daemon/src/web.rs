@@ -524,6 +524,9 @@ async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String>
         }
     };
     let me = agent.id.clone();
+    // Listen before logging in: an offer the log-in itself brings must not be missed.
+    let feed = app.core.feed.subscribe();
+    let ephemeral = app.core.ephemeral.subscribe();
     let answer =
         app.core.ask(Request::Agent { agent: me.clone(), request: AgentRequest::LogIn(view_of(&agent)) }).await;
     if let Err(r) = answer {
@@ -531,7 +534,7 @@ async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String>
         return Ok(());
     }
     *app.agent_sockets.lock().unwrap_or_else(|e| e.into_inner()).entry(me.clone()).or_default() += 1;
-    let result = agent_loop(&mut socket, &app, &agent, &token, &hello).await;
+    let result = agent_loop(&mut socket, &app, &agent, &token, &hello, feed, ephemeral).await;
     let last = {
         let mut sockets = app.agent_sockets.lock().unwrap_or_else(|e| e.into_inner());
         let n = sockets.entry(me.clone()).or_default();
@@ -551,10 +554,10 @@ async fn agent_loop(
     agent: &Agent,
     token: &str,
     hello: &Json_,
+    mut feed: tokio::sync::broadcast::Receiver<Arc<crate::core::Pushed>>,
+    mut ephemeral: tokio::sync::broadcast::Receiver<Arc<crate::core::Ephemeral>>,
 ) -> Result<(), String> {
     let me = agent.id.clone();
-    let mut feed = app.core.feed.subscribe();
-    let mut ephemeral = app.core.ephemeral.subscribe();
     let who = me.clone();
     let state = app
         .core

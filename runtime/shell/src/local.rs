@@ -425,7 +425,10 @@ pub fn live_sources(bundle: &Bundle, rows: Rows<'_>) -> Result<Vec<LiveSource>, 
                 SourceLocation::Sqlite { path, table } => {
                     Arc::new(sources::SqliteSource::open(&spec, root.join(path), table).map_err(|e| e.to_string())?)
                 }
-                SourceLocation::Http { url } => Arc::new(Unreachable(format!("http source {url} is not configured"))),
+                SourceLocation::Http { url } => match sources::HttpSource::new(&spec, url) {
+                    Ok(source) => Arc::new(source),
+                    Err(e) => Arc::new(Unreachable(e.to_string())),
+                },
                 SourceLocation::Sql { .. } => Arc::new(Unreachable("sql source is not configured".to_string())),
             },
         };

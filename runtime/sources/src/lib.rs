@@ -20,6 +20,7 @@
 
 mod cache;
 mod csv_file;
+pub mod http;
 pub mod lookup;
 mod matching;
 mod memory;
@@ -28,6 +29,7 @@ mod sqlite_table;
 
 pub use self::cache::{Cache, Cached};
 pub use self::csv_file::CsvSource;
+pub use self::http::HttpSource;
 pub use self::lookup::{LiveSource, LookupOutcome};
 pub use self::memory::MemorySource;
 pub use self::schema::{FieldSchema, RecordSchema, SourceSpec};
