@@ -314,6 +314,10 @@ impl Checker<'_, '_> {
         }
         match n.name.as_str() {
             "now" => return Type::DateTime,
+            "contact" if env.context == Context::Retry => {
+                self.no_contact_in_retry(file, env, n);
+                return Type::Error;
+            }
             "contact" => return Type::Record(Arc::from("contact")),
             "agent" if env.context == Context::Script => return Type::Record(Arc::from("agent")),
             "queue" if env.context == Context::Waiting => return Type::Record(Arc::from("queue")),
@@ -385,10 +389,24 @@ impl Checker<'_, '_> {
         Type::Error
     }
 
+    /// A retry strategy runs for its subject (`for lead: Lead`), on a timeline of its own:
+    /// no contact is there, not even in `on reply`, so `contact` is not a name in it.
+    pub(super) fn no_contact_in_retry(&self, file: FileId, env: &Env, n: &Ident) {
+        let help = match env.names().next() {
+            Some(subject) => format!("a retry strategy runs for its subject: use `{subject}` (its `for` parameter)"),
+            None => "a retry strategy runs for its subject: use its `for` parameter".to_string(),
+        };
+        self.report(
+            Diagnostic::new(Code::UnknownName, file, n.span, "there is no `contact` in a retry strategy")
+                .with_label("no contact here")
+                .with_help(help),
+        );
+    }
+
     fn field(&self, file: FileId, env: &Env, base: &Expr, name: &Ident, optional: bool) -> Type {
         // `contact.attributes.NAME` is any text the flow sets or the channel brings.
         if let ExprKind::Field { base: inner, name: attrs, .. } = &base.kind {
-            if attrs.name == "attributes" && is_builtin(env, inner, "contact") {
+            if attrs.name == "attributes" && is_builtin(env, inner, "contact") && env.context != Context::Retry {
                 return Type::Text.optional();
             }
         }

@@ -447,7 +447,12 @@ impl Checker<'_, '_> {
                     matches!(&base.kind, ExprKind::Name(b) if b.name == "contact" && env.lookup("contact").is_none());
                 let attribute = matches!(&base.kind, ExprKind::Field { base: inner, name: a, .. }
                     if a.name == "attributes" && matches!(&inner.kind, ExprKind::Name(c) if c.name == "contact"));
-                if (contact && name.name == "language") || attribute {
+                if (contact || attribute) && env.context == Context::Retry {
+                    if let Some(n) = root_name(base) {
+                        self.no_contact_in_retry(file, env, n);
+                    }
+                    self.expr(file, env, value, None);
+                } else if (contact && name.name == "language") || attribute {
                     self.expect_type(file, env, value, &Type::Text);
                 } else {
                     self.report(
@@ -796,5 +801,14 @@ pub fn context_name(c: Context) -> &'static str {
         Context::Retry => "a retry strategy",
         Context::Waiting => "a queue's `while waiting`",
         Context::Fn => "a function",
+    }
+}
+
+/// The name a field path starts from (`contact` in `contact.attributes.x`).
+fn root_name(e: &Expr) -> Option<&Ident> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n),
+        ExprKind::Field { base, .. } => root_name(base),
+        _ => None,
     }
 }

@@ -19,8 +19,24 @@ enum Target<'a> {
     Retry,
 }
 
-const EVENT_KINDS: [&str; 12] =
-    ["say", "note", "waypoint", "queue", "transfer", "send", "call", "outcome", "offer", "stop", "end", "error"];
+const EVENT_KINDS: [&str; 16] = [
+    "say",
+    "note",
+    "waypoint",
+    "queue",
+    "transfer",
+    "send",
+    "call",
+    "outcome",
+    "offer",
+    "stop",
+    "end",
+    "error",
+    "callback",
+    "callback_taken",
+    "callback_declined",
+    "survey_skipped",
+];
 
 impl Checker<'_, '_> {
     pub fn test(&self, file: FileId, test: &TestDecl) {
@@ -244,9 +260,9 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn answer<'t>(&self, file: FileId, env: &Env, target: &Target<'t>, value: &Expr, span: Span) {
-        let mut found: Vec<&'t Ask> = Vec::new();
-        let mut collect = |stmts: &'t [Stmt]| {
+    fn answer(&self, file: FileId, env: &Env, target: &Target<'_>, value: &Expr, span: Span) {
+        let mut found: Vec<&Ask> = Vec::new();
+        fn asks_in<'x>(stmts: &'x [Stmt], found: &mut Vec<&'x Ask>) {
             for st in stmts {
                 super::decls::visit_stmt(st, &mut |s| {
                     if let StmtKind::Ask(a) = &s.kind {
@@ -254,9 +270,27 @@ impl Checker<'_, '_> {
                     }
                 });
             }
-        };
+        }
+        let mut collect = |stmts| asks_in(stmts, &mut found);
         match target {
-            Target::Flow(f) => collect(&f.body.stmts),
+            // The surveys a flow asks for run once its contact ends, and their questions are
+            // answered in the same test.
+            Target::Flow(f) => {
+                collect(&f.body.stmts);
+                let mut surveys: Vec<&str> = Vec::new();
+                for st in &f.body.stmts {
+                    super::decls::visit_stmt(st, &mut |s| {
+                        if let StmtKind::Survey(name) = &s.kind {
+                            surveys.push(&name.name);
+                        }
+                    });
+                }
+                for name in surveys {
+                    if let Some(survey) = self.syms.surveys.get(name) {
+                        collect(&survey.node.body.stmts);
+                    }
+                }
+            }
             Target::Script(s) => {
                 collect(&s.prelude);
                 for st in &s.steps {

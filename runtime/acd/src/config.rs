@@ -230,6 +230,9 @@ pub struct Arrival<'a> {
     pub prefer: Option<Prefer>,
     /// `require skill s`: skills beyond the queue's.
     pub require: Vec<String>,
+    /// A caller who took a flow's `offer callback keep place` before queuing: they have
+    /// left, and the contact arrives as the placeholder that keeps their place (voice only).
+    pub callback: Option<&'a str>,
 }
 
 impl<'a> Arrival<'a> {
@@ -244,7 +247,14 @@ impl<'a> Arrival<'a> {
             vip: false,
             prefer: None,
             require: Vec::new(),
+            callback: None,
         }
+    }
+
+    /// Arrives as a callback placeholder: call `customer` back when it reaches an agent.
+    pub fn callback(mut self, customer: &'a str) -> Arrival<'a> {
+        self.callback = Some(customer);
+        self
     }
 
     pub fn language(mut self, language: &'a str) -> Arrival<'a> {

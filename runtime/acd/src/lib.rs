@@ -57,7 +57,8 @@
 //!   kept for them before any other.
 //! - **Callbacks** (`offer callback keep place`, [`Acd::keep_place`]): the customer leaves,
 //!   the contact becomes a placeholder with the same place; when an agent is found the event
-//!   is [`Event::CallbackDue`]: call the customer for that agent.
+//!   is [`Event::CallbackDue`]: call the customer for that agent. A caller who took the
+//!   offer in a flow, before queuing, arrives as the placeholder ([`Arrival::callback`]).
 //! - **Overflow** moves a contact that has waited D in its queue (counted from when it
 //!   entered that queue) to Q, keeping its original `enqueued_at`.
 //! - **Wrap-up** after `finish` holds the contact's slot for the agent's wrap-up time, else
@@ -266,6 +267,16 @@ impl Acd {
         let language = arrival.language.map(|language| self.vocabulary.language(language)).transpose()?;
 
         let channel = arrival.channel;
+        let kind = match arrival.callback {
+            None => Kind::Live,
+            Some(_) if channel != Channel::Voice => {
+                return Err(AcdError::InvalidValue(format!(
+                    "`{}` is not a call: callbacks are offered on voice",
+                    arrival.id.as_str()
+                )))
+            }
+            Some(customer) => Kind::Callback { customer: customer.to_string() },
+        };
         let needs = self.queues[queue as usize].skills.union(extra);
         let prefer = prefer
             .filter(|&(agent, for_ms)| {
@@ -291,7 +302,7 @@ impl Acd {
             prefer,
             enqueued_at: now,
             queued_here_at: now,
-            kind: Kind::Live,
+            kind,
             status: Status::Moving,
             rank: score::Rank::new(arrival.vip, now, 0, 1, seq),
             skipped: Vec::new(),

@@ -353,6 +353,18 @@ fn a_callback_placeholder_keeps_the_customers_place() {
 }
 
 #[test]
+fn a_callback_arrives_as_a_placeholder_in_its_place() {
+    let mut acd = engine(&[billing()]);
+    acd.arrive(&Arrival::new("c1", "billing", Voice).callback("+447700900001"), 0).unwrap();
+    arrive(&mut acd, "c2", "billing", Voice, 10 * S);
+    assert_eq!(acd.position("c2"), Some(2), "the caller behind does not overtake");
+    let events = staff(&mut acd, biller("ann"), 70 * S);
+    assert!(matches!(&events[..], [Event::CallbackDue { customer, .. }] if customer == "+447700900001"), "{events:?}");
+    let chat = acd.arrive(&Arrival::new("c3", "billing", Chat).callback("+447700900003"), 80 * S);
+    assert!(matches!(chat, Err(AcdError::InvalidValue(_))), "callbacks are calls");
+}
+
+#[test]
 fn overflow_moves_the_contact_and_keeps_its_waited_time() {
     let queues = [billing().overflow(60 * S, "support"), QueueSpec::new("support").skill("support")];
     let mut acd = engine(&queues);

@@ -237,8 +237,7 @@ impl<'a> Core<'a> {
             attributes: BTreeMap::new(),
         });
         let Some(flow) = flow else {
-            self.contacts
-                .insert(id, Kept { contact: Some(contact), bundle: bundle_ref, sessions: 0, surveys: Vec::new() });
+            self.contacts.insert(id, Kept::new(Some(contact), bundle_ref, Vec::new()));
             self.settle(id);
             return Ok(id);
         };
@@ -320,7 +319,7 @@ impl<'a> Core<'a> {
             let at = self.ended.iter().position(|(e, _)| *e == id)?;
             let (_, contact) = self.ended.remove(at)?;
             let bundle = self.current;
-            self.contacts.insert(id, Kept { contact: Some(contact), bundle, sessions: 0, surveys: Vec::new() });
+            self.contacts.insert(id, Kept::new(Some(contact), bundle, Vec::new()));
         }
         self.contacts.get_mut(&id)
     }
@@ -399,6 +398,10 @@ impl<'a> Core<'a> {
                     }
                     None => self.unanswered(session),
                 }
+                Ok(())
+            }
+            Wait::Callback { .. } => {
+                self.callback_reply(session, &reply);
                 Ok(())
             }
             Wait::Choose { choice } => {
@@ -484,7 +487,7 @@ impl<'a> Core<'a> {
         }
     }
 
-    fn answer(&mut self, session: SessionId, resume: Resume) {
+    pub(crate) fn answer(&mut self, session: SessionId, resume: Resume) {
         let world = self.world;
         if let Some(s) = self.state.sessions.get_mut(&session) {
             s.wait = Wait::Nothing;
@@ -540,6 +543,7 @@ impl<'a> Core<'a> {
                     }
                 }
             }
+            Wait::Callback { .. } => self.callback_silence(session),
             _ => {}
         }
     }
@@ -607,16 +611,43 @@ impl<'a> Core<'a> {
         match self.state.contacts.entry(id) {
             hash_map::Entry::Occupied(e) => e.into_mut().contact = None,
             hash_map::Entry::Vacant(e) => {
-                e.insert(Kept { contact: None, bundle, sessions: 0, surveys: Vec::new() });
+                e.insert(Kept::new(None, bundle, Vec::new()));
             }
         }
     }
 
-    /// The contact is over: the surveys its flow asked for run now.
-    pub fn contact_ended(&mut self, contact: ContactId) {
-        let surveys = self.contacts.get_mut(&contact).map(|k| std::mem::take(&mut k.surveys)).unwrap_or_default();
+    /// The contact is over: the surveys its flow asked for run now. A survey `via same
+    /// channel` is not played to a caller who hung up (an event says so); after the flow's
+    /// `end`, such surveys play on the line first, and the call is hung up once they are over.
+    pub fn contact_ended(&mut self, contact: ContactId, how: Ending) {
+        let (surveys, bundle) = match self.contacts.get_mut(&contact) {
+            Some(k) => (std::mem::take(&mut k.surveys), k.bundle),
+            None => (Vec::new(), self.current),
+        };
+        let channel = self.find_contact(contact).map(|c| c.channel);
+        let prepared = self.prepared(bundle);
+        let mut line = Vec::new();
         for survey in surveys {
-            let _ = self.start_survey(contact, survey);
+            let same_channel = prepared.bundle.surveys[survey.index()].via == SurveyVia::SameChannel;
+            if same_channel && how == Ending::HungUp && channel == Some(Channel::Voice) {
+                let name = Text::from(prepared.bundle.surveys[survey.index()].name.as_str());
+                let why = Text::fixed("the caller hung up, so a survey on the call cannot be played");
+                self.emit(contact.session(), EventKind::SurveySkipped { survey: name, why }, None);
+                continue;
+            }
+            if let Ok(session) = self.start_survey(contact, survey) {
+                if same_channel && how == Ending::Flow && self.sessions.contains_key(&session) {
+                    line.push(session);
+                }
+            }
+        }
+        if how == Ending::Flow {
+            match self.state.contacts.get_mut(&contact) {
+                Some(kept) if !line.is_empty() => kept.line = line,
+                _ => {
+                    self.command(contact.session(), CommandKind::Disconnect { contact });
+                }
+            }
         }
         self.settle(contact);
     }
@@ -624,7 +655,7 @@ impl<'a> Core<'a> {
     /// A session will not run again. `finished`: it ran to its end (or failed), so the
     /// surveys a flow asked for wait for its contact's end and a retry step is done.
     fn over(&mut self, s: Session, finished: bool) {
-        let Session { kind, contact, vm, surveys, bundle, .. } = s;
+        let Session { id, kind, contact, vm, surveys, bundle, ends_contact, .. } = s;
         let (left, spare) = vm.finish();
         self.spare.0 = Some(spare);
         if let Some(contact) = contact {
@@ -646,13 +677,19 @@ impl<'a> Core<'a> {
                     if surveys.is_empty() && !queued {
                         self.let_go(contact, left);
                     } else {
-                        e.insert(Kept { contact: Some(left), bundle, sessions: 0, surveys });
+                        e.insert(Kept::new(Some(left), bundle, surveys));
                     }
                 }
                 // A script's or a survey's own surveys are never run.
                 (_, hash_map::Entry::Occupied(e)) => {
                     let kept = e.into_mut();
                     kept.sessions = kept.sessions.saturating_sub(1);
+                    // The last survey the flow's `end` held the line for: now hang up.
+                    let held = kept.line.len();
+                    kept.line.retain(|l| *l != id);
+                    if held > 0 && kept.line.is_empty() {
+                        self.command(contact.session(), CommandKind::Disconnect { contact });
+                    }
                     self.settle(contact);
                 }
                 (_, hash_map::Entry::Vacant(_)) => {}
@@ -660,6 +697,9 @@ impl<'a> Core<'a> {
         }
         if let (true, SessionKind::Retry { run, step: Some(step) }) = (finished, kind) {
             self.retry_step_done(run, step);
+        }
+        if let (true, SessionKind::Flow(_), Some(contact)) = (ends_contact, kind, contact) {
+            self.contact_ended(contact, Ending::Flow);
         }
     }
 
@@ -724,10 +764,14 @@ impl<'a> Core<'a> {
             Effect::Queue { queue, priority, prefer, require, vip } => {
                 let name = prepared.names.queues[queue.index()].clone();
                 self.emit(id, EventKind::Queue { queue: name, priority }, origin);
-                let request = crate::routing::Request { queue, priority, prefer, require: &require, vip, origin };
+                let callback = s.callback.take();
+                let request =
+                    crate::routing::Request { queue, priority, prefer, require: &require, vip, origin, callback: None };
                 match (s.kind, s.contact) {
                     // Its surveys go with the contact once the flow is over, right after this.
-                    (SessionKind::Flow(_), Some(contact)) => self.enqueue(s.bundle, contact, &s.vm.contact, request),
+                    (SessionKind::Flow(_), Some(contact)) => {
+                        self.enqueue(s.bundle, contact, &s.vm.contact, crate::routing::Request { callback, ..request })
+                    }
                     (_, Some(contact)) => {
                         if let Some(kept) = self.state.contacts.get_mut(&contact) {
                             kept.surveys.append(&mut s.surveys);
@@ -746,7 +790,12 @@ impl<'a> Core<'a> {
                     self.command(id, CommandKind::Transfer { contact, to });
                 }
             }
-            Effect::OfferCallback { keep_place } => self.emit(id, EventKind::Callback { keep_place }, origin),
+            Effect::OfferCallback { keep_place } => {
+                self.emit(id, EventKind::Callback { keep_place }, origin);
+                if self.offer_callback(s, keep_place, origin) {
+                    return None;
+                }
+            }
             Effect::CollectPayment { amount } => {
                 // The card is captured by the channel's secure form; only the amount is kept.
                 let amount = Text::from(amount.display());
@@ -778,8 +827,14 @@ impl<'a> Core<'a> {
             Effect::Survey { survey } => s.surveys.push(survey),
             Effect::End => {
                 self.emit(id, EventKind::End, origin);
-                if let (SessionKind::Flow(_), Some(contact)) = (s.kind, s.contact) {
-                    self.command(id, CommandKind::Disconnect { contact });
+                if let (SessionKind::Flow(_), Some(_)) = (s.kind, s.contact) {
+                    // The contact ends once the flow is over: its surveys run, then it is hung up.
+                    s.ends_contact = true;
+                    if s.callback.take().is_some() {
+                        let message =
+                            Text::fixed("the flow ended before a `queue` could place the callback the caller took");
+                        self.emit(id, EventKind::Error { message }, origin);
+                    }
                 }
             }
             Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.into() }, origin),
@@ -875,6 +930,18 @@ impl<'a> Core<'a> {
         }
         Ok(())
     }
+}
+
+/// How a contact ended, which decides what its surveys can still do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Its flow ran `end`: the contact center ends it, so a survey on the same channel is
+    /// played before the call is hung up.
+    Flow,
+    /// The customer hung up: a survey on the call cannot be played.
+    HungUp,
+    /// The agent finished with it.
+    Finished,
 }
 
 /// Who a session's prompts are for.

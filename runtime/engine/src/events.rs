@@ -61,8 +61,18 @@ pub enum EventKind {
     Transfer {
         to: Text,
     },
+    /// A callback is offered: by a flow's `offer callback` (the caller is asked), or by a
+    /// queue's `while waiting` line (1 takes it).
     Callback {
         keep_place: bool,
+    },
+    /// The caller took a flow's `offer callback` and gave the number to call.
+    CallbackTaken {
+        to: Text,
+    },
+    /// The caller stays on the line: they said no, said nothing, or gave no number we can call.
+    CallbackDeclined {
+        why: Text,
     },
     Payment {
         amount: Text,
@@ -91,6 +101,11 @@ pub enum EventKind {
     Routing(RoutingEvent),
     /// The customer hung up.
     HangUp,
+    /// A survey the contact's flow asked for did not run.
+    SurveySkipped {
+        survey: Text,
+        why: Text,
+    },
 }
 
 impl EventKind {
@@ -108,6 +123,8 @@ impl EventKind {
             EventKind::Answered { .. } => "answered",
             EventKind::Transfer { .. } => "transfer",
             EventKind::Callback { .. } => "callback",
+            EventKind::CallbackTaken { .. } => "callback_taken",
+            EventKind::CallbackDeclined { .. } => "callback_declined",
             EventKind::Payment { .. } => "payment",
             EventKind::Send { .. } => "send",
             EventKind::Call { .. } => "call",
@@ -118,6 +135,7 @@ impl EventKind {
             EventKind::Input { .. } => "input",
             EventKind::Routing(_) => "routing",
             EventKind::HangUp => "hang_up",
+            EventKind::SurveySkipped { .. } => "survey_skipped",
         }
     }
 
@@ -128,6 +146,7 @@ impl EventKind {
             EventKind::Queue { queue, .. } => Some(queue.as_str()),
             EventKind::Offer { agent, .. } => Some(agent.as_str()),
             EventKind::Call { queue, .. } => Some(queue.as_str()),
+            EventKind::SurveySkipped { survey, .. } => Some(survey.as_str()),
             _ => None,
         }
     }
@@ -152,6 +171,8 @@ impl std::fmt::Display for EventKind {
             EventKind::Callback { keep_place } => {
                 write!(f, "offer callback{}", if *keep_place { " keep place" } else { "" })
             }
+            EventKind::CallbackTaken { to } => write!(f, "callback taken: call {to}"),
+            EventKind::CallbackDeclined { why } => write!(f, "callback declined: {why}"),
             EventKind::Payment { amount } => write!(f, "collect payment {amount}"),
             EventKind::Send { medium, to, text } => write!(f, "send {medium} to {to} {text:?}"),
             EventKind::Call { to, queue } => write!(f, "call {to} queue {queue}"),
@@ -162,6 +183,7 @@ impl std::fmt::Display for EventKind {
             EventKind::Input { text } => write!(f, "input {text:?}"),
             EventKind::Routing(what) => write!(f, "routing: {what}"),
             EventKind::HangUp => f.write_str("hang up"),
+            EventKind::SurveySkipped { survey, why } => write!(f, "survey {survey} skipped: {why}"),
         }
     }
 }
@@ -197,6 +219,11 @@ pub enum RoutingEvent {
     CallbackKept {
         to: Text,
     },
+    /// A callback taken without `keep place` waits for the next free agent (it gives way to
+    /// callers on the line).
+    CallbackWaiting {
+        to: Text,
+    },
     /// The placeholder reached an agent: call the customer back.
     CallbackDue {
         to: Text,
@@ -218,6 +245,7 @@ impl fmt::Display for RoutingEvent {
             RoutingEvent::PreferEnded { agent } => write!(f, "no longer kept for {agent}"),
             RoutingEvent::Overflowed { from, to } => write!(f, "overflow from {from} to {to}"),
             RoutingEvent::CallbackKept { to } => write!(f, "callback kept the place of {to}"),
+            RoutingEvent::CallbackWaiting { to } => write!(f, "callback waits for a free agent: call {to}"),
             RoutingEvent::CallbackDue { to } => write!(f, "callback due: call {to}"),
             RoutingEvent::OutboundAssigned { to, .. } => write!(f, "outbound call to {to}"),
         }

@@ -249,7 +249,19 @@ pub enum Audience {
 /// What a prompt waits for (look the ids up in the session's bundle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Gather {
-    Ask { ask: AskId, timeout_ms: Option<i64> },
-    Menu { menu: MenuId, timeout_ms: i64 },
-    Choice { choice: ChoiceId },
+    Ask {
+        ask: AskId,
+        timeout_ms: Option<i64>,
+    },
+    Menu {
+        menu: MenuId,
+        timeout_ms: i64,
+    },
+    Choice {
+        choice: ChoiceId,
+    },
+    /// A flow's `offer callback`: keys (or a word) for yes or no, then a phone number.
+    Callback {
+        timeout_ms: i64,
+    },
 }

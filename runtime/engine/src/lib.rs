@@ -27,6 +27,7 @@
 //! every run (entries, names, hours, regexes) is built once, in `prepared`.
 
 pub mod answers;
+mod callback;
 mod core;
 mod error;
 pub mod events;

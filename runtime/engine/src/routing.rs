@@ -45,6 +45,8 @@ pub(crate) struct Request<'r> {
     pub require: &'r [Arc<str>],
     pub vip: bool,
     pub origin: Option<SourceSpan>,
+    /// The callback the caller took in the flow (`offer callback`): it queues in their stead.
+    pub callback: Option<crate::state::Callback>,
 }
 
 fn queue_specs(bundle: &Bundle) -> Vec<QueueSpec> {
@@ -130,8 +132,9 @@ impl Core<'_> {
         for s in r.require {
             arrival = arrival.require(s);
         }
-        let callback_to = match &c.from {
-            Value::Phone(p) => Some(p.clone()),
+        let callback_to = match (&r.callback, &c.from) {
+            (Some(cb), _) => Some(cb.to.clone()),
+            (None, Value::Phone(p)) => Some(p.clone()),
             _ => None,
         };
         self.queued.insert(
@@ -143,10 +146,14 @@ impl Core<'_> {
                 channel: c.channel,
                 callback_to,
                 callback_offered: false,
-                callback_taken: false,
+                callback_taken: r.callback.is_some(),
                 origin: r.origin,
             },
         );
+        if let Some(cb) = &r.callback {
+            self.queue_callback(contact, &arrival, cb, &info.name, r.origin);
+            return;
+        }
         let now = self.ms();
         match self.acd.arrive(&arrival, now) {
             Ok(events) => self.routed(events),
@@ -157,6 +164,40 @@ impl Core<'_> {
             ),
         }
         self.start_waiting_lines(bundle, contact, r.queue, c.channel);
+        self.schedule_acd_tick();
+    }
+
+    /// A caller who took a flow's `offer callback` reaches its `queue`: they leave (the call
+    /// ends) and the callback queues in their stead — in their place with `keep place`, else
+    /// as work for the next free agent, after the callers on the line.
+    fn queue_callback(
+        &mut self,
+        contact: ContactId,
+        arrival: &Arrival<'_>,
+        cb: &crate::state::Callback,
+        queue: &str,
+        origin: Option<SourceSpan>,
+    ) {
+        let session = contact.session();
+        let to = Text::from(cb.to.clone());
+        self.command(session, CommandKind::Disconnect { contact });
+        let now = self.ms();
+        let routed = if cb.keep_place {
+            self.routing_note(session, RoutingEvent::CallbackKept { to });
+            self.acd.arrive(&arrival.clone().callback(&cb.to), now)
+        } else {
+            self.routing_note(session, RoutingEvent::CallbackWaiting { to });
+            let work = OutboundWork::new(arrival.id.as_str(), queue, Channel::Voice, &cb.to);
+            self.acd.add_outbound(&work, now)
+        };
+        match routed {
+            Ok(events) => self.routed(events),
+            Err(e) => self.emit(
+                session,
+                EventKind::Error { message: format!("routing refused the callback: {e}").into() },
+                origin,
+            ),
+        }
         self.schedule_acd_tick();
     }
 
@@ -348,6 +389,7 @@ impl Core<'_> {
             self.emit(session, EventKind::HangUp, None);
             return Ok(());
         }
+        self.hang_up_line(contact);
         let events = match self.acd.contact_state(&key) {
             Some(ContactState::InProgress { .. }) => self.acd.finish(&key, now),
             Some(_) => self.acd.abandon(&key, now),
@@ -360,8 +402,34 @@ impl Core<'_> {
         self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
-        self.contact_ended(contact);
+        self.contact_ended(contact, crate::core::Ending::HungUp);
         Ok(())
+    }
+
+    /// The caller hangs up during the surveys the flow's `end` held the line for: they stop,
+    /// and there is no call left to hang up.
+    fn hang_up_line(&mut self, contact: ContactId) {
+        let line = match self.state_mut().contacts.get_mut(&contact) {
+            Some(kept) => std::mem::take(&mut kept.line),
+            None => return,
+        };
+        for session in line {
+            let Some(s) = self.state_mut().sessions.remove(&session) else { continue };
+            if let crate::state::Wait::Command(command) = s.wait {
+                self.pending.remove(&command);
+            }
+            if let Some(kept) = self.state_mut().contacts.get_mut(&contact) {
+                kept.sessions = kept.sessions.saturating_sub(1);
+            }
+            let survey = match s.kind {
+                crate::state::SessionKind::Survey(id) => {
+                    Text::from(self.prepared(s.bundle).bundle.surveys[id.index()].name.as_str())
+                }
+                _ => Text::fixed("survey"),
+            };
+            let why = Text::fixed("the caller hung up during the survey");
+            self.emit(session, EventKind::SurveySkipped { survey, why }, None);
+        }
     }
 
     /// A contact's flow session ends before its flow did (the customer left): what it waits
@@ -388,7 +456,7 @@ impl Core<'_> {
         self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
-        self.contact_ended(contact);
+        self.contact_ended(contact, crate::core::Ending::Finished);
         Ok(())
     }
 
@@ -484,6 +552,20 @@ impl Core<'_> {
                     }
                     let (from, to) = (from.as_str().into(), to.as_str().into());
                     self.routing_note(session, RoutingEvent::Overflowed { from, to });
+                }
+                // A callback taken without `keep place`: the agent has it; call the customer.
+                acd::Event::OutboundAssigned { contact, agent, customer, queue, .. }
+                    if self.queued_at(contact.as_str()).is_some_and(|q| q.callback_taken) =>
+                {
+                    let session = self.session_of(contact.as_str());
+                    let offer = EventKind::Offer { agent: agent.as_str().into(), channel: Text::fixed("voice") };
+                    self.emit(session, offer, None);
+                    let to = Text::from(customer.as_str());
+                    self.routing_note(session, RoutingEvent::CallbackDue { to: to.clone() });
+                    let queue = Text::from(queue.as_str());
+                    self.emit(session, EventKind::Call { to: to.clone(), queue: queue.clone() }, None);
+                    let command = self.command(session, CommandKind::Dial { to, queue, run: None });
+                    self.pending.insert(command, Pending::Dial { run: None });
                 }
                 acd::Event::OutboundAssigned { agent, customer, channel, .. } => {
                     let words = Text::fixed(channel.as_str());

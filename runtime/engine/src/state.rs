@@ -113,6 +113,38 @@ pub(crate) enum Wait {
     },
     /// The answer to a command (a look-up's rows, a payment's result).
     Command(CommandId),
+    /// A flow's `offer callback`: the caller's answer to the offer, or the number to call.
+    Callback {
+        keep_place: bool,
+        stage: CallbackStage,
+        tries: u32,
+        timer: Option<TimerId>,
+    },
+}
+
+/// Where a caller is in a flow's `offer callback`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum CallbackStage {
+    /// "To be called back, press 1": taken or declined.
+    Offer,
+    /// The number to call: the caller's own (confirmed with a key) or one they key in.
+    Number,
+}
+
+/// A callback the caller took in their flow: the flow's `queue` leaves it in their place
+/// (`keep place`) or hands it to the next free agent, and the call ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Callback {
+    /// The number to call back, E.164.
+    pub to: Arc<str>,
+    pub keep_place: bool,
+}
+
+impl Wait {
+    /// Whether it waits for the customer (or an agent) to answer.
+    pub fn is_for_input(&self) -> bool {
+        matches!(self, Wait::Ask { .. } | Wait::Menu { .. } | Wait::Choose { .. } | Wait::Callback { .. })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -126,11 +158,26 @@ pub(crate) struct Session {
     pub wait: Wait,
     /// Surveys to run for this contact once it has ended.
     pub surveys: Vec<SurveyId>,
+    /// The flow ran `end`: once it is over, the contact ends (its surveys run, the call is
+    /// hung up).
+    pub ends_contact: bool,
+    /// A callback the caller took (`offer callback`), for the flow's `queue` to place.
+    pub callback: Option<Callback>,
 }
 
 impl Session {
     pub fn new(id: SessionId, kind: SessionKind, bundle: BundleRef, contact: Option<ContactId>, vm: Vm) -> Session {
-        Session { id, kind, bundle, contact, vm, wait: Wait::Nothing, surveys: Vec::new() }
+        Session {
+            id,
+            kind,
+            bundle,
+            contact,
+            vm,
+            wait: Wait::Nothing,
+            surveys: Vec::new(),
+            ends_contact: false,
+            callback: None,
+        }
     }
 }
 
@@ -146,6 +193,15 @@ pub(crate) struct Kept {
     pub sessions: u32,
     /// Surveys its flow asked for, run once the contact ends.
     pub surveys: Vec<SurveyId>,
+    /// Surveys `via same channel` playing on the line its flow's `end` holds open: the
+    /// call is hung up when the last of them is over (or the caller hangs up first).
+    pub line: Vec<SessionId>,
+}
+
+impl Kept {
+    pub fn new(contact: Option<Box<Contact>>, bundle: BundleRef, surveys: Vec<SurveyId>) -> Kept {
+        Kept { contact, bundle, sessions: 0, surveys, line: Vec::new() }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,18 +275,12 @@ impl State {
 
     /// The session waiting for input, most recent first.
     pub fn waiting_session(&self) -> Option<SessionId> {
-        self.sessions
-            .values()
-            .rev()
-            .find(|s| matches!(s.wait, Wait::Ask { .. } | Wait::Menu { .. } | Wait::Choose { .. }))
-            .map(|s| s.id)
+        self.sessions.values().rev().find(|s| s.wait.is_for_input()).map(|s| s.id)
     }
 
     /// What a session waits for, in words (`nothing`, `an answer`, `a command`).
     pub fn waits_for_input(&self, session: SessionId) -> bool {
-        self.sessions
-            .get(&session)
-            .is_some_and(|s| matches!(s.wait, Wait::Ask { .. } | Wait::Menu { .. } | Wait::Choose { .. }))
+        self.sessions.get(&session).is_some_and(|s| s.wait.is_for_input())
     }
 
     /// How many contacts the engine holds because something still refers to them.

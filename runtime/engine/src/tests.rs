@@ -52,6 +52,38 @@ flow known on email {
   end
 }
 
+survey on_the_call {
+  via same channel
+  ask helped: yes/no "Did we help?"
+}
+
+survey by_text {
+  via sms
+  say "Thanks, by text."
+}
+
+flow callback_line on voice {
+  survey on_the_call
+  survey by_text
+  offer callback keep place
+  queue support
+}
+
+flow goodbye on voice {
+  survey on_the_call
+  survey by_text
+  say "Bye."
+  end
+}
+
+flow chat_survey on chat {
+  survey thanks
+  queue support
+}
+
+entry voice +441632960002 -> callback_line
+entry voice +441632960003 -> goodbye
+entry chat "survey" -> chat_survey
 entry voice +441632960000 -> hello
 entry sms +441632960001 -> asked
 entry chat "web" -> waits
@@ -108,6 +140,14 @@ impl Bare {
                 _ => None,
             })
             .collect()
+    }
+
+    fn disconnected(&self, contact: ContactId) -> bool {
+        self.commands.iter().any(|c| c.kind == CommandKind::Disconnect { contact })
+    }
+
+    fn skipped(&self) -> Vec<String> {
+        self.events.iter().filter(|e| e.kind.word() == "survey_skipped").map(|e| e.kind.to_string()).collect()
     }
 
     fn lookup_command(&self) -> CommandId {
@@ -308,11 +348,94 @@ fn contacts_in_routing_are_kept_until_they_end() {
 #[test]
 fn a_contact_is_kept_while_a_survey_waits_for_its_end() {
     let mut e = Bare::new();
-    let id = e.contact(Channel::Sms, &caller(1), "+441632960001");
+    let id = e.contact(Channel::Chat, &caller(1), "survey");
     assert_eq!(e.state.contacts_kept(), 1, "`thanks` runs when the contact ends");
+    assert!(!e.says().contains(&"Thanks for calling.".to_string()));
     e.step(Input::HangUp { contact: id }).unwrap();
     assert!(e.says().contains(&"Thanks for calling.".to_string()));
     assert_eq!(e.state.contacts_kept(), 0);
+}
+
+#[test]
+fn a_flow_that_ends_with_end_runs_its_survey() {
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Sms, &caller(1), "+441632960001");
+    assert_eq!(e.says(), ["Hello.", "Thanks for calling."], "`end` ends the contact: `thanks` runs");
+    assert_eq!(e.state.contacts_kept(), 0, "nothing waits for the contact any more");
+    assert!(e.disconnected(id));
+}
+
+#[test]
+fn end_plays_a_same_channel_survey_on_the_call_before_hanging_up() {
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Voice, &caller(1), "+441632960003");
+    assert_eq!(e.says(), ["Bye.", "Did we help?", "Thanks, by text."]);
+    assert!(!e.disconnected(id), "the line stays open for the survey on the call");
+    let survey = e.state.waiting_session().expect("the survey waits for an answer");
+    e.step(Input::Reply { session: survey, reply: Reply::Keys("1".into()) }).unwrap();
+    assert!(e.disconnected(id), "hung up once the survey is over");
+    assert_eq!(e.state.contacts_kept(), 0);
+}
+
+#[test]
+fn a_caller_who_hangs_up_during_the_survey_end_held_the_line_for_stops_it() {
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Voice, &caller(1), "+441632960003");
+    e.step(Input::HangUp { contact: id }).unwrap();
+    assert!(e.skipped().contains(&"survey on_the_call skipped: the caller hung up during the survey".to_string()));
+    assert!(!e.disconnected(id), "there is no call left to hang up");
+    assert_eq!(e.state.waiting_session(), None);
+    assert_eq!(e.state.contacts_kept(), 0);
+}
+
+#[test]
+fn hang_up_skips_a_voice_survey_on_the_same_channel_and_sends_the_sms_one() {
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Voice, &caller(1), "+441632960002");
+    let offer = e.state.waiting_session().expect("the callback offer waits");
+    e.step(Input::Reply { session: offer, reply: Reply::Keys("2".into()) }).unwrap();
+    e.step(Input::HangUp { contact: id }).unwrap();
+    assert!(!e.says().contains(&"Did we help?".to_string()), "not played to a caller who hung up");
+    assert_eq!(
+        e.skipped(),
+        ["survey on_the_call skipped: the caller hung up, so a survey on the call cannot be played"]
+    );
+    assert!(e.says().contains(&"Thanks, by text.".to_string()), "the sms survey still goes");
+}
+
+#[test]
+fn a_callback_taken_in_the_flow_ends_the_call_and_is_due_when_an_agent_is_free() {
+    let mut e = Bare::new();
+    let id = e.contact(Channel::Voice, &caller(7), "+441632960002");
+    let prompt = e.commands.iter().rev().find_map(|c| match &c.kind {
+        CommandKind::Prompt { gather: Some(g), .. } => Some(*g),
+        _ => None,
+    });
+    assert!(matches!(prompt, Some(Gather::Callback { .. })), "the caller is asked: {prompt:?}");
+    let session = e.state.waiting_session().expect("the offer waits");
+    e.step(Input::Reply { session, reply: Reply::Keys("1".into()) }).unwrap();
+    e.step(Input::Reply { session, reply: Reply::Text("07700 900123".into()) }).unwrap();
+    assert!(e.disconnected(id), "the caller leaves once the flow queues the callback");
+    let routing: Vec<String> = e.events.iter().map(|ev| ev.kind.to_string()).collect();
+    assert!(routing.contains(&"callback taken: call +447700900123".to_string()), "{routing:?}");
+    assert!(routing.contains(&"routing: callback kept the place of +447700900123".to_string()), "{routing:?}");
+    assert!(e.state.is_live(id.session()), "the callback is in routing");
+    e.step(Input::Agent(AgentAction::LogIn(Box::new(AgentView {
+        id: "kim".into(),
+        name: "Kim".into(),
+        skills: vec!["support".into()],
+        languages: vec![],
+    }))))
+    .unwrap();
+    let due = e
+        .events
+        .iter()
+        .any(|ev| ev.kind == EventKind::Routing(RoutingEvent::CallbackDue { to: "+447700900123".into() }));
+    assert!(due, "the callback is due");
+    let offer = e.state.ringing_offer().expect("kim is offered the callback");
+    e.step(Input::Agent(AgentAction::Accept { offer })).unwrap();
+    let dial = e.commands.iter().any(|c| matches!(&c.kind, CommandKind::Dial { to, .. } if *to == "+447700900123"));
+    assert!(dial, "the customer is called back");
 }
 
 #[test]
