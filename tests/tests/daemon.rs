@@ -456,3 +456,114 @@ fn an_offer_rejected_or_left_to_ring_out_is_taken_off_the_agents_screen() {
         assert_eq!(e["status"], 403, "{e}");
     });
 }
+
+const SCRIPTED: &str = r#"
+currency GBP
+skills support
+
+enum Tier { standard, gold }
+
+record Customer {
+  id: text
+  name: text
+  email: email
+  tier: Tier
+}
+
+source crm: Customer {
+  csv "crm.csv"
+  key email
+}
+
+queue support {
+  skills support
+}
+
+flow chat_in on chat {
+  let customer = lookup crm by contact.from else {
+    waypoint unknown
+  }
+  say "Thanks, we are finding someone."
+  queue support
+}
+
+script help_call for queue support {
+  let customer = lookup crm by contact.from
+  step greet {
+    if customer == none {
+      note "Unknown customer."
+      goto other
+    }
+    say "Hello {customer.name}, you are {customer.tier}."
+    choose "What is it about?" {
+      "Billing" -> billing
+      "Other" -> other
+    }
+  }
+  step billing {
+    ask amount: money "How much?"
+    say "Refunding {amount}."
+    outcome resolved
+  }
+  step other {
+    note "Write it down."
+    outcome resolved
+  }
+}
+
+entry chat "web" -> chat_in
+"#;
+
+#[test]
+fn the_agent_sees_the_record_the_flow_found_and_follows_the_script() {
+    let dir = project();
+    std::fs::write(dir.path().join("main.flow"), SCRIPTED).unwrap();
+    std::fs::write(dir.path().join("crm.csv"), "id,name,email,tier\nc1,Ann Baker,ann@example.com,gold\n").unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut bob = agent(&d.addr, "bob", "bob-pass").await;
+        // Pre-chat fields: the email is the contact's `from`, which the flow looks up.
+        let mut c = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        put(&mut c, json!({"type": "hello", "name": "Ann", "email": "Ann@Example.com"})).await;
+        let conv = next(&mut c).await;
+        let contact = conv["contact"].as_u64().unwrap();
+        until(&mut c, "message", Some("Thanks, we are finding someone.")).await;
+        let (offer, _) = until(&mut bob, "offer", None).await;
+        put(&mut bob, json!({"type": "accept", "offer": offer["offer"]})).await;
+        let (view, _) = until(&mut bob, "contact", None).await;
+        assert_eq!(
+            view["record"],
+            json!({"id": "c1", "name": "Ann Baker", "email": "ann@example.com", "tier": "gold"})
+        );
+
+        put(&mut bob, json!({"type": "script", "contact": contact, "script": "help_call", "ref": "s"})).await;
+        let ok = loop {
+            let m = next(&mut bob).await;
+            if m["type"] == "ok" && m["ref"] == "s" {
+                break m;
+            }
+        };
+        let session = ok["result"]["session"].as_u64().expect("the script's session");
+        let (say, _) = until(&mut bob, "script", Some("Hello Ann Baker, you are gold.")).await;
+        assert_eq!(say["session"], session);
+        let (choose, _) = until(&mut bob, "script", Some("What is it about?")).await;
+        assert_eq!(
+            choose["options"],
+            json!([{"key": "Billing", "label": "Billing"}, {"key": "Other", "label": "Other"}])
+        );
+        put(&mut bob, json!({"type": "script_reply", "session": session, "text": "Billing"})).await;
+        let (ask, _) = until(&mut bob, "script", Some("How much?")).await;
+        assert!(ask["ask"].is_string(), "{ask}");
+        // An answer of the wrong type is asked again; a good one goes on.
+        put(&mut bob, json!({"type": "script_reply", "session": session, "text": "lots"})).await;
+        until(&mut bob, "script", Some("How much?")).await;
+        put(&mut bob, json!({"type": "script_reply", "session": session, "text": "£12.50"})).await;
+        until(&mut bob, "script", Some("Refunding £12.50.")).await;
+        // The script is Bob's: another agent's reply to it is refused.
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        put(&mut ann, json!({"type": "script_reply", "session": session, "text": "x", "ref": 9})).await;
+        let (e, _) = until(&mut ann, "error", None).await;
+        assert_eq!(e["status"], 403);
+    });
+}
