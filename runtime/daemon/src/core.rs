@@ -958,6 +958,8 @@ impl Core {
                     body["ask"] = json!(format!("{:?}", info.kind).to_lowercase());
                 }
             }
+            // Voice only: the keypad answers it.
+            Gather::Callback { .. } => body["ask"] = json!("callback"),
         }
     }
 
