@@ -19,6 +19,11 @@ pub fn get(name: &str) -> Option<jiff::tz::TimeZone> {
 
 /// The closest known name, for "did you mean".
 pub fn closest(name: &str) -> Option<&'static str> {
+    // The longest zone name has 32 characters: a far longer name misspells none, and
+    // comparing it with every zone would take time in proportion to its length.
+    if name.len() > 64 {
+        return None;
+    }
     let lower = name.to_ascii_lowercase().replace(' ', "_");
     if let Some(exact) = NAMES.iter().find(|n| n.to_ascii_lowercase() == lower) {
         return Some(exact);

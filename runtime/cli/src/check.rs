@@ -1,5 +1,6 @@
 //! `switchboard check`: every diagnostic of every project, in the format asked for.
 
+use super::output;
 use super::{Format, EXIT_FAILED};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,9 +25,9 @@ pub fn run(format: Format, deny_warnings: bool, paths: &[PathBuf]) -> Result<Exi
         Format::Github => render::github(&diagnostics, &files),
         Format::Sarif => render::sarif(&diagnostics, &files),
     };
-    print!("{out}");
+    output::print(&out);
     if !out.ends_with('\n') && !out.is_empty() {
-        println!();
+        outln!();
     }
     let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
     let warnings = diagnostics.len() - errors;

@@ -1,39 +1,48 @@
 //! `switchboard fmt`: one canonical layout for `.flow` files.
+//!
+//! A file is replaced whole or not at all: the new text is written to a temporary file
+//! beside it (with its permissions) and renamed over it, so a failed write leaves the old
+//! text. Files are written at their real paths, never at the names shown to people (a
+//! name that is not UTF-8 is shown with U+FFFD in it).
 
+use super::output;
 use super::EXIT_FAILED;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use switchboard_compiler::{fmt, render, SourceFile};
-use switchboard_shell::project;
+use switchboard_shell::project::{self, Loaded};
 
 pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     let projects = project::discover(paths)?;
     let mut changed = Vec::new();
     let mut broken = false;
     for p in &projects {
-        for file in &p.files {
-            if project::is_invalid_utf8(&file.path).is_some() {
-                // Formatting would write the U+FFFD stand-ins over the original bytes.
-                eprintln!("{}: not UTF-8 text; left as it is", file.path);
-                broken = true;
-                continue;
-            }
+        let refused = p.file_diagnostics();
+        if !refused.is_empty() {
+            output::print(&render::human(&refused, &p.files, false));
+            broken = true;
+        }
+        for (file, disk) in p.files.iter().zip(&p.on_disk) {
+            // A file not UTF-8 would lose its bytes to the U+FFFD stand-ins; one not read
+            // has no text: both are reported above and left as they are.
+            let Loaded::Text { canonical } = &disk.loaded else { continue };
             match fmt::format(&file.text) {
                 Ok(formatted) if formatted == *file.text => {}
                 Ok(formatted) => {
                     if check {
-                        println!("{}", file.path);
+                        outln!("{}", file.path);
                     } else {
-                        std::fs::write(&file.path, formatted)
-                            .map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
-                        println!("formatted {}", file.path);
+                        // A link inside the project stays a link: its target is rewritten.
+                        replace(canonical, &formatted).map_err(|e| format!("cannot write `{}`: {e}", file.path))?;
+                        outln!("formatted {}", file.path);
                     }
                     changed.push(file.path.clone());
                 }
                 Err(diagnostics) => {
                     // A file that does not parse is left exactly as it is.
                     let files = [SourceFile { path: file.path.clone(), text: file.text.clone() }];
-                    print!("{}", render::human(&diagnostics, &files, false));
+                    output::print(&render::human(&diagnostics, &files, false));
                     broken = true;
                 }
             }
@@ -41,4 +50,16 @@ pub fn run(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     }
     let failed = broken || (check && !changed.is_empty());
     Ok(if failed { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
+}
+
+/// Replaces the file at `path` with `text`, whole or not at all.
+fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    temporary.write_all(text.as_bytes())?;
+    temporary.as_file().set_permissions(permissions)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

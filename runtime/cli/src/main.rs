@@ -1,5 +1,8 @@
 //! The `switchboard` binary: parsing arguments and running one command.
 
+#[macro_use]
+mod output;
+
 mod build;
 mod check;
 mod disasm;
@@ -69,6 +72,10 @@ pub enum Command {
     Disasm {
         /// A bundle file written by `build`, or a project folder
         path: PathBuf,
+        /// The project a bundle was built from, to show its source lines (only the
+        /// project's own files are read, never a path the bundle names)
+        #[arg(long)]
+        project: Option<PathBuf>,
     },
     /// Agents needed for a workload (Erlang C, or Erlang A with --patience)
     Staff {
@@ -125,7 +132,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Test { filter, roundtrip, replay, paths } => test::run(&paths, filter.as_deref(), roundtrip, replay),
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
-        Command::Disasm { path } => disasm::run(&path),
+        Command::Disasm { path, project } => disasm::run(&path, project.as_deref()),
         Command::Run(args) => run::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Serve(args) => serve::serve(args),
@@ -144,7 +151,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            errln!("error: {message}");
             ExitCode::from(EXIT_USAGE)
         }
     }

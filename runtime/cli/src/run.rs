@@ -6,9 +6,10 @@
 //! happens (waypoints, look-ups, queues) as dim `[bracketed]` status lines. Each line read
 //! from stdin is what the customer does next: keys, words, or a `/command`.
 
-use super::build::compile;
+use super::build::{compile, Compiled};
+use super::output;
 use jiff::{SignedDuration, Zoned};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,7 +71,9 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Some(at) => parse_at(at)?,
         None => SystemClock.now().to_zoned(jiff::tz::TimeZone::system()),
     };
-    let Some((_, bundle, root)) = compile(&args.path)? else { return Ok(ExitCode::from(super::EXIT_FAILED)) };
+    let Some(Compiled { bundle, project, .. }) = compile(&args.path)? else {
+        return Ok(ExitCode::from(super::EXIT_FAILED));
+    };
     let bundle = Arc::new(bundle);
     let mut out = Transcript::new(start.clone());
 
@@ -92,7 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
 
     let options = Options { defer_payments: true, ..Options::default() };
-    let mut engine = LocalShell::for_project(bundle, &root, options, start.timestamp())?;
+    let mut engine = LocalShell::for_project(bundle, &project.root, options, start.timestamp())?;
     let from = args.from.as_deref().unwrap_or(example_sender(args.channel));
     let contact = engine.contact(args.channel, from, to.as_deref(), &args.subject, &args.text)?;
     out.events(&mut engine);
@@ -120,7 +123,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             out.status(if result == Completion::PaymentCaptured { "payment captured" } else { "payment declined" });
             drop(card);
             if let Err(why) = engine.complete(payment, result) {
-                eprintln!("{why}");
+                errln!("{why}");
             }
             out.events(&mut engine);
             continue;
@@ -137,7 +140,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 }
                 match command.split_whitespace().collect::<Vec<_>>().as_slice() {
                     ["quit"] => break,
-                    ["help"] => println!("{HELP}"),
+                    ["help"] => outln!("{HELP}"),
                     ["wait", d] => match duration(d) {
                         Ok(d) => {
                             let to = engine.now().checked_add(d).map_err(|e| e.to_string())?;
@@ -145,10 +148,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                             let at = to.to_zoned(start.time_zone().clone()).strftime("%H:%M:%S");
                             out.status(&format!("now {at}"));
                         }
-                        Err(why) => eprintln!("{why}"),
+                        Err(why) => errln!("{why}"),
                     },
-                    ["wait", ..] => eprintln!("say how long to wait, like `/wait 10s`"),
-                    _ => eprintln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
+                    ["wait", ..] => errln!("say how long to wait, like `/wait 10s`"),
+                    _ => errln!("there is no command `{line}`: try /wait 10s, /quit or /help"),
                 }
             }
             None => {
@@ -164,7 +167,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                         out.line(&format!("> {line}"));
                     }
                     if let Err(why) = result {
-                        eprintln!("{why}");
+                        errln!("{why}");
                     }
                 }
             }
@@ -189,8 +192,7 @@ const MAX_LINE_BYTES: usize = 64 * 1024;
 fn read_line(input: &mut impl BufRead, interactive: bool) -> Result<Option<String>, String> {
     loop {
         if interactive {
-            print!("> ");
-            std::io::stdout().flush().map_err(|e| e.to_string())?;
+            output::print("> ");
         }
         let mut bytes = Vec::new();
         let (mut read_any, mut too_long) = (false, false);
@@ -225,10 +227,7 @@ fn read_line(input: &mut impl BufRead, interactive: bool) -> Result<Option<Strin
             return Ok(None);
         }
         if too_long {
-            eprintln!(
-                "a line longer than {} KiB was skipped: type at most that much on one line",
-                MAX_LINE_BYTES / 1024
-            );
+            errln!("a line longer than {} KiB was skipped: type at most that much on one line", MAX_LINE_BYTES / 1024);
             continue;
         }
         return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
@@ -303,14 +302,14 @@ impl Transcript {
     }
 
     fn line(&self, text: &str) {
-        println!("{text}");
+        outln!("{text}");
     }
 
     fn status(&self, text: &str) {
         if self.dim {
-            println!("\x1b[2m[{text}]\x1b[0m");
+            outln!("\x1b[2m[{text}]\x1b[0m");
         } else {
-            println!("[{text}]");
+            outln!("[{text}]");
         }
     }
 

@@ -2,13 +2,15 @@
 //! virtual clock (see `switchboard_planning::simulate` for the model). Reads the project and the agents
 //! file, shows a progress bar on a terminal, prints the report.
 
-use super::build::compile;
+use super::build::{compile, Compiled};
+use super::output;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use switchboard_calendar::parse_at;
 use switchboard_planning::simulate::{self, Scenario, Spread};
+use switchboard_shell::project;
 
 const AFTER_HELP: &str = "\
 The agents file is CSV with a header line:
@@ -95,8 +97,9 @@ enum Output {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let agents = std::fs::read_to_string(&args.agents)
-        .map_err(|e| format!("cannot read the agents file `{}`: {e}", args.agents.display()))?;
+    let cannot = |why: String| format!("cannot read the agents file `{}`: {why}", args.agents.display());
+    let agents = project::read_regular(&args.agents, project::MAX_FILE_BYTES).map_err(|e| cannot(e.to_string()))?;
+    let agents = String::from_utf8(agents).map_err(|_| cannot("it is not UTF-8 text".into()))?;
     let scenario = Scenario {
         agents: simulate::parse_agents(&agents)?,
         arrivals: simulate::parse_arrivals(&args.arrivals)?,
@@ -112,14 +115,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         start: parse_at(&args.start)?,
     };
     scenario.validate()?;
-    let Some((_, bundle, root)) = compile(&args.path)? else { return Ok(ExitCode::from(super::EXIT_FAILED)) };
+    let Some(Compiled { bundle, project, .. }) = compile(&args.path)? else {
+        return Ok(ExitCode::from(super::EXIT_FAILED));
+    };
 
     let bar = progress_bar(scenario.hours);
-    let report = simulate::run(Arc::new(bundle), &root, &scenario, &mut |ms| bar.set_position((ms / 1000) as u64))?;
+    let report =
+        simulate::run(Arc::new(bundle), &project.root, &scenario, &mut |ms| bar.set_position((ms / 1000) as u64))?;
     bar.finish_and_clear();
     match args.format {
-        Output::Human => print!("{}", report.to_human()),
-        Output::Json => println!("{}", report.to_json()),
+        Output::Human => output::print(&report.to_human()),
+        Output::Json => outln!("{}", report.to_json()),
     }
     Ok(ExitCode::SUCCESS)
 }

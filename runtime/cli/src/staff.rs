@@ -1,5 +1,6 @@
 //! `switchboard staff`: agents needed for a workload, by Erlang C (or Erlang A).
 
+use super::output;
 use std::process::ExitCode;
 use switchboard_planning::staffing::{self, StaffingRequest};
 
@@ -32,8 +33,8 @@ pub fn run(a: Args<'_>) -> Result<ExitCode, String> {
     };
     let result = staffing::staff(&request).map_err(err)?;
     match a.format {
-        Format::Json => println!("{}", staffing::render_json(&result)),
-        Format::Human => print!("{}", staffing::render_text(&request, &result)),
+        Format::Json => outln!("{}", staffing::render_json(&result)),
+        Format::Human => output::print(&staffing::render_text(&request, &result)),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `switchboard test`: runs `test` blocks, one line per test, then `N passed, N failed`.
 
+use super::output;
 use super::EXIT_FAILED;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,14 +18,14 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool, replay: boo
         let loader = p.loader();
         let checked = p.check(&std);
         if checked.has_errors() {
-            print!("{}", render::human(&checked.diagnostics, &checked.files, false));
+            output::print(&render::human(&checked.diagnostics, &checked.files, false));
             let tests = checked
                 .module_files(0)
                 .iter()
                 .flat_map(|(_, f)| &f.items)
                 .filter(|i| matches!(i.kind, switchboard_compiler::syntax::ast::ItemKind::Test(_)))
                 .count();
-            println!("{}: does not compile, so its {tests} test(s) fail", project::display_path(&p.root));
+            outln!("{}: does not compile, so its {tests} test(s) fail", project::display_path(&p.root));
             failed += tests.max(1);
             continue;
         }
@@ -50,17 +51,17 @@ pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool, replay: boo
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    outln!("{passed} passed, {failed} failed");
     Ok(if failed > 0 { ExitCode::from(EXIT_FAILED) } else { ExitCode::SUCCESS })
 }
 
 fn report(o: &TestOutcome, failure: Option<&str>) {
     match failure {
-        None => println!("ok    {}  ({}:{})", o.name, o.file, o.line),
+        None => outln!("ok    {}  ({}:{})", o.name, o.file, o.line),
         Some(why) => {
-            println!("FAIL  {}  ({}:{})", o.name, o.file, o.line);
+            outln!("FAIL  {}  ({}:{})", o.name, o.file, o.line);
             for line in why.lines() {
-                println!("      {line}");
+                outln!("      {line}");
             }
         }
     }
