@@ -14,10 +14,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const PROJECT: &str = r#"
-skills support
+skills support, billing
 
 queue support {
   skills support
+}
+
+queue billing {
+  skills billing
 }
 
 flow chat_in on chat {
@@ -53,7 +57,7 @@ fn project() -> tempfile::TempDir {
     let toml = format!(
         "admin_token = \"0123456789abcdef-admin\"\n\
          [[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = {{ support = 4 }}\npassword_hash = \"{}\"\n\
-         [[agents]]\nid = \"bob\"\nname = \"Bob\"\nskills = {{ support = 2 }}\npassword_hash = \"{}\"\n",
+         [[agents]]\nid = \"bob\"\nname = \"Bob\"\nskills = {{ support = 2, billing = 3 }}\npassword_hash = \"{}\"\n",
         hash("ann-pass"),
         hash("bob-pass")
     );
@@ -459,7 +463,7 @@ fn an_offer_rejected_or_left_to_ring_out_is_taken_off_the_agents_screen() {
 
 const SCRIPTED: &str = r#"
 currency GBP
-skills support
+skills support, billing
 
 enum Tier { standard, gold }
 
@@ -565,5 +569,42 @@ fn the_agent_sees_the_record_the_flow_found_and_follows_the_script() {
         put(&mut ann, json!({"type": "script_reply", "session": session, "text": "x", "ref": 9})).await;
         let (e, _) = until(&mut ann, "error", None).await;
         assert_eq!(e["status"], 403);
+    });
+}
+
+#[test]
+fn an_agent_transfers_a_contact_to_another_queue_with_its_conversation() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        let (mut c, _, contact) = customer(&d.addr, "Uma").await;
+        until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+        put(&mut c, json!({"type": "message", "id": "u1", "text": "1"})).await;
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"]})).await;
+        until(&mut ann, "contact", None).await;
+        put(&mut c, json!({"type": "message", "id": "u2", "text": "It is about my bill."})).await;
+        until(&mut ann, "message", Some("It is about my bill.")).await;
+        // Bob does billing; Ann does not.
+        let mut bob = agent(&d.addr, "bob", "bob-pass").await;
+        put(&mut ann, json!({"type": "transfer", "contact": contact, "queue": "nowhere", "ref": "x"})).await;
+        let (e, _) = until(&mut ann, "error", None).await;
+        assert_eq!(e["status"], 404, "{e}");
+        put(&mut ann, json!({"type": "transfer", "contact": contact, "queue": "billing", "ref": "t"})).await;
+        let (ok, _) = until(&mut ann, "ok", None).await;
+        assert_eq!(ok["ref"], "t");
+        let (offer, _) = until(&mut bob, "offer", None).await;
+        assert_eq!(offer["contact"], contact);
+        put(&mut bob, json!({"type": "accept", "offer": offer["offer"]})).await;
+        let (view, _) = until(&mut bob, "contact", None).await;
+        let texts: Vec<&str> =
+            view["transcript"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+        assert!(texts.contains(&"It is about my bill."), "{view}");
+        // The contact is Bob's now, no longer Ann's.
+        put(&mut ann, json!({"type": "message", "contact": contact, "id": "late", "text": "hi", "ref": "m"})).await;
+        let (e, _) = until(&mut ann, "error", None).await;
+        assert_eq!(e["status"], 403, "{e}");
     });
 }

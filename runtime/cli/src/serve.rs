@@ -51,7 +51,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     match switchboard_daemon::serve(settings) {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) if e.contains("the project has errors") => {
-            println!("{e}");
+            outln!("{e}");
             Ok(ExitCode::from(EXIT_FAILED))
         }
         Err(e) => Err(e),
@@ -80,22 +80,22 @@ pub fn deploy(args: DeployArgs) -> Result<ExitCode, String> {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             let hash = v["bundle"].as_str().unwrap_or("?");
             if v["changed"].as_bool() == Some(false) {
-                println!("unchanged: {hash} is already current");
+                outln!("unchanged: {hash} is already current");
             } else {
-                println!("deployed {hash}");
+                outln!("deployed {hash}");
             }
             Ok(ExitCode::SUCCESS)
         }
         422 => {
             // The daemon's diagnostics, as `check --format json` prints them.
-            println!("{text}");
-            eprintln!("error: the project has errors; nothing was deployed");
+            outln!("{text}");
+            errln!("error: the project has errors; nothing was deployed");
             Ok(ExitCode::from(EXIT_FAILED))
         }
         _ => {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
             let why = v["error"].as_str().map(str::to_string).unwrap_or(text);
-            eprintln!("error: the daemon refused the deploy ({status}): {why}");
+            errln!("error: the daemon refused the deploy ({status}): {why}");
             Ok(ExitCode::from(EXIT_USAGE))
         }
     }
@@ -108,6 +108,6 @@ pub fn hash_password() -> Result<ExitCode, String> {
     if password.len() < 4 {
         return Err("a password is at least 4 characters".to_string());
     }
-    println!("{}", switchboard_daemon::config::hash_password(password)?);
+    outln!("{}", switchboard_daemon::config::hash_password(password)?);
     Ok(ExitCode::SUCCESS)
 }

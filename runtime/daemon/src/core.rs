@@ -142,6 +142,7 @@ pub enum AgentRequest {
     Script { contact: u64, script: String },
     ScriptReply { session: u64, text: String },
     Finish { contact: u64 },
+    Transfer { contact: u64, queue: String },
     Outcome { contact: u64, outcome: String },
     Typing { contact: u64 },
 }
@@ -700,6 +701,10 @@ impl Core {
                     mine(&self.side, contact, &agent)?;
                     Entry::Engine(Input::Agent(AgentAction::Finish { contact: ContactId(contact) }))
                 }
+                AgentRequest::Transfer { contact, queue } => {
+                    mine(&self.side, contact, &agent)?;
+                    Entry::Engine(Input::Agent(AgentAction::Transfer { contact: ContactId(contact), queue }))
+                }
                 AgentRequest::Outcome { contact, outcome } => {
                     mine(&self.side, contact, &agent)?;
                     Entry::Engine(Input::Agent(AgentAction::Outcome { contact: ContactId(contact), outcome }))
@@ -1005,7 +1010,9 @@ impl Observed {
             Input::Deploy { bundle } => Observed::Deploy(*bundle),
             Input::Agent(AgentAction::Accept { offer }) => Observed::Accept(offer.0),
             Input::Agent(AgentAction::Reject { offer }) => Observed::Reject(offer.0),
-            Input::Agent(AgentAction::Outcome { contact, .. }) => Observed::Outcome(contact.0),
+            Input::Agent(AgentAction::Outcome { contact, .. } | AgentAction::Transfer { contact, .. }) => {
+                Observed::Outcome(contact.0)
+            }
             Input::StartScript { contact, agent, .. } => Observed::Script(contact.0, agent.id.clone()),
             Input::Completed { command, result: Completion::Lookup(LookupResult::Found(record)) } => {
                 Observed::Found(*command, record_json(record).to_string())

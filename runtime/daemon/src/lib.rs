@@ -18,6 +18,14 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+/// Prints a line to stdout; a closed stdout is no reason to stop serving.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Runs the daemon until it is told to stop (Ctrl-C or SIGTERM). Returns when it has
 /// stopped; `Err` says why it could not start.
 pub fn serve(settings: Settings) -> Result<(), String> {
@@ -58,10 +66,10 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             agent_sockets: Mutex::new(HashMap::new()),
         });
         let router = web::router(app);
-        println!("switchboard is serving {} on http://{addr}/", settings.project.display());
-        println!("  chat demo:  http://{addr}/demo");
-        println!("  agents:     ws://{addr}/agent/ws");
-        println!("  data:       {}", settings.data.display());
+        say!("switchboard is serving {} on http://{addr}/", settings.project.display());
+        say!("  chat demo:  http://{addr}/demo");
+        say!("  agents:     ws://{addr}/agent/ws");
+        say!("  data:       {}", settings.data.display());
         axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
     });
     handle.tell(core::Request::Stop);
@@ -103,7 +111,7 @@ fn admin_token(settings: &Settings) -> Result<String, String> {
     }
     let token = web::random_token();
     write_private(&path, &token).map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-    println!("  admin token: made one in {}", path.display());
+    say!("  admin token: made one in {}", path.display());
     Ok(token)
 }
 
@@ -132,11 +140,11 @@ async fn watch(root: std::path::PathBuf, core: core::CoreHandle) {
         let r = root.clone();
         match tokio::task::spawn_blocking(move || project::compile_dir(&r)).await {
             Ok(Ok(bundle)) => match core.ask(core::Request::Deploy { bundle: Arc::new(bundle) }).await {
-                Ok(v) => println!("deployed {}", v["bundle"].as_str().unwrap_or("?")),
-                Err(e) => println!("the deploy was refused: {}", e.message),
+                Ok(v) => say!("deployed {}", v["bundle"].as_str().unwrap_or("?")),
+                Err(e) => say!("the deploy was refused: {}", e.message),
             },
-            Ok(Err(diagnostics)) => println!("{diagnostics}not deployed: the project has errors"),
-            Err(e) => println!("the build stopped: {e}"),
+            Ok(Err(diagnostics)) => say!("{diagnostics}not deployed: the project has errors"),
+            Err(e) => say!("the build stopped: {e}"),
         }
     }
 }

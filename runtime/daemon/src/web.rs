@@ -697,6 +697,7 @@ fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
             AgentRequest::ScriptReply { session: num("session")?, text: reply }
         }
         "finish" => AgentRequest::Finish { contact: num("contact")? },
+        "transfer" => AgentRequest::Transfer { contact: num("contact")?, queue: text("queue")? },
         "outcome" => AgentRequest::Outcome { contact: num("contact")?, outcome: text("outcome")? },
         "typing" => AgentRequest::Typing { contact: num("contact")? },
         other => return Err(format!("unknown message type `{other}`")),

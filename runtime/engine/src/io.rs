@@ -153,6 +153,12 @@ pub enum AgentAction {
         contact: ContactId,
         outcome: String,
     },
+    /// The agent hands a contact connected to them to another queue: they wrap up, and the
+    /// contact waits there (keeping the time it has waited for its service level).
+    Transfer {
+        contact: ContactId,
+        queue: String,
+    },
     /// The agent answers a script's `ask` or picks one of its `choose` options.
     Script {
         session: SessionId,

@@ -300,6 +300,7 @@ impl Core<'_> {
             AgentAction::Accept { offer } => self.accept(offer),
             AgentAction::Reject { offer } => self.reject(offer),
             AgentAction::Finish { contact } => self.finish(contact),
+            AgentAction::Transfer { contact, queue } => self.transfer(contact, &queue),
             AgentAction::Outcome { contact, outcome } => {
                 if self.find_contact(contact).is_none() {
                     return Err(EngineError::UnknownContact(contact));
@@ -457,6 +458,33 @@ impl Core<'_> {
         self.routed(events);
         self.schedule_acd_tick();
         self.contact_ended(contact, crate::core::Ending::Finished);
+        Ok(())
+    }
+
+    /// The agent hands the contact to `queue`: their part ends (wrap-up follows), and the
+    /// contact is queued there as a flow's `queue` would, with no priority added.
+    fn transfer(&mut self, contact: ContactId, queue: &str) -> Result<(), EngineError> {
+        let q = self.queued.get(&contact).cloned().ok_or(EngineError::UnknownContact(contact))?;
+        let bundle = self.prepared(q.bundle).bundle.clone();
+        let target =
+            bundle.queue(queue).ok_or_else(|| EngineError::UnknownName { kind: "queue", name: queue.to_string() })?;
+        let c = self.find_contact(contact).cloned().ok_or(EngineError::UnknownContact(contact))?;
+        let now = self.ms();
+        let events = self.acd.finish(&routing_key(contact), now).map_err(|e| EngineError::Routing(e.to_string()))?;
+        self.queued.remove(&contact);
+        self.routed(events);
+        let name = self.prepared(q.bundle).names.queues[target.index()].clone();
+        self.emit(contact.session(), EventKind::Transfer { to: name }, None);
+        let request = Request {
+            queue: target,
+            priority: 0,
+            prefer: None,
+            require: &[],
+            vip: false,
+            origin: None,
+            callback: None,
+        };
+        self.enqueue(q.bundle, contact, &c, request);
         Ok(())
     }
 
