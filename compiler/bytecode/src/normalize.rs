@@ -85,7 +85,7 @@ pub fn normalize_phone(raw: &str, default_region: Option<&str>) -> Option<String
         return Some(raw.to_string());
     }
     let mut text = raw.trim();
-    if text.len() >= 4 && text[..4].eq_ignore_ascii_case("tel:") {
+    if text.get(..4).is_some_and(|tel| tel.eq_ignore_ascii_case("tel:")) {
         text = text[4..].trim_start();
     }
     // `+44 (0)20 …`: the bracketed trunk prefix is a UK habit that must not be dialled.
@@ -154,7 +154,7 @@ fn national_to_international(digits: &str, region: &Region) -> Option<String> {
 /// with at least one dot. A leading `mailto:` is dropped.
 pub fn normalize_email(raw: &str) -> Option<String> {
     let mut text = raw.trim();
-    if text.len() >= 7 && text[..7].eq_ignore_ascii_case("mailto:") {
+    if text.get(..7).is_some_and(|mailto| mailto.eq_ignore_ascii_case("mailto:")) {
         text = &text[7..];
     }
     let lower = text.to_lowercase();
@@ -293,6 +293,16 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(normalize_email(raw).as_deref(), *expected, "{raw:?}");
         }
+    }
+
+    /// Found by the `answers` fuzz target: a text whose fourth or seventh byte falls
+    /// inside a character panicked where `tel:` and `mailto:` were looked for.
+    #[test]
+    fn a_text_with_wide_characters_at_the_front_is_no_panic() {
+        assert_eq!(normalize_email("\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd} £30"), None);
+        assert_eq!(normalize_email("ab\u{e9}@example.com").as_deref(), Some("ab\u{e9}@example.com"));
+        assert_eq!(normalize_phone("ab\u{20ac}", Some("GB")), None);
+        assert_eq!(normalize_phone("+4\u{20ac}", None), None);
     }
 
     #[test]

@@ -363,7 +363,11 @@ impl<'a> Core<'a> {
             return self.queue_input(contact, &reply.as_text());
         };
         let (wait, bundle_ref) = (s.wait.clone(), s.bundle);
-        let bundle = &*self.prepared(bundle_ref).bundle;
+        let prepared = self.prepared(bundle_ref);
+        let bundle = &*prepared.bundle;
+        let contact = &s.vm.contact;
+        let entry_country = prepared.entries.answers_country(contact.channel, &contact.to);
+        let country = answers::country_of(contact, entry_country).map(str::to_owned);
         match wait {
             Wait::Nothing => return Err(self.stray(session, "nothing is waiting for an answer")),
             Wait::Command(_) => return Err(self.stray(session, "the session is waiting for the shell, not for input")),
@@ -375,7 +379,9 @@ impl<'a> Core<'a> {
             Wait::Nothing | Wait::Command(_) => Ok(()),
             Wait::Ask { ask, timer, .. } => {
                 let info = &bundle.asks[ask.index()];
-                match answers::validate(&info.kind, &reply, bundle.currency.unwrap_or(Currency::GBP)) {
+                let locale =
+                    answers::Locale { currency: bundle.currency.unwrap_or(Currency::GBP), country: country.as_deref() };
+                match answers::validate(&info.kind, &reply, locale) {
                     Some(v) => {
                         self.cancel(timer);
                         self.answer(session, Resume::Value(v));

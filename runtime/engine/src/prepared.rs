@@ -67,6 +67,10 @@ pub(super) struct Entry {
     pub address: Arc<str>,
     /// The country of the address (`country_of`).
     pub country: Arc<str>,
+    /// The country answers on this entry are read in (`ask x: phone`, `ask x: date`):
+    /// its own; for an entry without one (a web chat), the one country its flow's numbers
+    /// are in, else the one the project's numbers are in.
+    pub answers_country: Option<Arc<str>>,
 }
 
 /// The bundle's entries by channel and address.
@@ -96,9 +100,31 @@ impl Entries {
             }
             count[channel] += 1;
             first[channel].get_or_insert(i);
-            entries.push(Entry { flow: e.flow, country: Arc::from(country_of(&address)), address });
+            let country = Arc::from(country_of(&address));
+            entries.push(Entry { flow: e.flow, country, address, answers_country: None });
+        }
+        // The one country of the entries `among` picks, if they have one between them.
+        let only_country = |among: &dyn Fn(&Entry) -> bool| {
+            let mut countries = entries.iter().filter(|e| among(e)).map(|e| &e.country).filter(|c| !c.is_empty());
+            countries.next().filter(|first| countries.all(|c| c == *first)).cloned()
+        };
+        let project = only_country(&|_| true);
+        let answers: Vec<Option<Arc<str>>> = entries
+            .iter()
+            .map(|e| match &e.country {
+                own if !own.is_empty() => Some(own.clone()),
+                _ => only_country(&|other| other.flow == e.flow).or_else(|| project.clone()),
+            })
+            .collect();
+        for (e, country) in entries.iter_mut().zip(answers) {
+            e.answers_country = country;
         }
         Entries { entries, by_address, count, first }
+    }
+
+    /// The country answers are read in on the entry for `channel` and `address`.
+    pub fn answers_country(&self, channel: Channel, address: &str) -> Option<&str> {
+        self.find(channel, Some(address)).ok().flatten()?.answers_country.as_deref()
     }
 
     /// The entry answering a contact on `channel` addressed to `to`. `Ok(None)`: the

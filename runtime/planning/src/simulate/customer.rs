@@ -137,7 +137,7 @@ mod tests {
     use super::*;
     use switchboard_bytecode::bytecode::{AskInfo, MenuInfo};
     use switchboard_bytecode::value::Currency;
-    use switchboard_engine::answers::validate;
+    use switchboard_engine::answers::{validate, Locale};
 
     #[test]
     fn every_answer_to_a_question_is_valid_for_its_type() {
@@ -163,7 +163,8 @@ mod tests {
             for (i, kind) in kinds.iter().enumerate() {
                 for _ in 0..50 {
                     let reply = answer(&bundle, Prompt::Ask(AskId(i as u32)), channel, &mut rng);
-                    assert!(validate(kind, &reply, Currency::GBP).is_some(), "{kind:?} on {channel}: {reply:?}");
+                    let locale = Locale { currency: Currency::GBP, country: Some("GB") };
+                    assert!(validate(kind, &reply, locale).is_some(), "{kind:?} on {channel}: {reply:?}");
                 }
             }
         }
