@@ -255,13 +255,38 @@ fn an_agent_sees_and_acts_on_only_what_is_offered_to_them() {
         let e = next(&mut bob).await;
         assert_eq!(e["status"], 400);
         assert!(e["message"].as_str().unwrap().contains("fly"), "{e}");
+        // A frame that is not JSON gets a 400 saying why, and the socket stays open.
         bob.send(Message::Text("not json".into())).await.unwrap();
-        // (A frame that is not JSON ends that socket: a client that sends it is broken.)
+        let e = next(&mut bob).await;
+        assert_eq!(e["status"], 400, "{e}");
+        assert!(e["message"].as_str().unwrap().contains("not JSON"), "{e}");
+        put(&mut bob, json!({"type": "presence", "presence": "away", "ref": "still"})).await;
+        let (ok, _) = until(&mut bob, "ok", None).await;
+        assert_eq!(ok["ref"], "still");
+        // A frame over the limit closes the socket with 1009.
+        bob.send(Message::Text("x".repeat(64 * 1024).into())).await.unwrap();
+        let closed = loop {
+            match tokio::time::timeout(Duration::from_secs(10), bob.next()).await.expect("closed in time") {
+                Some(Ok(Message::Close(frame))) => break frame,
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        };
+        assert_eq!(closed.map(|f| u16::from(f.code)), Some(1009));
 
         put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
         let (view, _) = until(&mut ann, "contact", None).await;
         assert_eq!(view["contact"], contact);
     });
+}
+
+#[test]
+fn readyz_says_ready_once_the_core_answers() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    let (status, body) = http(&d.addr, "GET", "/readyz", None, b"");
+    assert_eq!((status, body.as_str()), (200, "ready\n"));
 }
 
 #[test]
@@ -607,4 +632,190 @@ fn an_agent_transfers_a_contact_to_another_queue_with_its_conversation() {
         let (e, _) = until(&mut ann, "error", None).await;
         assert_eq!(e["status"], 403, "{e}");
     });
+}
+
+/// One customer of the crash test, as their browser would remember them.
+#[derive(Default)]
+struct Chatter {
+    plan: u8,
+    token: Option<String>,
+    cursor: i64,
+    seen: std::collections::BTreeMap<i64, Value>,
+    duplicates: u32,
+    /// A message sent and not yet acknowledged: sent again, with the same id, on reconnect.
+    pending: Option<(String, String)>,
+    answered: bool,
+}
+
+const MENU: &str = "Press 1 for support, 2 to leave.";
+
+/// Connects (or reconnects from the cursor), reads what comes, answers the menu by plan.
+/// Any error (the daemon was killed) just ends this visit.
+async fn visit(addr: String, mut c: Chatter, name: String) -> Chatter {
+    let Ok(mut s) = connect(&addr, "/chat/ws", None).await else { return c };
+    let hello = match &c.token {
+        Some(t) => json!({"type": "hello", "token": t, "cursor": c.cursor}),
+        None => json!({"type": "hello", "name": name}),
+    };
+    if s.send(Message::Text(hello.to_string().into())).await.is_err() {
+        return c;
+    }
+    if let Some((id, text)) = &c.pending {
+        let _ = s.send(Message::Text(json!({"type": "message", "id": id, "text": text}).to_string().into())).await;
+    }
+    loop {
+        let m = match tokio::time::timeout(Duration::from_millis(400), s.next()).await {
+            Ok(Some(Ok(Message::Text(t)))) => serde_json::from_str::<Value>(t.as_str()).unwrap(),
+            Ok(Some(Ok(_))) => continue,
+            _ => return c,
+        };
+        match m["type"].as_str() {
+            Some("conversation") => c.token = m["token"].as_str().map(str::to_string),
+            Some("ack") => c.pending = None,
+            _ => {}
+        }
+        if let Some(id) = m["id"].as_i64() {
+            if m["type"] == "ack" || m["type"] == "error" {
+                continue;
+            }
+            if c.seen.contains_key(&id) || id <= c.cursor {
+                c.duplicates += 1;
+            }
+            c.cursor = c.cursor.max(id);
+            let menu = m["text"] == MENU;
+            c.seen.insert(id, m);
+            if menu && !c.answered && c.plan < 2 {
+                c.answered = true;
+                let id = format!("a{}", c.cursor);
+                let text = if c.plan == 0 { "2" } else { "1" };
+                c.pending = Some((id.clone(), text.to_string()));
+                let msg = json!({"type": "message", "id": id, "text": text});
+                if s.send(Message::Text(msg.to_string().into())).await.is_err() {
+                    return c;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn killed_twenty_times_while_two_hundred_chats_run_nothing_is_lost_or_repeated() {
+    let dir = project();
+    let data = tempfile::tempdir().unwrap();
+    let rt = rt();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut chatters: Vec<Chatter> = (0..200).map(|i| Chatter { plan: (i % 3) as u8, ..Chatter::default() }).collect();
+    let (kills, rounds) = (20, 20);
+    for round in 0..rounds {
+        let mut d = start(dir.path(), data.path());
+        // Ten new customers each round, and ten who were here before come back.
+        let mut chosen: Vec<usize> = (round * 10..round * 10 + 10).collect();
+        for _ in 0..10 {
+            chosen.push(rng.usize(0..(round * 10 + 10)));
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
+        let addr = d.addr.clone();
+        let taken: Vec<(usize, Chatter)> = chosen.iter().map(|&i| (i, std::mem::take(&mut chatters[i]))).collect();
+        let wait = rng.u64(150..900);
+        let back = rt.block_on(async {
+            let visits: Vec<_> = taken
+                .into_iter()
+                .map(|(i, c)| {
+                    let addr = addr.clone();
+                    tokio::spawn(async move { (i, visit(addr, c, format!("c{i}")).await) })
+                })
+                .collect();
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            // SIGKILL at a random moment, with visits in flight.
+            let _ = d.child.kill();
+            let _ = d.child.wait();
+            let mut back = Vec::new();
+            for v in visits {
+                back.push(v.await.unwrap());
+            }
+            back
+        });
+        for (i, c) in back {
+            chatters[i] = c;
+        }
+        drop(d);
+    }
+    // The last start: no kill. Everyone comes back; timers still fire.
+    let d = start(dir.path(), data.path());
+    rt.block_on(async {
+        for _ in 0..2 {
+            let visits: Vec<_> = chatters
+                .iter_mut()
+                .enumerate()
+                .map(|(i, c)| {
+                    let (addr, c) = (d.addr.clone(), std::mem::take(c));
+                    tokio::spawn(async move { visit(addr, c, format!("c{i}")).await })
+                })
+                .collect();
+            for (i, v) in visits.into_iter().enumerate() {
+                chatters[i] = v.await.unwrap();
+            }
+            // Menus left waiting time out (2 s, one retry) while no one is killing us.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
+    let (mut known, mut finished, mut duplicates, mut lost) = (0, 0, 0, 0);
+    let conversations: Vec<Option<Vec<Value>>> = rt.block_on(async {
+        let reads: Vec<_> = chatters
+            .iter()
+            .map(|c| {
+                let (addr, token) = (d.addr.clone(), c.token.clone());
+                tokio::spawn(async move {
+                    let token = token?;
+                    // Everything, from the start, as a reload would get it.
+                    let mut s = connect(&addr, "/chat/ws", None).await.unwrap();
+                    put(&mut s, json!({"type": "hello", "token": token})).await;
+                    let mut all: Vec<Value> = Vec::new();
+                    while let Ok(Some(Ok(Message::Text(t)))) =
+                        tokio::time::timeout(Duration::from_millis(1000), s.next()).await
+                    {
+                        let m: Value = serde_json::from_str(t.as_str()).unwrap();
+                        if m["id"].is_i64() {
+                            all.push(m);
+                        }
+                    }
+                    Some(all)
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for r in reads {
+            out.push(r.await.unwrap());
+        }
+        out
+    });
+    for (c, all) in chatters.iter().zip(conversations) {
+        let Some(all) = all else { continue };
+        known += 1;
+        duplicates += c.duplicates;
+        let ids: std::collections::BTreeSet<i64> = all.iter().filter_map(|m| m["id"].as_i64()).collect();
+        assert_eq!(ids.len(), all.len(), "no message twice in the conversation");
+        lost += c.seen.keys().filter(|id| !ids.contains(id)).count();
+        let count = |text: &str| all.iter().filter(|m| m["text"] == text).count();
+        let greetings = all.iter().filter(|m| m["text"].as_str().is_some_and(|t| t.starts_with("Hello "))).count();
+        assert_eq!(greetings, 1, "greeted once: {all:?}");
+        assert!(count(MENU) <= 2, "asked once, and once again on time-out: {all:?}");
+        let customer: Vec<&Value> = all.iter().filter(|m| m["from"] == "customer").collect();
+        assert!(customer.len() <= 1, "each answer is taken once: {all:?}");
+        let done = all.iter().any(|m| m["type"] == "ended")
+            || count("No answer; passing you to support.") == 1
+            || customer.iter().any(|m| m["text"] == "1");
+        if done {
+            finished += 1;
+        }
+    }
+    eprintln!(
+        "crash test: {kills} kills, {} customers, {known} conversations opened, {finished} finished or queued, {duplicates} duplicates, {lost} lost",
+        chatters.len()
+    );
+    assert_eq!(duplicates, 0);
+    assert_eq!(lost, 0);
+    assert_eq!(finished, known, "every conversation ended, or reached its queue: its timers fired");
+    assert!(known >= 150, "most customers got a conversation: {known}");
 }

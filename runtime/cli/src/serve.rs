@@ -23,6 +23,15 @@ pub struct ServeArgs {
     /// Redeploy when a project file changes
     #[arg(long)]
     pub watch: bool,
+    /// How logs are written to stderr (SWITCHBOARD_LOG sets the level, e.g. debug)
+    #[arg(long, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(clap::Args, Debug)]
@@ -38,13 +47,13 @@ pub struct DeployArgs {
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode, String> {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match args.log_format {
+        LogFormat::Human => logs.try_init(),
+        LogFormat::Json => logs.json().try_init(),
+    };
     let flags =
         Flags { project: args.project, data: args.data, listen: args.listen, config: args.config, watch: args.watch };
     let settings = Settings::resolve(flags, &|k| std::env::var(k).ok())?;

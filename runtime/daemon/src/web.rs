@@ -59,6 +59,7 @@ pub fn router(app: Shared) -> Router {
         .route("/demo", get(demo))
         .route("/widget.js", get(widget))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/chat/ws", get(chat_ws))
         .route("/agent/ws", get(agent_ws))
@@ -128,6 +129,17 @@ async fn widget() -> Response {
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Ready when the core answers and the store can be read.
+async fn readyz(Extract(app): Extract<Shared>) -> Response {
+    let core = tokio::time::timeout(Duration::from_secs(2), app.core.query(|_, _| json!({}))).await;
+    let store = read(&app, |r| r.bundles().map(|b| b.len())).await;
+    match (core, store) {
+        (Ok(Ok(_)), Ok(n)) if n > 0 => "ready\n".into_response(),
+        (Ok(Ok(_)), _) => (StatusCode::SERVICE_UNAVAILABLE, "the store cannot be read\n").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "the core is not answering\n").into_response(),
+    }
 }
 
 async fn metrics(Extract(app): Extract<Shared>) -> Response {
@@ -279,13 +291,26 @@ async fn send(socket: &mut WebSocket, v: &Json_) -> Result<(), String> {
     socket.send(Message::Text(v.to_string().into())).await.map_err(|e| e.to_string())
 }
 
-async fn recv_json(socket: &mut WebSocket) -> Result<Option<Json_>, String> {
+/// The next message: `Ok(None)` when the socket closed, `Ok(Some(Err(why)))` for a frame
+/// that is not JSON (answered with a 400, and the socket stays open). A frame over the
+/// limit closes the socket with 1009.
+async fn recv_json(socket: &mut WebSocket) -> Result<Option<Result<Json_, String>>, String> {
     loop {
         match socket.recv().await {
             None => return Ok(None),
-            Some(Err(e)) => return Err(e.to_string()),
+            Some(Err(e)) => {
+                let why = e.to_string();
+                if why.contains("too long") || why.contains("Space limit") {
+                    let frame = axum::extract::ws::CloseFrame {
+                        code: axum::extract::ws::close_code::SIZE,
+                        reason: format!("a message is at most {} KiB", MAX_FRAME / 1024).into(),
+                    };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                }
+                return Err(why);
+            }
             Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).map(Some).map_err(|e| format!("not JSON: {e}"))
+                return Ok(Some(serde_json::from_str(t.as_str()).map_err(|e| format!("not JSON: {e}"))));
             }
             Some(Ok(Message::Close(_))) => return Ok(None),
             Some(Ok(_)) => continue,
@@ -333,7 +358,11 @@ fn message_text(v: &Json_) -> Result<String, String> {
 
 async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
-        Ok(Ok(Some(v))) => v,
+        Ok(Ok(Some(Ok(v)))) => v,
+        Ok(Ok(Some(Err(e)))) => {
+            send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await?;
+            return Ok(());
+        }
         Ok(Ok(None)) => return Ok(()),
         Ok(Err(e)) => {
             let _ = send(&mut socket, &json!({"type": "error", "message": e})).await;
@@ -406,6 +435,13 @@ async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> 
         tokio::select! {
             msg = recv_json(&mut socket) => {
                 let Some(msg) = msg? else { return Ok(()) };
+                let msg = match msg {
+                    Ok(v) => v,
+                    Err(e) => {
+                        send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await?;
+                        continue;
+                    }
+                };
                 match text_field(&msg, "type") {
                     Some("message") => {
                         let reply = match client_id(&msg).and_then(|id| Ok((id, message_text(&msg)?))) {
@@ -508,7 +544,11 @@ async fn log_in(app: &Shared, hello: &Json_) -> Result<(Agent, String), String> 
 
 async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
-        Ok(Ok(Some(v))) => v,
+        Ok(Ok(Some(Ok(v)))) => v,
+        Ok(Ok(Some(Err(e)))) => {
+            send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await?;
+            return Ok(());
+        }
         Ok(Ok(None)) => return Ok(()),
         Ok(Err(e)) => {
             let _ = send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await;
@@ -599,6 +639,13 @@ async fn agent_loop(
         tokio::select! {
             msg = recv_json(socket) => {
                 let Some(msg) = msg? else { return Ok(()) };
+                let msg = match msg {
+                    Ok(v) => v,
+                    Err(e) => {
+                        send(socket, &json!({"type": "error", "status": 400, "message": e})).await?;
+                        continue;
+                    }
+                };
                 let reference = msg.get("ref").cloned().unwrap_or(Json_::Null);
                 let reply = match agent_request(&msg) {
                     Ok(request) => {
