@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use switchboard_bytecode::bytecode::{Bundle, SourceLocation};
 use switchboard_compiler::check::Checked;
-use switchboard_compiler::{codegen, render};
+use switchboard_compiler::render;
 use switchboard_shell::project::{self, Loaded, Project};
 
 /// A project compiled: what `check` found, the bundle, and the project it came from.
@@ -18,19 +18,13 @@ pub struct Compiled {
 
 /// Checks and compiles the one project at `path`; prints diagnostics when it has errors.
 pub fn compile(path: &Path) -> Result<Option<Compiled>, String> {
-    let projects = project::discover(&[path.to_path_buf()])?;
-    let [p] = projects.as_slice() else {
-        return Err(format!("`{}` holds {} projects; name one", path.display(), projects.len()));
-    };
-    let std = switchboard_stdlib::modules();
-    let loader = p.loader();
-    let checked = p.check(&std);
-    if checked.has_errors() {
-        output::print(&render::human(&checked.diagnostics, &checked.files, false));
-        return Ok(None);
+    match project::compile_one(path, &switchboard_stdlib::modules())? {
+        (checked, Some(bundle), project) => Ok(Some(Compiled { checked, bundle, project })),
+        (checked, None, _) => {
+            output::print(&render::human(&checked.diagnostics, &checked.files, false));
+            Ok(None)
+        }
     }
-    let bundle = codegen::compile(&checked, &loader)?;
-    Ok(Some(Compiled { checked, bundle, project: p.clone() }))
 }
 
 pub fn run(path: &Path, output: &Path) -> Result<ExitCode, String> {

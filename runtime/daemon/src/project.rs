@@ -19,17 +19,10 @@ pub enum Refused {
 
 /// The project at `path`, checked and compiled. Errors come back rendered for people.
 pub fn compile_dir(path: &Path) -> Result<Bundle, String> {
-    let projects = project::discover(&[path.to_path_buf()])?;
-    let [p] = projects.as_slice() else {
-        return Err(format!("`{}` holds {} projects; name one", path.display(), projects.len()));
-    };
-    let std = switchboard_stdlib::modules();
-    let loader = p.loader();
-    let checked = p.check(&std);
-    if checked.has_errors() {
-        return Err(render::human(&checked.diagnostics, &checked.files, false));
+    match project::compile_one(path, &switchboard_stdlib::modules())? {
+        (_, Some(bundle), _) => Ok(bundle),
+        (checked, None, _) => Err(render::human(&checked.diagnostics, &checked.files, false)),
     }
-    codegen::compile(&checked, &loader)
 }
 
 /// A project sent to `POST /admin/deploy`: every file by its path in the project. `.flow`

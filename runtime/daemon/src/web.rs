@@ -356,20 +356,23 @@ fn message_text(v: &Json_) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
-        Ok(Ok(Some(Ok(v)))) => v,
+/// A socket's first message (`hello` or `login`), within [`HELLO_TIMEOUT`]. `None`: the
+/// client went away, or sent what is not JSON (and was told so).
+async fn first_message(socket: &mut WebSocket) -> Result<Option<Json_>, String> {
+    match tokio::time::timeout(HELLO_TIMEOUT, recv_json(socket)).await {
+        Ok(Ok(Some(Ok(v)))) => Ok(Some(v)),
         Ok(Ok(Some(Err(e)))) => {
-            send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await?;
-            return Ok(());
+            send(socket, &json!({"type": "error", "status": 400, "message": e})).await?;
+            Ok(None)
         }
-        Ok(Ok(None)) => return Ok(()),
-        Ok(Err(e)) => {
-            let _ = send(&mut socket, &json!({"type": "error", "message": e})).await;
-            return Err(e);
-        }
-        Err(_) => return Err("no hello in time".to_string()),
-    };
+        Ok(Ok(None)) => Ok(None),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err("nothing was said in time".to_string()),
+    }
+}
+
+async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
+    let Some(hello) = first_message(&mut socket).await? else { return Ok(()) };
     if text_field(&hello, "type") != Some("hello") {
         send(&mut socket, &json!({"type": "error", "message": "the first message is {\"type\":\"hello\"}"})).await?;
         return Ok(());
@@ -543,19 +546,7 @@ async fn log_in(app: &Shared, hello: &Json_) -> Result<(Agent, String), String> 
 }
 
 async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
-    let hello = match tokio::time::timeout(HELLO_TIMEOUT, recv_json(&mut socket)).await {
-        Ok(Ok(Some(Ok(v)))) => v,
-        Ok(Ok(Some(Err(e)))) => {
-            send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await?;
-            return Ok(());
-        }
-        Ok(Ok(None)) => return Ok(()),
-        Ok(Err(e)) => {
-            let _ = send(&mut socket, &json!({"type": "error", "status": 400, "message": e})).await;
-            return Err(e);
-        }
-        Err(_) => return Err("no login in time".to_string()),
-    };
+    let Some(hello) = first_message(&mut socket).await? else { return Ok(()) };
     let (agent, token) = match log_in(&app, &hello).await {
         Ok(x) => x,
         Err(e) => {

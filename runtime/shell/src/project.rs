@@ -224,6 +224,24 @@ pub fn display_path(path: &Path) -> String {
 /// files named together form one project rooted at the first file's folder. The folder of
 /// the standard library itself gives one project per module. A file that may not be read
 /// is still part of its project, empty, so that `check` reports it (see [`Loaded`]).
+/// The one project at `path`, checked against the standard library `std` and, when it has
+/// no errors, compiled: `build`, `serve` and the daemon's deploys all start here.
+pub fn compile_one(
+    path: &Path,
+    std: &std::collections::BTreeMap<String, Arc<str>>,
+) -> Result<(Checked, Option<switchboard_compiler::bytecode::Bundle>, Project), String> {
+    let projects = discover(&[path.to_path_buf()])?;
+    let [p] = projects.as_slice() else {
+        return Err(format!("`{}` holds {} projects; name one", path.display(), projects.len()));
+    };
+    let checked = p.check(std);
+    if checked.has_errors() {
+        return Ok((checked, None, p.clone()));
+    }
+    let bundle = switchboard_compiler::codegen::compile(&checked, &p.loader())?;
+    Ok((checked, Some(bundle), p.clone()))
+}
+
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Project>, String> {
     let mut projects = Vec::new();
     let mut loose: Vec<PathBuf> = Vec::new();
