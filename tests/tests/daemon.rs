@@ -512,7 +512,7 @@ flow chat_in on chat {
   let customer = lookup crm by contact.from else {
     waypoint unknown
   }
-  say "Thanks, we are finding someone."
+  say "Thanks {contact.attributes.name ?? "there"}, we are finding someone."
   queue support
 }
 
@@ -557,7 +557,8 @@ fn the_agent_sees_the_record_the_flow_found_and_follows_the_script() {
         put(&mut c, json!({"type": "hello", "name": "Ann", "email": "Ann@Example.com"})).await;
         let conv = next(&mut c).await;
         let contact = conv["contact"].as_u64().unwrap();
-        until(&mut c, "message", Some("Thanks, we are finding someone.")).await;
+        // …and the name is the contact's `attributes.name`.
+        until(&mut c, "message", Some("Thanks Ann, we are finding someone.")).await;
         let (offer, _) = until(&mut bob, "offer", None).await;
         put(&mut bob, json!({"type": "accept", "offer": offer["offer"]})).await;
         let (view, _) = until(&mut bob, "contact", None).await;

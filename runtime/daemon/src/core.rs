@@ -1169,6 +1169,7 @@ entry chat "web" -> chat_in
             to: Some("web".into()),
             subject: "".into(),
             text: "".into(),
+            attributes: Vec::new(),
         }
     }
 

@@ -403,6 +403,14 @@ async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> 
             }
             let entry = text_field(&hello, "entry").unwrap_or("web").chars().take(100).collect::<String>();
             let token = random_token();
+            // Pre-chat fields: the contact's attributes, and its `from`.
+            let mut attributes: Vec<(Arc<str>, Arc<str>)> = Vec::new();
+            if !name.is_empty() {
+                attributes.push(("name".into(), name.as_str().into()));
+            }
+            if !email.is_empty() {
+                attributes.push(("email".into(), email.as_str().into()));
+            }
             let from = if !email.is_empty() {
                 email
             } else if !name.is_empty() {
@@ -416,6 +424,7 @@ async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> 
                 to: Some(entry.as_str().into()),
                 subject: "".into(),
                 text: "".into(),
+                attributes,
             };
             match app.core.ask(Request::StartChat { token: token.clone(), arrival }).await {
                 Ok(v) => (v["contact"].as_u64().unwrap_or(0), token),

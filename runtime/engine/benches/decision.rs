@@ -137,6 +137,7 @@ fn ann_calls() -> Arrival {
         to: Some(ACME_LINE.into()),
         subject: "".into(),
         text: "".into(),
+        attributes: Vec::new(),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::prepared::Prepared;
 use crate::state::{BundleRef, Kept, Pending, Session, SessionKind, State, Timer, Wait, RECENTLY_ENDED};
 use crate::world::{Deployed, World};
 use jiff::Timestamp;
-use std::collections::{hash_map, BTreeMap};
+use std::collections::hash_map;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use switchboard_bytecode::bytecode::*;
@@ -196,7 +196,7 @@ impl<'a> Core<'a> {
     /// no entry for the channel at all, the contact is kept without a flow (for scripts and
     /// surveys run on it).
     fn arrive(&mut self, arrival: Arrival) -> Result<ContactId, EngineError> {
-        let Arrival { channel, from, to, subject, text } = arrival;
+        let Arrival { channel, from, to, subject, text, attributes } = arrival;
         let bundle_ref = self.current;
         let prepared = self.prepared(bundle_ref);
         let bundle = &*prepared.bundle;
@@ -234,7 +234,7 @@ impl<'a> Core<'a> {
             subject,
             language: prepared.english.clone(),
             started_at: self.now,
-            attributes: BTreeMap::new(),
+            attributes: attributes.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         });
         let Some(flow) = flow else {
             self.contacts.insert(id, Kept::new(Some(contact), bundle_ref, Vec::new()));

@@ -51,6 +51,10 @@ pub struct Arrival {
     pub to: Option<Arc<str>>,
     pub subject: Arc<str>,
     pub text: Arc<str>,
+    /// What the channel knew before the flow ran (a web chat's pre-chat fields): the
+    /// contact's `contact.attributes`.
+    #[serde(default)]
+    pub attributes: Vec<(Arc<str>, Arc<str>)>,
 }
 
 /// What became of a command.

@@ -125,7 +125,14 @@ impl Bare {
     }
 
     fn contact(&mut self, channel: Channel, from: &str, to: &str) -> ContactId {
-        let arrival = Arrival { channel, from: from.into(), to: Some(to.into()), subject: "".into(), text: "".into() };
+        let arrival = Arrival {
+            channel,
+            from: from.into(),
+            to: Some(to.into()),
+            subject: "".into(),
+            text: "".into(),
+            attributes: vec![],
+        };
         match self.step(Input::Arrive(arrival)).unwrap() {
             Some(Started::Contact(id)) => id,
             other => panic!("no contact started: {other:?}"),

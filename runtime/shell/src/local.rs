@@ -207,8 +207,14 @@ impl LocalShell {
         subject: &str,
         text: &str,
     ) -> Result<ContactId, EngineError> {
-        let arrival =
-            Arrival { channel, from: from.into(), to: to.map(Arc::from), subject: subject.into(), text: text.into() };
+        let arrival = Arrival {
+            channel,
+            from: from.into(),
+            to: to.map(Arc::from),
+            subject: subject.into(),
+            text: text.into(),
+            attributes: Vec::new(),
+        };
         match self.step(Input::Arrive(arrival))? {
             Some(Started::Contact(id)) => Ok(id),
             _ => Err(EngineError::NoEntry("the contact did not start".to_string())),
