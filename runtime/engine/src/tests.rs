@@ -167,6 +167,16 @@ impl Bare {
     }
 }
 
+/// Agent Kim, with the support skill, logs in.
+fn kim_logs_in() -> Input {
+    Input::Agent(AgentAction::LogIn(Box::new(AgentView {
+        id: "kim".into(),
+        name: "Kim".into(),
+        skills: vec!["support".into()],
+        languages: vec![],
+    })))
+}
+
 fn caller(n: usize) -> String {
     format!("+4477009{n:05}")
 }
@@ -282,13 +292,7 @@ fn the_same_inputs_give_the_same_state_byte_for_byte() {
             let to = ["+441632960000", "web", "+441632960001"][n % 3];
             e.contact(channel, &caller(n), to);
         }
-        e.step(Input::Agent(AgentAction::LogIn(Box::new(AgentView {
-            id: "kim".into(),
-            name: "Kim".into(),
-            skills: vec!["support".into()],
-            languages: vec![],
-        }))))
-        .unwrap();
+        e.step(kim_logs_in()).unwrap();
         e.state.to_bytes()
     };
     assert_eq!(run(), run());
@@ -427,13 +431,7 @@ fn a_callback_taken_in_the_flow_ends_the_call_and_is_due_when_an_agent_is_free()
     assert!(routing.contains(&"callback taken: call +447700900123".to_string()), "{routing:?}");
     assert!(routing.contains(&"routing: callback kept the place of +447700900123".to_string()), "{routing:?}");
     assert!(e.state.is_live(id.session()), "the callback is in routing");
-    e.step(Input::Agent(AgentAction::LogIn(Box::new(AgentView {
-        id: "kim".into(),
-        name: "Kim".into(),
-        skills: vec!["support".into()],
-        languages: vec![],
-    }))))
-    .unwrap();
+    e.step(kim_logs_in()).unwrap();
     let due = e
         .events
         .iter()
