@@ -2,15 +2,13 @@
 //! (tokio-tungstenite) for the customer's chat and the agent's connection, the admin API
 //! over HTTP, and `kill -9` in the middle of a conversation.
 
+mod serving;
 mod support;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use serving::*;
 use std::time::Duration;
 use support::*;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const PROJECT: &str = r#"
@@ -46,12 +44,6 @@ flow chat_in on chat {
 entry chat "web" -> chat_in
 "#;
 
-fn hash(password: &str) -> String {
-    let o = switchboard_with_input(&repo(), &["hash-password"], password);
-    assert_eq!(code(&o), 0, "{}", both(&o));
-    stdout(&o).trim().to_string()
-}
-
 /// A project with two agents (passwords "ann-pass" and "bob-pass") and an admin token.
 fn project() -> tempfile::TempDir {
     let toml = format!(
@@ -62,110 +54,6 @@ fn project() -> tempfile::TempDir {
         hash("bob-pass")
     );
     scratch(&[("main.flow", PROJECT), ("switchboard.toml", &toml)])
-}
-
-/// A running daemon, killed when dropped.
-struct Daemon {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(project: &Path, data: &Path) -> Daemon {
-    let mut child = Command::new(binary())
-        .args(["serve", ".", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .current_dir(project)
-        .env("SWITCHBOARD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("switchboard serve starts");
-    let stdout = child.stdout.take().expect("piped");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr = loop {
-        let line = lines.next().expect("the daemon prints its address").expect("utf-8");
-        if let Some(rest) = line.split("on http://").nth(1) {
-            break rest.trim_end_matches('/').to_string();
-        }
-    };
-    // Keep reading its output so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Daemon { child, addr }
-}
-
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(addr: &str, path: &str, origin: Option<&str>) -> Result<Socket, String> {
-    let mut request = format!("ws://{addr}{path}").into_client_request().map_err(|e| e.to_string())?;
-    if let Some(o) = origin {
-        request.headers_mut().insert("Origin", o.parse().unwrap());
-    }
-    tokio_tungstenite::connect_async(request).await.map(|(s, _)| s).map_err(|e| e.to_string())
-}
-
-async fn put(socket: &mut Socket, v: Value) {
-    socket.send(Message::Text(v.to_string().into())).await.expect("the socket takes a message");
-}
-
-/// The next JSON message, within 10 s.
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .expect("a message within 10 s")
-            .expect("the socket is open")
-            .expect("a frame");
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(t.as_str()).expect("JSON");
-        }
-    }
-}
-
-/// Reads until a message of `kind` (and, if given, with `text`) arrives; returns it and
-/// what came before it.
-async fn until(socket: &mut Socket, kind: &str, text: Option<&str>) -> (Value, Vec<Value>) {
-    let mut before = Vec::new();
-    loop {
-        let m = next(socket).await;
-        if m["type"] == kind && text.is_none_or(|t| m["text"] == t) {
-            return (m, before);
-        }
-        before.push(m);
-    }
-}
-
-async fn customer(addr: &str, name: &str) -> (Socket, String, u64) {
-    let mut s = connect(addr, "/chat/ws", None).await.expect("the chat socket opens");
-    put(&mut s, json!({"type": "hello", "name": name})).await;
-    let conv = next(&mut s).await;
-    assert_eq!(conv["type"], "conversation", "{conv}");
-    (s, conv["token"].as_str().unwrap().to_string(), conv["contact"].as_u64().unwrap())
-}
-
-async fn agent(addr: &str, id: &str, password: &str) -> Socket {
-    let mut s = connect(addr, "/agent/ws", None).await.expect("the agent socket opens");
-    put(&mut s, json!({"type": "login", "agent": id, "password": password})).await;
-    let welcome = next(&mut s).await;
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-    put(&mut s, json!({"type": "presence", "presence": "available", "ref": 1})).await;
-    loop {
-        let m = next(&mut s).await;
-        assert_ne!(m["type"], "error", "{m}");
-        if m["type"] == "ok" {
-            return s;
-        }
-    }
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 #[test]
@@ -362,24 +250,6 @@ fn killed_mid_conversation_the_daemon_loses_nothing_and_repeats_nothing() {
         }
         assert_eq!(count, 1, "the resent message is in the conversation once");
     });
-}
-
-fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .unwrap();
-    s.write_all(body).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out[9..12].parse().unwrap();
-    let body = out.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
-    (status, body)
 }
 
 #[test]
@@ -819,4 +689,30 @@ fn killed_twenty_times_while_two_hundred_chats_run_nothing_is_lost_or_repeated()
     assert_eq!(lost, 0);
     assert_eq!(finished, known, "every conversation ended, or reached its queue: its timers fired");
     assert!(known >= 150, "most customers got a conversation: {known}");
+}
+
+#[test]
+fn an_agent_takes_as_many_chats_at_once_as_the_roster_gives_them() {
+    let dir = project();
+    edit(
+        &dir.path().join("switchboard.toml"),
+        "skills = { support = 4 }",
+        "skills = { support = 4 }\ncapacity = { chat = 2 }",
+    );
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "ann-pass").await;
+        let mut contacts = Vec::new();
+        for name in ["Kim", "Lee"] {
+            let (mut c, _, contact) = customer(&d.addr, name).await;
+            until(&mut c, "message", Some("Press 1 for support, 2 to leave.")).await;
+            put(&mut c, json!({"type": "message", "id": "1", "text": "1"})).await;
+            let (offer, _) = until(&mut ann, "offer", None).await;
+            assert_eq!(offer["contact"], contact, "the second chat rings while the first is open");
+            put(&mut ann, json!({"type": "accept", "offer": offer["offer"]})).await;
+            until(&mut ann, "contact", None).await;
+            contacts.push(c);
+        }
+    });
 }

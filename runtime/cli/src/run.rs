@@ -119,7 +119,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                     None => break,
                 }
             };
-            let result = if is_card_number(&card) { Completion::PaymentCaptured } else { Completion::PaymentDeclined };
+            let result = if switchboard_engine::cards::is_card_number(&card) {
+                Completion::PaymentCaptured
+            } else {
+                Completion::PaymentDeclined
+            };
             out.status(if result == Completion::PaymentCaptured { "payment captured" } else { "payment declined" });
             drop(card);
             if let Err(why) = engine.complete(payment, result) {
@@ -232,37 +236,6 @@ fn read_line(input: &mut impl BufRead, interactive: bool) -> Result<Option<Strin
         }
         return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
     }
-}
-
-/// Whether `text` is a card number: 12 to 19 digits (spaces and dashes allowed) with a
-/// valid Luhn check digit.
-fn is_card_number(text: &str) -> bool {
-    let digits: Vec<u32> = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_digit(10))
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    if !(12..=19).contains(&digits.len()) {
-        return false;
-    }
-    let sum: u32 = digits
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                if d * 2 > 9 {
-                    d * 2 - 9
-                } else {
-                    d * 2
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
 }
 
 /// Keys on a phone; words everywhere else.

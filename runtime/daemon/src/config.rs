@@ -34,7 +34,8 @@ pub struct File {
 pub struct Agent {
     pub id: String,
     pub name: String,
-    /// Skill names with a proficiency from 1 to 5 (`billing = 4`).
+    /// Skill names with a proficiency from 1 to 10 (`billing = 8`); routing offers a
+    /// contact to the most proficient free agent first.
     #[serde(default)]
     pub skills: BTreeMap<String, u8>,
     #[serde(default)]
@@ -147,8 +148,8 @@ impl Agent {
             return Err(format!("agent id `{}` must be letters, digits, `_`, `-` or `.`", self.id));
         }
         for (skill, level) in &self.skills {
-            if !(1..=5).contains(level) {
-                return Err(format!("agent `{}`: proficiency of `{skill}` must be 1 to 5, not {level}", self.id));
+            if !(1..=10).contains(level) {
+                return Err(format!("agent `{}`: proficiency of `{skill}` must be 1 to 10, not {level}", self.id));
             }
         }
         for channel in self.capacity.keys() {
@@ -230,10 +231,10 @@ mod tests {
         assert!(Settings::resolve(flags(dir.path()), &short).unwrap_err().contains("16"));
         std::fs::write(
             dir.path().join("switchboard.toml"),
-            "[[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = { billing = 9 }\npassword_hash = \"x\"\n",
+            "[[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = { billing = 11 }\npassword_hash = \"x\"\n",
         )
         .unwrap();
-        assert!(Settings::resolve(flags(dir.path()), &|_| None).unwrap_err().contains("1 to 5"));
+        assert!(Settings::resolve(flags(dir.path()), &|_| None).unwrap_err().contains("1 to 10"));
     }
 
     #[test]

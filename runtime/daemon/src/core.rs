@@ -27,8 +27,8 @@ use std::time::Duration;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
 use switchboard_engine::{
-    step_into, AgentAction, AgentId, AgentView, Arrival, Audience, BundleHash, Command, CommandId, CommandKind,
-    Completion, ContactId, EngineError, EventKind, Gather, Input, LookupResult, OfferId, Output, Presence, Reply,
+    step_into, AgentAction, AgentId, Arrival, Audience, BundleHash, Command, CommandId, CommandKind, Completion,
+    ContactId, EngineError, EventKind, Gather, Input, LogIn, LookupResult, OfferId, Output, Presence, Reply,
     RoutingEvent, SessionId, Started, State, World,
 };
 use switchboard_shell::local::{live_sources, Rows, SandboxExterns};
@@ -134,7 +134,7 @@ pub type Answer = Result<serde_json::Value, Refusal>;
 /// What an agent asks of the core (checked there: an agent acts only on what is theirs).
 #[derive(Clone, Debug)]
 pub enum AgentRequest {
-    LogIn(AgentView),
+    LogIn(LogIn),
     Presence(Presence),
     Accept { offer: u64 },
     Reject { offer: u64 },
@@ -656,11 +656,11 @@ impl Core {
                 Entry::Rollback
             }
             Request::Agent { agent, request } => match request {
-                AgentRequest::LogIn(view) => {
-                    if self.state.agent(&view.id).is_some() {
+                AgentRequest::LogIn(login) => {
+                    if self.state.agent(&login.view.id).is_some() {
                         return Ok(None);
                     }
-                    Entry::Engine(Input::Agent(AgentAction::LogIn(Box::new(view))))
+                    Entry::Engine(Input::Agent(AgentAction::LogIn(Box::new(login))))
                 }
                 AgentRequest::Presence(presence) => {
                     Entry::Engine(Input::Agent(AgentAction::Presence { agent: AgentId::new(agent), presence }))
@@ -738,9 +738,10 @@ impl Core {
                 let agent = self.side.assigned.get(&contact.0).cloned();
                 let body = json!({"type": "message", "from": "customer", "text": text});
                 self.feed(key, contact.0, "customer", agent, at, body);
-                let session = contact.session();
+                // The flow's menu or ask, or once the contact is over its survey; text
+                // nothing waits for is counted by the engine and dropped.
+                let session = self.state.customer_session(contact).unwrap_or(contact.session());
                 if self.state.is_live(session) {
-                    // Text nothing waits for is counted by the engine and dropped.
                     let _ = self.step(seq, at, Input::Reply { session, reply: Reply::Text(text) });
                 }
                 Ok(json!({}))
@@ -1124,6 +1125,7 @@ mod tests {
     use super::*;
     use switchboard_compiler::loader::MemoryLoader;
     use switchboard_compiler::{check, codegen, SourceFile};
+    use switchboard_engine::AgentView;
 
     const PROJECT: &str = r#"
 skills support
@@ -1185,12 +1187,15 @@ entry chat "web" -> chat_in
             }],
             2 => vec![Request::Agent {
                 agent: format!("a{i}"),
-                request: AgentRequest::LogIn(AgentView {
-                    id: format!("a{i}"),
-                    name: "A".into(),
-                    skills: vec!["support".into()],
-                    languages: vec![],
-                }),
+                request: AgentRequest::LogIn(
+                    AgentView {
+                        id: format!("a{i}"),
+                        name: "A".into(),
+                        skills: vec!["support".into()],
+                        languages: vec![],
+                    }
+                    .into(),
+                ),
             }],
             _ => vec![Request::Customer { contact: c, key: format!("k{i}"), text: "late".into() }],
         }

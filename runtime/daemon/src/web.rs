@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
-use switchboard_engine::{AgentView, Arrival, Presence};
+use switchboard_engine::{AgentView, Arrival, LogIn, Presence};
 use tokio::sync::broadcast::error::RecvError;
 
 /// The longest text a customer or agent may send in one message.
@@ -353,7 +353,8 @@ fn message_text(v: &Json_) -> Result<String, String> {
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err("the message holds control characters".to_string());
     }
-    Ok(text.to_string())
+    // A card number typed into a chat is masked here, before anything keeps or shows it.
+    Ok(switchboard_engine::cards::redact(text).into_owned())
 }
 
 /// A socket's first message (`hello` or `login`), within [`HELLO_TIMEOUT`]. `None`: the
@@ -392,6 +393,7 @@ async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> 
         }
         None => {
             let name = text_field(&hello, "name").unwrap_or("").trim().chars().take(100).collect::<String>();
+            let name = switchboard_engine::cards::redact(&name).into_owned();
             let email = text_field(&hello, "email").unwrap_or("").trim().to_lowercase();
             if !email.is_empty() && (email.len() > 254 || !email.contains('@')) {
                 send(
@@ -512,12 +514,22 @@ async fn agent_ws(Extract(app): Extract<Shared>, headers: HeaderMap, ws: WebSock
     })
 }
 
-fn view_of(agent: &Agent) -> AgentView {
-    AgentView {
+/// An agent of the roster as routing and scripts see them.
+fn login_of(agent: &Agent) -> LogIn {
+    let view = AgentView {
         id: agent.id.clone(),
         name: agent.name.clone(),
         skills: agent.skills.keys().cloned().collect(),
         languages: agent.languages.clone(),
+    };
+    LogIn {
+        view,
+        proficiency: agent.skills.iter().map(|(skill, level)| (skill.clone(), *level)).collect(),
+        capacity: agent
+            .capacity
+            .iter()
+            .filter_map(|(channel, at_once)| Channel::parse(channel).map(|c| (c, *at_once)))
+            .collect(),
     }
 }
 
@@ -568,7 +580,7 @@ async fn agent_session(mut socket: WebSocket, app: Shared) -> Result<(), String>
     let feed = app.core.feed.subscribe();
     let ephemeral = app.core.ephemeral.subscribe();
     let answer =
-        app.core.ask(Request::Agent { agent: me.clone(), request: AgentRequest::LogIn(view_of(&agent)) }).await;
+        app.core.ask(Request::Agent { agent: me.clone(), request: AgentRequest::LogIn(login_of(&agent)) }).await;
     if let Err(r) = answer {
         send(&mut socket, &json!({"type": "error", "status": r.status, "message": r.message})).await?;
         return Ok(());
@@ -741,6 +753,7 @@ fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
             if reply.len() > MAX_TEXT {
                 return Err(format!("an answer is at most {MAX_TEXT} bytes"));
             }
+            let reply = switchboard_engine::cards::redact(&reply).into_owned();
             AgentRequest::ScriptReply { session: num("session")?, text: reply }
         }
         "finish" => AgentRequest::Finish { contact: num("contact")? },

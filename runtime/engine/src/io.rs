@@ -131,11 +131,31 @@ impl LookupResult {
     }
 }
 
+/// An agent logging in: who they are, as scripts see them, and how they take work.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LogIn {
+    pub view: AgentView,
+    /// Proficiency from 1 to 10, by skill; a skill of `view.skills` not named here counts
+    /// as 5. Routing offers a contact to the most proficient free agent first.
+    #[serde(default)]
+    pub proficiency: Vec<(String, u8)>,
+    /// Contacts at once, by channel (0: never offered that channel). Channels not named
+    /// keep the routing defaults: one of each, with a call taken alone.
+    #[serde(default)]
+    pub capacity: Vec<(Channel, u8)>,
+}
+
+impl From<AgentView> for LogIn {
+    fn from(view: AgentView) -> LogIn {
+        LogIn { view, proficiency: Vec::new(), capacity: Vec::new() }
+    }
+}
+
 /// What an agent does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AgentAction {
-    /// The agent logs in (with their skills and languages) and is available.
-    LogIn(Box<AgentView>),
+    /// The agent logs in (with their skills, languages and capacity) and is available.
+    LogIn(Box<LogIn>),
     Presence {
         agent: AgentId,
         presence: Presence,

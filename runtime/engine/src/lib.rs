@@ -28,6 +28,7 @@
 
 pub mod answers;
 mod callback;
+pub mod cards;
 mod core;
 mod error;
 pub mod events;
@@ -46,8 +47,8 @@ pub use error::{EngineError, ErrorClass};
 pub use events::{Event, EventKind, RoutingEvent, Text};
 pub use ids::{AgentId, BundleHash, CommandId, ContactId, OfferId, RetryRunId, SessionId};
 pub use io::{
-    AgentAction, Arrival, Audience, Command, CommandKind, Completion, Gather, Input, LookupResult, Output, Presence,
-    Started,
+    AgentAction, Arrival, Audience, Command, CommandKind, Completion, Gather, Input, LogIn, LookupResult, Output,
+    Presence, Started,
 };
 pub use retry::RetryRun;
 pub use state::{ContactView, SessionKind, State};

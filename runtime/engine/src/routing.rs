@@ -284,7 +284,7 @@ impl Core<'_> {
     /// What an agent did.
     pub(crate) fn agent(&mut self, action: AgentAction) -> Result<(), EngineError> {
         match action {
-            AgentAction::LogIn(agent) => self.add_agent(*agent),
+            AgentAction::LogIn(login) => self.add_agent(*login),
             AgentAction::Presence { agent, presence } => {
                 let now = self.ms();
                 let events = match presence {
@@ -323,11 +323,20 @@ impl Core<'_> {
     }
 
     /// Adds an agent and makes them available (tests, the simulator, the desktop's log-in).
-    fn add_agent(&mut self, agent: AgentView) -> Result<(), EngineError> {
+    fn add_agent(&mut self, login: crate::io::LogIn) -> Result<(), EngineError> {
+        let agent = login.view;
         let mut spec = AgentSpec::new(&agent.id, &agent.name);
         for s in &agent.skills {
-            spec = spec.skill(s);
+            spec = match login.proficiency.iter().find(|(name, _)| name == s) {
+                Some(&(_, level)) => spec.skill_at(s, level),
+                None => spec.skill(s),
+            };
         }
+        let mut capacity = acd::Capacity::default();
+        for &(channel, at_once) in &login.capacity {
+            capacity = capacity.with(channel, at_once);
+        }
+        spec = spec.capacity(capacity);
         let languages = if agent.languages.is_empty() { vec!["en".to_string()] } else { agent.languages.clone() };
         for l in &languages {
             spec = spec.language(l);

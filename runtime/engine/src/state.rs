@@ -278,6 +278,21 @@ impl State {
         self.sessions.values().rev().find(|s| s.wait.is_for_input()).map(|s| s.id)
     }
 
+    /// The session the customer's next words answer: the contact's flow when it waits for
+    /// them, else the newest of the contact's surveys that asks (a script's asks are the
+    /// agent's, never the customer's).
+    pub fn customer_session(&self, contact: ContactId) -> Option<SessionId> {
+        let flow = contact.session();
+        if self.waits_for_input(flow) {
+            return Some(flow);
+        }
+        self.sessions
+            .values()
+            .rev()
+            .find(|s| s.contact == Some(contact) && matches!(s.kind, SessionKind::Survey(_)) && s.wait.is_for_input())
+            .map(|s| s.id)
+    }
+
     /// What a session waits for, in words (`nothing`, `an answer`, `a command`).
     pub fn waits_for_input(&self, session: SessionId) -> bool {
         self.sessions.get(&session).is_some_and(|s| s.wait.is_for_input())

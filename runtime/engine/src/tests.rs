@@ -169,12 +169,9 @@ impl Bare {
 
 /// Agent Kim, with the support skill, logs in.
 fn kim_logs_in() -> Input {
-    Input::Agent(AgentAction::LogIn(Box::new(AgentView {
-        id: "kim".into(),
-        name: "Kim".into(),
-        skills: vec!["support".into()],
-        languages: vec![],
-    })))
+    Input::Agent(AgentAction::LogIn(Box::new(
+        AgentView { id: "kim".into(), name: "Kim".into(), skills: vec!["support".into()], languages: vec![] }.into(),
+    )))
 }
 
 fn caller(n: usize) -> String {

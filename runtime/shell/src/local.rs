@@ -275,7 +275,7 @@ impl LocalShell {
     }
 
     pub fn add_agent(&mut self, agent: AgentView) -> Result<(), EngineError> {
-        self.step(Input::Agent(AgentAction::LogIn(Box::new(agent)))).map(drop)
+        self.step(Input::Agent(AgentAction::LogIn(Box::new(agent.into())))).map(drop)
     }
 
     pub fn accept(&mut self, offer: OfferId) -> Result<(), EngineError> {

@@ -151,3 +151,43 @@ test "greets the caller" {
   expect queue support
 }
 "#;
+
+/// A Python with the packages `tests/python/requirements.txt` pins, in a virtual
+/// environment made once under the build's temporary folder: PyPI is reached the first
+/// time only, and nothing is installed outside the build's own folders.
+pub fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let requirements = repo().join("tests/python/requirements.txt");
+        let pins = std::fs::read(&requirements).expect("tests/python/requirements.txt is readable");
+        // A new pin makes a new environment.
+        let tag = pins.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+        let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("venv-{tag:016x}"));
+        let python = home.join("bin").join("python");
+        if python.exists() {
+            return python;
+        }
+        // Made beside its place and renamed into it, so a run cut off half-way, or another
+        // test binary making it at the same time, never leaves a broken one behind.
+        let making = home.with_extension(format!("making-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&making);
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&making).status();
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "the tests need python3 with its venv module (Debian: python3-venv) to make {}",
+            making.display()
+        );
+        let installed = Command::new(making.join("bin").join("python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements)
+            .status()
+            .expect("pip runs");
+        assert!(installed.success(), "pip could not install {}", requirements.display());
+        if std::fs::rename(&making, &home).is_err() {
+            // Another run made it first.
+            let _ = std::fs::remove_dir_all(&making);
+        }
+        assert!(python.exists(), "no python in {}", home.display());
+        python
+    })
+}
