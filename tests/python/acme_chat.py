@@ -11,7 +11,9 @@ holds; otherwise prints what failed and exits 1.
 
 import json
 import sys
+import urllib.request
 
+from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
 ADDR = sys.argv[1]
@@ -153,6 +155,22 @@ def main():
     # Counted by message id on the client side: nothing the customer was sent came twice.
     ids = [m["id"] for m in customer.seen if m.get("type") == "message"]
     check(len(ids) == len(set(ids)), f"no message came twice after the reload: {ids}")
+    # /metrics, read by Prometheus's own parser: the vip queue on chat offered and answered
+    # one contact, within its target, and the journal's commits were timed.
+    with urllib.request.urlopen(f"http://{ADDR}/metrics", timeout=SECONDS) as response:
+        text = response.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    vip = (("channel", "chat"), ("queue", "vip"))
+    check(samples.get(("switchboard_queue_offered_total", vip)) == 1, f"vip offered 1: {samples}")
+    check(samples.get(("switchboard_queue_answered_total", vip)) == 1, "vip answered 1")
+    check(samples.get(("switchboard_queue_service_level", vip)) == 1.0, "vip service level 1")
+    check(samples.get(("switchboard_journal_commit_seconds_count", ())) >= 10, "journal commits timed")
+    check(samples.get(("switchboard_engine_step_seconds_count", ())) >= 10, "engine steps timed")
+    check(samples.get(("switchboard_agents", (("state", "wrap_up"),))) is not None, "agents by state")
+
     print(json.dumps({"contact": contact, "customer_messages": len(ids), "score_question": score["text"]}))
     print("OK")
 

@@ -47,7 +47,7 @@ entry chat "web" -> chat_in
 /// A project with two agents (passwords "ann-pass" and "bob-pass") and an admin token.
 fn project() -> tempfile::TempDir {
     let toml = format!(
-        "admin_token = \"0123456789abcdef-admin\"\n\
+        "admin_token = \"0123456789abcdef-admin\"\nnew_chats_per_minute = 0\n\
          [[agents]]\nid = \"ann\"\nname = \"Ann\"\nskills = {{ support = 4 }}\npassword_hash = \"{}\"\n\
          [[agents]]\nid = \"bob\"\nname = \"Bob\"\nskills = {{ support = 2, billing = 3 }}\npassword_hash = \"{}\"\n",
         hash("ann-pass"),
@@ -715,4 +715,30 @@ fn an_agent_takes_as_many_chats_at_once_as_the_roster_gives_them() {
             contacts.push(c);
         }
     });
+}
+
+#[test]
+fn new_conversations_are_limited_per_address_and_coming_back_is_not() {
+    let dir = project();
+    edit(&dir.path().join("switchboard.toml"), "new_chats_per_minute = 0", "new_chats_per_minute = 3");
+    let data = tempfile::tempdir().unwrap();
+    let d = start(dir.path(), data.path());
+    rt().block_on(async {
+        let mut tokens = Vec::new();
+        for name in ["A", "B", "C"] {
+            let (_, token, _) = customer(&d.addr, name).await;
+            tokens.push(token);
+        }
+        let mut s = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        put(&mut s, json!({"type": "hello", "name": "D"})).await;
+        let refused = next(&mut s).await;
+        assert_eq!((refused["type"].as_str(), refused["status"].as_u64()), (Some("error"), Some(429)), "{refused}");
+        assert!(refused["retry_after_s"].as_u64().unwrap() >= 1, "{refused}");
+        // A customer coming back to their conversation is not a new one.
+        let mut back = connect(&d.addr, "/chat/ws", None).await.unwrap();
+        put(&mut back, json!({"type": "hello", "token": tokens[0]})).await;
+        assert_eq!(next(&mut back).await["type"], "conversation");
+    });
+    let (_, metrics) = http(&d.addr, "GET", "/metrics", None, b"");
+    assert!(metrics.contains("switchboard_contacts 3\n"), "nothing was made of the refused one:\n{metrics}");
 }

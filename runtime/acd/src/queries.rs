@@ -104,6 +104,16 @@ impl Acd {
         Some(&self.stats[*self.queue_index.get(queue)? as usize][channel as usize])
     }
 
+    /// The queues, in the order they were declared.
+    pub fn queue_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.queues.iter().map(|q| q.name.as_str())
+    }
+
+    /// Every agent who has logged in, with their state.
+    pub fn agent_states(&self) -> impl Iterator<Item = (&str, AgentState)> + '_ {
+        self.agents.iter().map(|a| (a.id.as_str(), a.state()))
+    }
+
     pub fn agent_state(&self, agent: &str) -> Option<AgentState> {
         Some(self.agents[*self.agent_index.get(agent)? as usize].state())
     }

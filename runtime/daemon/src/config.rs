@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA: &str = "switchboard-data";
+pub const DEFAULT_NEW_CHATS_PER_MINUTE: u32 = 30;
 
 /// `switchboard.toml`, as written.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -25,6 +26,8 @@ pub struct File {
     pub allowed_origins: Vec<String>,
     /// Take a snapshot after this many inputs.
     pub snapshot_every: Option<u64>,
+    /// New conversations one IP address may open per minute; 0 turns the limit off.
+    pub new_chats_per_minute: Option<u32>,
     pub agents: Vec<Agent>,
 }
 
@@ -67,6 +70,9 @@ pub struct Settings {
     pub admin_token: Option<String>,
     pub allowed_origins: Vec<String>,
     pub snapshot_every: u64,
+    /// New conversations one IP address may open per minute (a burst of that many, then
+    /// evenly as the minute passes); 0: no limit.
+    pub new_chats_per_minute: u32,
     pub agents: Vec<Agent>,
     pub watch: bool,
     /// Where the file came from, if there was one.
@@ -129,6 +135,7 @@ impl Settings {
             admin_token,
             allowed_origins: file.allowed_origins,
             snapshot_every,
+            new_chats_per_minute: file.new_chats_per_minute.unwrap_or(DEFAULT_NEW_CHATS_PER_MINUTE),
             agents: file.agents,
             watch: flags.watch,
             file: path,

@@ -217,15 +217,7 @@ impl Default for Tuning {
     }
 }
 
-/// Counters for `/metrics`.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub records: std::sync::atomic::AtomicU64,
-    pub batches: std::sync::atomic::AtomicU64,
-    pub snapshots: std::sync::atomic::AtomicU64,
-    pub refused: std::sync::atomic::AtomicU64,
-    pub replayed: std::sync::atomic::AtomicU64,
-}
+pub use crate::metrics::Metrics;
 
 /// A handle to the core thread.
 #[derive(Clone)]
@@ -580,11 +572,15 @@ impl Core {
             let body = postcard::to_allocvec(&(now, entry)).map_err(|e| format!("cannot journal an input: {e}"))?;
             bodies.push((now.as_millisecond(), body));
         }
+        let started = std::time::Instant::now();
         let seqs = self.store.append(&bodies).map_err(store_err)?;
+        self.metrics.commit.observe(started.elapsed());
         self.metrics.records.fetch_add(seqs.len() as u64, Relaxed);
         self.metrics.batches.fetch_add(1, Relaxed);
         for ((entry, reply), seq) in entries.into_iter().zip(seqs) {
+            let started = std::time::Instant::now();
             let answer = self.apply(seq, now, entry);
+            self.metrics.step.observe(started.elapsed());
             self.last_seq = seq;
             self.since_snapshot += 1;
             replies.push((reply, answer));

@@ -9,14 +9,14 @@
 
 pub mod config;
 pub mod core;
+pub mod metrics;
 pub mod project;
 pub mod store;
 pub mod web;
 
 use crate::config::Settings;
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Prints a line to stdout; a closed stdout is no reason to stop serving.
 macro_rules! say {
@@ -56,16 +56,8 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         if settings.watch {
             tokio::spawn(watch(settings.project.clone(), handle.clone()));
         }
-        let app = Arc::new(web::App {
-            core: handle.clone(),
-            reader: Mutex::new(reader),
-            origins: settings.allowed_origins.clone(),
-            settings: settings.clone(),
-            admin_token,
-            agent_tokens: Mutex::new(HashMap::new()),
-            agent_sockets: Mutex::new(HashMap::new()),
-        });
-        let router = web::router(app);
+        let app = Arc::new(web::App::new(handle.clone(), reader, settings.clone(), admin_token));
+        let router = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
         say!("switchboard is serving {} on http://{addr}/", settings.project.display());
         say!("  chat demo:  http://{addr}/demo");
         say!("  agents:     ws://{addr}/agent/ws");

@@ -8,13 +8,14 @@ use crate::core::{AgentRequest, Answer, CoreHandle, Request};
 use crate::store::{Reader, StoredFeed};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{DefaultBodyLimit, State as Extract};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State as Extract};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value as Json_};
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_bytecode::bytecode::Bundle;
@@ -43,6 +44,60 @@ pub struct App {
     pub agent_tokens: Mutex<HashMap<String, String>>,
     /// Open agent connections, by agent (presence goes offline when the last closes).
     pub agent_sockets: Mutex<HashMap<String, usize>>,
+    /// New conversations by IP address.
+    pub new_chats: RateLimit,
+}
+
+impl App {
+    pub fn new(core: CoreHandle, reader: Reader, settings: Settings, admin_token: String) -> App {
+        App {
+            core,
+            reader: Mutex::new(reader),
+            origins: settings.allowed_origins.clone(),
+            new_chats: RateLimit::per_minute(settings.new_chats_per_minute),
+            settings,
+            admin_token,
+            agent_tokens: Mutex::new(HashMap::new()),
+            agent_sockets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// A token bucket per IP address: a burst of `per_minute`, refilled evenly over the
+/// minute. Addresses whose bucket has filled again are forgotten, so the map holds only
+/// addresses active in the last minute.
+#[derive(Debug)]
+pub struct RateLimit {
+    per_minute: u32,
+    buckets: Mutex<HashMap<IpAddr, (f64, std::time::Instant)>>,
+}
+
+impl RateLimit {
+    pub fn per_minute(per_minute: u32) -> RateLimit {
+        RateLimit { per_minute, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token for `ip`: `Err(seconds)` until the next one, when there is none.
+    pub fn take(&self, ip: IpAddr, now: std::time::Instant) -> Result<(), u64> {
+        if self.per_minute == 0 {
+            return Ok(());
+        }
+        let full = f64::from(self.per_minute);
+        let per_second = full / 60.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > 10_000 {
+            buckets.retain(|_, (tokens, at)| *tokens + now.duration_since(*at).as_secs_f64() * per_second < full);
+        }
+        let (tokens, at) = buckets.entry(ip).or_insert((full, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(full);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / per_second).ceil() as u64)
+        }
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -143,40 +198,23 @@ async fn readyz(Extract(app): Extract<Shared>) -> Response {
 }
 
 async fn metrics(Extract(app): Extract<Shared>) -> Response {
-    use std::sync::atomic::Ordering::Relaxed;
-    let m = &app.core.metrics;
-    let stats = app
+    let counters = app.core.metrics.clone();
+    let text = app
         .core
-        .query(|state, side| {
-            json!({"contacts": state.contacts_kept(), "stray": state.stray_inputs(), "outbox": side.outbox.len(),
-                   "offers": side.offers.len(), "assigned": side.assigned.len()})
+        .query(move |state, side| {
+            let gauges = crate::metrics::Gauges {
+                outbox: side.outbox.len(),
+                offers: side.offers.len(),
+                assigned: side.assigned.len(),
+                ..crate::metrics::Gauges::of(state)
+            };
+            Json_::String(crate::metrics::render(&counters, &gauges))
         })
-        .await
-        .unwrap_or_default();
-    let n = |k: &str| stats.get(k).and_then(Json_::as_u64).unwrap_or(0);
-    let text = format!(
-        "# TYPE switchboard_journal_records_total counter\nswitchboard_journal_records_total {}\n\
-         # TYPE switchboard_journal_batches_total counter\nswitchboard_journal_batches_total {}\n\
-         # TYPE switchboard_snapshots_total counter\nswitchboard_snapshots_total {}\n\
-         # TYPE switchboard_requests_refused_total counter\nswitchboard_requests_refused_total {}\n\
-         # TYPE switchboard_replayed_records gauge\nswitchboard_replayed_records {}\n\
-         # TYPE switchboard_contacts gauge\nswitchboard_contacts {}\n\
-         # TYPE switchboard_stray_inputs_total counter\nswitchboard_stray_inputs_total {}\n\
-         # TYPE switchboard_outbox gauge\nswitchboard_outbox {}\n\
-         # TYPE switchboard_offers_ringing gauge\nswitchboard_offers_ringing {}\n\
-         # TYPE switchboard_contacts_with_agents gauge\nswitchboard_contacts_with_agents {}\n",
-        m.records.load(Relaxed),
-        m.batches.load(Relaxed),
-        m.snapshots.load(Relaxed),
-        m.refused.load(Relaxed),
-        m.replayed.load(Relaxed),
-        n("contacts"),
-        n("stray"),
-        n("outbox"),
-        n("offers"),
-        n("assigned"),
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+        .await;
+    match text {
+        Ok(Json_::String(text)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "the core is not answering\n").into_response(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -276,12 +314,17 @@ fn origin_allowed(app: &App, headers: &HeaderMap) -> bool {
     origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
-async fn chat_ws(Extract(app): Extract<Shared>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn chat_ws(
+    Extract(app): Extract<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin_allowed(&app, &headers) {
         return refusal(403, "this origin may not open the chat: add it to allowed_origins");
     }
     ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
-        if let Err(e) = chat_session(socket, app).await {
+        if let Err(e) = chat_session(socket, app, peer.ip()).await {
             tracing::debug!("chat socket closed: {e}");
         }
     })
@@ -372,7 +415,7 @@ async fn first_message(socket: &mut WebSocket) -> Result<Option<Json_>, String> 
     }
 }
 
-async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> {
+async fn chat_session(mut socket: WebSocket, app: Shared, peer: IpAddr) -> Result<(), String> {
     let Some(hello) = first_message(&mut socket).await? else { return Ok(()) };
     if text_field(&hello, "type") != Some("hello") {
         send(&mut socket, &json!({"type": "error", "message": "the first message is {\"type\":\"hello\"}"})).await?;
@@ -392,6 +435,14 @@ async fn chat_session(mut socket: WebSocket, app: Shared) -> Result<(), String> 
             }
         }
         None => {
+            // Opening conversations costs the store; a reconnect with a token does not.
+            if let Err(wait) = app.new_chats.take(peer, std::time::Instant::now()) {
+                app.core.metrics.refused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let message = format!("too many new conversations from this address; try again in {wait} s");
+                send(&mut socket, &json!({"type": "error", "status": 429, "message": message, "retry_after_s": wait}))
+                    .await?;
+                return Ok(());
+            }
             let name = text_field(&hello, "name").unwrap_or("").trim().chars().take(100).collect::<String>();
             let name = switchboard_engine::cards::redact(&name).into_owned();
             let email = text_field(&hello, "email").unwrap_or("").trim().to_lowercase();
@@ -762,4 +813,38 @@ fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
         "typing" => AgentRequest::Typing { contact: num("contact")? },
         other => return Err(format!("unknown message type `{other}`")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn an_address_gets_a_burst_then_one_new_chat_as_each_share_of_the_minute_passes() {
+        let limit = RateLimit::per_minute(6);
+        let (one, other): (IpAddr, IpAddr) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let t0 = Instant::now();
+        for _ in 0..6 {
+            assert_eq!(limit.take(one, t0), Ok(()));
+        }
+        assert_eq!(limit.take(one, t0), Err(10), "one more every 10 s");
+        assert_eq!(limit.take(other, t0), Ok(()), "each address has its own");
+        assert_eq!(limit.take(one, t0 + Duration::from_secs(9)), Err(1));
+        assert_eq!(limit.take(one, t0 + Duration::from_secs(10)), Ok(()));
+        assert_eq!(limit.take(one, t0 + Duration::from_secs(10)), Err(10));
+        // Never more than the burst, however long it was quiet.
+        let later = t0 + Duration::from_secs(3600);
+        for _ in 0..6 {
+            assert_eq!(limit.take(one, later), Ok(()));
+        }
+        assert!(limit.take(one, later).is_err());
+    }
+
+    #[test]
+    fn no_limit_when_it_is_zero() {
+        let limit = RateLimit::per_minute(0);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!((0..1000).all(|_| limit.take(ip, Instant::now()).is_ok()));
+    }
 }

@@ -298,6 +298,24 @@ impl State {
         self.sessions.get(&session).is_some_and(|s| s.wait.is_for_input())
     }
 
+    /// The contacts held, counted by channel (`Channel as usize`).
+    // A count: the hash order cannot reach an output.
+    #[allow(clippy::disallowed_methods)]
+    pub fn contacts_by_channel(&self) -> [usize; 5] {
+        let mut counts = [0; 5];
+        for id in self.contacts.keys() {
+            if let Some(view) = self.contact(*id) {
+                counts[view.contact.channel as usize] += 1;
+            }
+        }
+        counts
+    }
+
+    /// Timers pending: flows' waits, routing's deadlines, retries' next steps.
+    pub fn timers_pending(&self) -> usize {
+        self.timers.len()
+    }
+
     /// How many contacts the engine holds because something still refers to them.
     pub fn contacts_kept(&self) -> usize {
         self.contacts.len()
