@@ -572,6 +572,12 @@ async fn visit(addr: String, mut c: Chatter, name: String) -> Chatter {
 #[test]
 fn killed_twenty_times_while_two_hundred_chats_run_nothing_is_lost_or_repeated() {
     let dir = project();
+    // Snapshots often, so that restarts begin from them and the replay check meets them.
+    edit(
+        &dir.path().join("switchboard.toml"),
+        "new_chats_per_minute = 0",
+        "new_chats_per_minute = 0\nsnapshot_every = 50",
+    );
     let data = tempfile::tempdir().unwrap();
     let rt = rt();
     let mut rng = fastrand::Rng::with_seed(7);
@@ -598,6 +604,16 @@ fn killed_twenty_times_while_two_hundred_chats_run_nothing_is_lost_or_repeated()
                 })
                 .collect();
             tokio::time::sleep(Duration::from_millis(wait)).await;
+            if round % 5 == 4 {
+                // The replay check on the store of the daemon as it runs (it reads a copy).
+                let (dir, data) = (dir.path().to_path_buf(), data.path().to_str().unwrap().to_string());
+                let o =
+                    tokio::task::spawn_blocking(move || switchboard(&dir, &["test", "--replay", "--data", &data, "."]))
+                        .await
+                        .unwrap();
+                assert_eq!(code(&o), 0, "the replay check while the daemon runs, round {round}: {}", both(&o));
+                eprintln!("round {round}: {}", stdout(&o).trim());
+            }
             // SIGKILL at a random moment, with visits in flight.
             let _ = d.child.kill();
             let _ = d.child.wait();
@@ -689,6 +705,13 @@ fn killed_twenty_times_while_two_hundred_chats_run_nothing_is_lost_or_repeated()
     assert_eq!(lost, 0);
     assert_eq!(finished, known, "every conversation ended, or reached its queue: its timers fired");
     assert!(known >= 150, "most customers got a conversation: {known}");
+    // The replay check on the daemon's own journal, after all those kills: from the oldest
+    // snapshot kept, the same events, the same messages, the same state at later snapshots.
+    let data = data.path().to_str().unwrap();
+    let o = switchboard(dir.path(), &["test", "--replay", "--data", data, "."]);
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    eprintln!("{}", stdout(&o).trim());
+    assert!(stdout(&o).contains("and the same state at 1 later snapshot"), "{}", both(&o));
 }
 
 #[test]

@@ -51,6 +51,12 @@ pub enum Command {
         /// any command, event or the final state differs
         #[arg(long)]
         replay: bool,
+        /// With --replay: check a daemon's store instead (DIR as `serve --data` names it).
+        /// From the oldest snapshot kept, every journal record is applied again on a copy,
+        /// and the events, messages and later snapshots must be the ones the daemon stored.
+        /// PATHS then names the project its SQLite sources open from (default: `.`)
+        #[arg(long, value_name = "DIR", requires = "replay")]
+        data: Option<PathBuf>,
         /// Project folders or .flow files (default: the current folder)
         paths: Vec<PathBuf>,
     },
@@ -129,7 +135,10 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check { format, deny_warnings, paths } => check::run(format, deny_warnings, &paths),
-        Command::Test { filter, roundtrip, replay, paths } => test::run(&paths, filter.as_deref(), roundtrip, replay),
+        Command::Test { data: Some(data), paths, .. } => test::replay_store(&data, &paths),
+        Command::Test { filter, roundtrip, replay, paths, data: None } => {
+            test::run(&paths, filter.as_deref(), roundtrip, replay)
+        }
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
         Command::Disasm { path, project } => disasm::run(&path, project.as_deref()),

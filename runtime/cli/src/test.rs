@@ -9,6 +9,25 @@ use switchboard_compiler::{codegen, render};
 use switchboard_shell::testing::{self, TestOutcome};
 use switchboard_shell::{project, Options};
 
+/// `test --replay --data DIR`: the replay check on a daemon's own store.
+pub fn replay_store(data: &std::path::Path, paths: &[PathBuf]) -> Result<ExitCode, String> {
+    let root = match paths {
+        [] => PathBuf::from("."),
+        [one] => one.clone(),
+        _ => return Err("with --data, name at most one project (where its SQLite sources are)".to_string()),
+    };
+    match switchboard_daemon::core::check_replay(data, &root) {
+        Ok(check) => {
+            outln!("{}: {check}", data.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            errln!("{}: the replay check failed: {why}", data.display());
+            Ok(ExitCode::from(EXIT_FAILED))
+        }
+    }
+}
+
 pub fn run(paths: &[PathBuf], filter: Option<&str>, roundtrip: bool, replay: bool) -> Result<ExitCode, String> {
     let paths = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let projects = project::discover(&paths)?;

@@ -219,6 +219,9 @@ impl Default for Tuning {
 
 pub use crate::metrics::Metrics;
 
+mod replay;
+pub use replay::{check_replay, ReplayCheck};
+
 /// A handle to the core thread.
 #[derive(Clone)]
 pub struct CoreHandle {
@@ -309,15 +312,7 @@ impl Core {
     /// new store the engine starts on it.
     pub fn open(mut store: Store, bundle: Arc<Bundle>, project_root: PathBuf, tuning: Tuning) -> Result<Core, String> {
         let metrics = Arc::new(Metrics::default());
-        let mut world = World::new();
-        let mut sources = BTreeMap::new();
-        for (hash, bytes) in store.bundles().map_err(store_err)? {
-            let b = Arc::new(Bundle::from_bytes(&bytes).map_err(|e| format!("stored bundle {hash}: {e}"))?);
-            let h = deploy_into(&mut world, &mut sources, &project_root, b)?;
-            if hex(&h) != hash {
-                return Err(format!("stored bundle {hash} has hash {h}: the store is damaged"));
-            }
-        }
+        let (mut world, mut sources) = stored_world(&store, &project_root)?;
         let now = now_ms();
         let (seq, state, side, fresh) = match store.snapshot().map_err(store_err)? {
             Some((seq, body)) => {
@@ -1103,6 +1098,23 @@ pub async fn perform(mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>, co
 }
 
 /// Deploys `bundle` into the world with its externs and sources.
+/// The live sources of each deployed bundle.
+type SourcesByBundle = BTreeMap<BundleHash, Arc<Vec<LiveSource>>>;
+
+/// Every bundle the store holds, deployed in a new world, with their sources.
+fn stored_world(store: &Store, root: &std::path::Path) -> Result<(World, SourcesByBundle), String> {
+    let mut world = World::new();
+    let mut sources = BTreeMap::new();
+    for (hash, bytes) in store.bundles().map_err(store_err)? {
+        let b = Arc::new(Bundle::from_bytes(&bytes).map_err(|e| format!("stored bundle {hash}: {e}"))?);
+        let h = deploy_into(&mut world, &mut sources, root, b)?;
+        if hex(&h) != hash {
+            return Err(format!("stored bundle {hash} has hash {h}: the store is damaged"));
+        }
+    }
+    Ok((world, sources))
+}
+
 fn deploy_into(
     world: &mut World,
     sources: &mut BTreeMap<BundleHash, Arc<Vec<LiveSource>>>,
@@ -1305,5 +1317,38 @@ entry chat "web" -> chat_in
         });
         assert_eq!(r.unwrap_err().status, 403);
         assert!(core.admit(Request::Agent { agent: "ann".into(), request: AgentRequest::Accept { offer: 7 } }).is_ok());
+    }
+
+    #[test]
+    fn the_replay_check_passes_on_a_store_as_the_core_left_it_and_fails_on_one_that_lies() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut core = open(dir.path(), 5);
+        for i in 0..16 {
+            feed(&mut core, i);
+            if core.since_snapshot >= 5 {
+                core.snapshot().unwrap();
+            }
+        }
+        let check = check_replay(dir.path(), dir.path()).unwrap();
+        assert!(check.records > 0 && check.events > 0 && check.feed_rows > 0, "{check}");
+        assert_eq!((check.snapshots, check.unwritten_from), (1, None), "{check}");
+
+        // A crash between journaling a batch and writing what it gave: a tail, not a fault.
+        let entry = core.admit(requests(16).remove(0)).unwrap().unwrap();
+        let body = postcard::to_allocvec(&(core.state.now(), &entry)).unwrap();
+        let seq = core.store.append(&[(core.state.now().as_millisecond(), body)]).unwrap()[0];
+        drop(core);
+        let tail = check_replay(dir.path(), dir.path()).unwrap();
+        assert_eq!(tail.unwritten_from, Some(seq), "{tail}");
+
+        let db = rusqlite::Connection::open(dir.path().join("switchboard.db")).unwrap();
+        // An event that is not what the journal gives.
+        db.execute(
+            "UPDATE events SET body = '{}' WHERE seq = (SELECT MIN(seq) FROM events WHERE seq > ?1)",
+            [check.from_seq],
+        )
+        .unwrap();
+        let lied = check_replay(dir.path(), dir.path()).unwrap_err();
+        assert!(lied.contains("replays differently"), "{lied}");
     }
 }

@@ -157,6 +157,85 @@ impl Store {
         &self.path
     }
 
+    /// A copy of the store in `dir` as it stood at one moment, taken in one read
+    /// transaction (`VACUUM INTO`): the daemon may go on writing, and nothing done to the
+    /// copy reaches it. Refuses a `dir` that holds a store already.
+    pub fn copy_of(from: &Path, dir: &Path) -> Result<Store> {
+        let source = from.join("switchboard.db");
+        if !source.is_file() {
+            return Err(StoreError::Io(format!("`{}` holds no store (no switchboard.db)", from.display())));
+        }
+        let target = dir.join("switchboard.db");
+        if target.exists() {
+            return Err(StoreError::Io(format!("`{}` exists already", target.display())));
+        }
+        let conn = Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let into = target.to_str().ok_or_else(|| StoreError::Io("the copy's path is not UTF-8".to_string()))?;
+        conn.execute("VACUUM INTO ?1", [into])?;
+        drop(conn);
+        Store::open(dir)
+    }
+
+    /// Every whole snapshot (seq and body), oldest first.
+    pub fn snapshots(&self) -> Result<Vec<(i64, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare("SELECT seq, at_ms, body, crc FROM snapshots ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, at_ms, body, sum) = row?;
+            if crc(seq, at_ms, &body) == sum {
+                out.push((seq, body));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The event record `n` of journal record `seq` gave, as stored.
+    pub fn event(&self, seq: i64, n: u32) -> Result<Option<EventRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT session, at_ms, kind, body FROM events WHERE seq = ?1 AND n = ?2",
+                params![seq, n],
+                |r| {
+                    Ok(EventRow {
+                        seq,
+                        n,
+                        session: r.get::<_, i64>(0)? as u64,
+                        at_ms: r.get(1)?,
+                        kind: r.get(2)?,
+                        body: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// How many events the journal records after `seq` gave, as stored.
+    pub fn events_after(&self, seq: i64) -> Result<u64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM events WHERE seq > ?1", [seq], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// The feed row kept under `key`, as stored.
+    pub fn feed_row(&self, key: &str) -> Result<Option<StoredFeed>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id, contact, audience, agent, at_ms, body FROM feed WHERE key = ?1", [key], |r| {
+                Ok(StoredFeed {
+                    id: r.get(0)?,
+                    contact: r.get::<_, i64>(1)? as u64,
+                    audience: r.get(2)?,
+                    agent: r.get(3)?,
+                    at_ms: r.get(4)?,
+                    body: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
     /// A reader on the same file, for another thread.
     pub fn reader(&self) -> Result<Reader> {
         Ok(Reader { conn: open_conn(&self.path)? })
