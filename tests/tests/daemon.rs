@@ -460,6 +460,23 @@ fn the_agent_sees_the_record_the_flow_found_and_follows_the_script() {
         until(&mut bob, "script", Some("How much?")).await;
         put(&mut bob, json!({"type": "script_reply", "session": session, "text": "£12.50"})).await;
         until(&mut bob, "script", Some("Refunding £12.50.")).await;
+        // Refused, and never journaled: a stale answer (the script asks nothing now), a
+        // session that does not exist, and frames that are not JSON.
+        let journaled = || {
+            let (_, m) = http(&d.addr, "GET", "/metrics", None, b"");
+            m.lines().find_map(|l| l.strip_prefix("switchboard_journal_records_total ")).unwrap().to_string()
+        };
+        let before = journaled();
+        put(&mut bob, json!({"type": "script_reply", "session": session, "text": "£1", "ref": "late"})).await;
+        let (e, _) = until(&mut bob, "error", None).await;
+        assert_eq!((e["status"].as_u64(), e["ref"].as_str()), (Some(409), Some("late")), "{e}");
+        put(&mut bob, json!({"type": "script_reply", "session": 987654, "text": "£1", "ref": "who"})).await;
+        let (e, _) = until(&mut bob, "error", None).await;
+        assert_eq!(e["status"], 404, "{e}");
+        bob.send(Message::Text("{\"type\": \"script_reply\", ".into())).await.unwrap();
+        let (e, _) = until(&mut bob, "error", None).await;
+        assert_eq!(e["status"], 400, "{e}");
+        assert_eq!(journaled(), before, "nothing refused was journaled");
         // The script is Bob's: another agent's reply to it is refused.
         let mut ann = agent(&d.addr, "ann", "ann-pass").await;
         put(&mut ann, json!({"type": "script_reply", "session": session, "text": "x", "ref": 9})).await;

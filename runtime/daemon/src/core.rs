@@ -680,8 +680,18 @@ impl Core {
                     Entry::Engine(Input::StartScript { contact: ContactId(contact), script, agent: Box::new(view) })
                 }
                 AgentRequest::ScriptReply { session, text } => {
-                    if self.side.scripts.get(&session).map(|(_, a)| a.as_str()) != Some(agent.as_str()) {
-                        return Err(Refusal::new(403, format!("script session {session} is not yours")));
+                    match self.side.scripts.get(&session) {
+                        None => return Err(Refusal::new(404, format!("there is no script session {session}"))),
+                        Some((_, a)) if a.as_str() != agent.as_str() => {
+                            return Err(Refusal::new(403, format!("script session {session} is not yours")))
+                        }
+                        Some(_) => {}
+                    }
+                    // A stale answer (the script has moved on or ended) is refused before
+                    // it is journaled.
+                    if !self.state.waits_for_input(SessionId(session)) {
+                        let why = if self.state.is_live(SessionId(session)) { "asks nothing now" } else { "has ended" };
+                        return Err(Refusal::new(409, format!("script session {session} {why}")));
                     }
                     Entry::Engine(Input::Agent(AgentAction::Script {
                         session: SessionId(session),
