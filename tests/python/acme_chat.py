@@ -146,9 +146,12 @@ def main():
     ann.put(type="outcome", contact=contact, outcome="resolved", ref="o")
     ann.until("ok", ref="o")
     solved = customer.until("message", "Was your problem solved today?")
-    check(solved["ask"] == "yesno", f"the survey's first question: {solved}")
+    check(solved["ask"] == "yesno" and [o["key"] for o in solved["options"]] == ["yes", "no"],
+          f"the survey's first question, with buttons: {solved}")
     customer.put(type="message", id="s1", text="yes")
     score = customer.until("message", "How happy were you with our service, from 1 to 5?")
+    check(score["ask"] == "range" and (score["min"], score["max"]) == (1, 5)
+          and [o["key"] for o in score["options"]] == ["1", "2", "3", "4", "5"], f"a scale of buttons: {score}")
     customer.put(type="message", id="s2", text="5")
     customer.until("ack")
 

@@ -962,7 +962,7 @@ impl Core {
             }
             Gather::Ask { ask, .. } => {
                 if let Some(info) = bundle.asks.get(ask.index()) {
-                    body["ask"] = json!(format!("{:?}", info.kind).to_lowercase());
+                    ask_json(&info.kind, body);
                 }
             }
             // Voice only: the keypad answers it.
@@ -1108,6 +1108,46 @@ pub async fn perform(mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>, co
 }
 
 /// Deploys `bundle` into the world with its externs and sources.
+/// What an `ask` takes, for a screen: its kind in a word, its bounds, and the answers a
+/// button can give when there are few (yes or no, an enum's variants, a scale of up to 11).
+fn ask_json(kind: &switchboard_bytecode::bytecode::AnswerKind, body: &mut serde_json::Value) {
+    use switchboard_bytecode::bytecode::AnswerKind;
+    let buttons = |answers: Vec<String>| -> serde_json::Value {
+        answers.into_iter().map(|a| json!({"key": a, "label": a})).collect()
+    };
+    let word = match kind {
+        AnswerKind::Digits(n) => {
+            body["digits"] = json!(n);
+            "digits"
+        }
+        AnswerKind::YesNo => {
+            body["options"] = buttons(vec!["yes".into(), "no".into()]);
+            "yesno"
+        }
+        AnswerKind::Range(min, max) => {
+            body["min"] = json!(min);
+            body["max"] = json!(max);
+            let whole = min.fract() == 0.0 && max.fract() == 0.0 && max >= min && max - min <= 10.0;
+            if whole {
+                body["options"] = buttons((*min as i64..=*max as i64).map(|n| n.to_string()).collect());
+            }
+            "range"
+        }
+        AnswerKind::Number => "number",
+        AnswerKind::Text => "text",
+        AnswerKind::Date => "date",
+        AnswerKind::Money => "money",
+        AnswerKind::Phone => "phone",
+        AnswerKind::Email => "email",
+        AnswerKind::Time => "time",
+        AnswerKind::Enum(variants) => {
+            body["options"] = buttons(variants.clone());
+            "enum"
+        }
+    };
+    body["ask"] = json!(word);
+}
+
 /// The live sources of each deployed bundle.
 type SourcesByBundle = BTreeMap<BundleHash, Arc<Vec<LiveSource>>>;
 
