@@ -5,6 +5,7 @@
 //! `PROJECT/switchboard.toml` when there is one. Unknown keys are errors, so a misspelt
 //! setting is not silently ignored.
 
+use base64::Engine as _;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,83 @@ pub struct File {
     /// New conversations one IP address may open per minute; 0 turns the limit off.
     pub new_chats_per_minute: Option<u32>,
     pub agents: Vec<Agent>,
+    /// How to reach each `http` and `sql` source the project declares (`[sources.crm]`).
+    pub sources: BTreeMap<String, SourceFile>,
+}
+
+/// `[sources.NAME]`, as written: a database for an `sql` source, or headers and
+/// credentials for an `http` source. Every secret can be named by an environment variable
+/// instead (`token_env = "CRM_TOKEN"`), so that it never needs to be in the file.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SourceFile {
+    /// `sql`: `postgres://…`, `mysql://…` or `sqlite://…` (it may hold a password).
+    pub url: Option<Secret>,
+    /// `sql`: the variable holding the URL.
+    pub url_env: Option<String>,
+    /// `sql`: the most connections the pool opens (4 unless given).
+    pub max_connections: Option<u32>,
+    /// `http`: headers sent with every request.
+    pub headers: BTreeMap<String, Secret>,
+    /// `http`: headers whose values are in these variables (`X-Api-Key = "CRM_KEY"`).
+    pub headers_env: BTreeMap<String, String>,
+    /// `http`: `Authorization: Bearer TOKEN`.
+    pub token: Option<Secret>,
+    pub token_env: Option<String>,
+    /// `http`: `Authorization: Basic …` with this user and password.
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_env: Option<String>,
+}
+
+impl std::fmt::Debug for SourceFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceFile")
+            .field("url_env", &self.url_env)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("headers_env", &self.headers_env)
+            .field("token_env", &self.token_env)
+            .field("username", &self.username)
+            .field("password_env", &self.password_env)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Text that must never be shown: `Debug` and `Display` print `<secret>`.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Secret {
+        Secret(text.into())
+    }
+
+    /// The text itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+/// How to reach one source, resolved (secrets read from the environment).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceSettings {
+    /// An `sql` source's database.
+    Sql { url: Secret, max_connections: u32 },
+    /// An `http` source's headers, `Authorization` among them when credentials were given.
+    Http { headers: Vec<(String, Secret)> },
 }
 
 /// One agent of the roster.
@@ -77,6 +155,8 @@ pub struct Settings {
     pub watch: bool,
     /// Where the file came from, if there was one.
     pub file: Option<PathBuf>,
+    /// `[sources.NAME]`, resolved; checked against the project when it is served.
+    pub sources: BTreeMap<String, SourceSettings>,
 }
 
 impl Settings {
@@ -128,7 +208,12 @@ impl Settings {
                 ));
             }
         }
+        let mut sources = BTreeMap::new();
+        for (name, source) in &file.sources {
+            sources.insert(name.clone(), source.resolve(name, env)?);
+        }
         Ok(Settings {
+            sources,
             project: flags.project,
             data,
             listen,
@@ -146,6 +231,103 @@ impl Settings {
 fn read(path: &Path) -> Result<File, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}
+
+impl SourceFile {
+    /// What `[sources.NAME]` says, with its secrets read: `url` or `url_env` for a database;
+    /// headers and at most one of a token and a user with a password for an API.
+    fn resolve(&self, name: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<SourceSettings, String> {
+        let at = format!("[sources.{name}]");
+        let secret = |given: &Option<Secret>, var: &Option<String>, key: &str| -> Result<Option<Secret>, String> {
+            match (given, var) {
+                (Some(_), Some(_)) => Err(format!("{at}: give `{key}` or `{key}_env`, not both")),
+                (Some(s), None) => Ok(Some(s.clone())),
+                (None, Some(var)) => match env(var).filter(|v| !v.is_empty()) {
+                    Some(v) => Ok(Some(Secret(v))),
+                    None => Err(format!("{at}: `{key}_env` names ${var}, which is not set")),
+                },
+                (None, None) => Ok(None),
+            }
+        };
+        let url = secret(&self.url, &self.url_env, "url")?;
+        let token = secret(&self.token, &self.token_env, "token")?;
+        let password = secret(&self.password, &self.password_env, "password")?;
+        let http = !self.headers.is_empty() || !self.headers_env.is_empty() || token.is_some() || password.is_some();
+        let http = http || self.username.is_some();
+        if let Some(url) = url {
+            if http {
+                return Err(format!(
+                    "{at}: `url` is for an sql source, headers and credentials for an http source; give one or the other"
+                ));
+            }
+            let scheme = url.expose().split(':').next().unwrap_or("");
+            if !["postgres", "postgresql", "mysql", "mariadb", "sqlite"].contains(&scheme) {
+                return Err(format!(
+                    "{at}: the url must start postgres://, mysql:// or sqlite:// (it starts `{scheme}:`)"
+                ));
+            }
+            let max_connections = self.max_connections.unwrap_or(4);
+            if max_connections == 0 {
+                return Err(format!("{at}: max_connections must be at least 1"));
+            }
+            return Ok(SourceSettings::Sql { url, max_connections });
+        }
+        if self.max_connections.is_some() {
+            return Err(format!("{at}: max_connections is for an sql source, which needs a `url`"));
+        }
+        if !http {
+            return Err(format!(
+                "{at} says nothing: give `url` (an sql source) or headers or credentials (an http source)"
+            ));
+        }
+        let mut headers: Vec<(String, Secret)> = Vec::new();
+        for (header, value) in &self.headers {
+            headers.push((header.clone(), value.clone()));
+        }
+        for (header, var) in &self.headers_env {
+            if self.headers.contains_key(header) {
+                return Err(format!("{at}: header `{header}` is in both `headers` and `headers_env`"));
+            }
+            match env(var).filter(|v| !v.is_empty()) {
+                Some(v) => headers.push((header.clone(), Secret(v))),
+                None => return Err(format!("{at}: header `{header}` is in ${var}, which is not set")),
+            }
+        }
+        let authorization = match (token, &self.username, password) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(format!("{at}: give a `token` or a `username` and `password`, not both"))
+            }
+            (Some(token), None, None) => Some(Secret(format!("Bearer {}", token.expose()))),
+            (None, Some(user), Some(password)) => {
+                if user.contains(':') {
+                    return Err(format!("{at}: a username cannot hold `:`"));
+                }
+                Some(Secret(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()))
+                )))
+            }
+            (None, Some(_), None) => return Err(format!("{at}: `username` needs `password` or `password_env`")),
+            (None, None, Some(_)) => return Err(format!("{at}: `password` needs `username`")),
+            (None, None, None) => None,
+        };
+        if let Some(authorization) = authorization {
+            if headers.iter().any(|(h, _)| h.eq_ignore_ascii_case("authorization")) {
+                return Err(format!("{at}: an `Authorization` header and credentials; give one"));
+            }
+            headers.push(("Authorization".to_string(), authorization));
+        }
+        for (header, value) in &headers {
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if header.is_empty() || !header.chars().all(token) {
+                return Err(format!("{at}: `{header}` is not a header name"));
+            }
+            if value.expose().chars().any(|c| c.is_control() && c != '\t') {
+                return Err(format!("{at}: the value of header `{header}` has a control character"));
+            }
+        }
+        Ok(SourceSettings::Http { headers })
+    }
 }
 
 impl Agent {
@@ -242,6 +424,121 @@ mod tests {
         )
         .unwrap();
         assert!(Settings::resolve(flags(dir.path()), &|_| None).unwrap_err().contains("1 to 10"));
+    }
+
+    fn sources(toml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<BTreeMap<String, SourceSettings>, String> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("switchboard.toml"), toml).unwrap();
+        Settings::resolve(flags(dir.path()), env).map(|s| s.sources)
+    }
+
+    #[test]
+    fn sources_get_a_database_or_headers_with_secrets_from_the_environment() {
+        let env = |k: &str| match k {
+            "CRM_URL" => Some("postgres://sb:hunter2@db.example/crm".to_string()),
+            "CRM_TOKEN" => Some("tok-123".to_string()),
+            "CRM_KEY" => Some("key-456".to_string()),
+            _ => None,
+        };
+        let s = sources(
+            r#"
+[sources.crm]
+url_env = "CRM_URL"
+max_connections = 8
+
+[sources.orders]
+headers = { "X-Tenant" = "acme" }
+headers_env = { "X-Api-Key" = "CRM_KEY" }
+token_env = "CRM_TOKEN"
+
+[sources.legacy]
+username = "ann"
+password = "open sesame"
+"#,
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            s["crm"],
+            SourceSettings::Sql { url: Secret::new("postgres://sb:hunter2@db.example/crm"), max_connections: 8 }
+        );
+        let SourceSettings::Http { headers } = &s["orders"] else { panic!("{:?}", s["orders"]) };
+        let shown: Vec<(&str, &str)> = headers.iter().map(|(h, v)| (h.as_str(), v.expose())).collect();
+        assert_eq!(shown, [("X-Tenant", "acme"), ("X-Api-Key", "key-456"), ("Authorization", "Bearer tok-123")]);
+        let SourceSettings::Http { headers } = &s["legacy"] else { panic!() };
+        assert_eq!(headers[0].1.expose(), format!("Basic {}", "YW5uOm9wZW4gc2VzYW1l"));
+        // Nothing secret is ever shown.
+        let debug = format!("{s:?}");
+        for secret in ["hunter2", "tok-123", "key-456", "acme", "YW5u", "sesame"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+    }
+
+    #[test]
+    fn source_settings_that_cannot_work_are_refused_with_the_reason() {
+        let none = |_: &str| None;
+        for (toml, wanted) in [
+            (
+                "[sources.crm]
+url_env = \"NOPE\"
+",
+                "$NOPE, which is not set",
+            ),
+            (
+                "[sources.crm]
+url = \"http://x\"
+",
+                "postgres://",
+            ),
+            (
+                "[sources.crm]
+url = \"sqlite://x\"
+token = \"t\"
+",
+                "one or the other",
+            ),
+            (
+                "[sources.crm]
+token = \"t\"
+token_env = \"T\"
+",
+                "not both",
+            ),
+            (
+                "[sources.crm]
+",
+                "says nothing",
+            ),
+            (
+                "[sources.crm]
+username = \"ann\"
+",
+                "needs `password`",
+            ),
+            (
+                "[sources.crm]
+headers = { \"Bad Name\" = \"x\" }
+",
+                "not a header name",
+            ),
+            (
+                "[sources.crm]
+url = \"sqlite://x\"
+pasword = \"x\"
+",
+                "pasword",
+            ),
+            (
+                "[sources.crm]
+url = \"sqlite://x\"
+max_connections = 0
+",
+                "at least 1",
+            ),
+        ] {
+            let e = sources(toml, &none).unwrap_err();
+            assert!(e.contains(wanted), "{toml}: {e}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! answer (look-ups, sends, calls, payments) stay in the outbox until the engine has it;
 //! after a restart they are performed again, with the same id.
 
+use crate::connect::Connections;
 use crate::store::{EventRow, FeedRow, Outputs, Store, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ use switchboard_engine::{
     ContactId, EngineError, EventKind, Gather, Input, LogIn, LookupResult, OfferId, Output, Presence, Reply,
     RoutingEvent, SessionId, Started, State, World,
 };
-use switchboard_shell::local::{live_sources, Rows, SandboxExterns};
+use switchboard_shell::local::{live_sources_with, Rows, SandboxExterns};
 use switchboard_sources::{LiveSource, LookupOutcome};
 use tokio::sync::{broadcast, oneshot};
 
@@ -267,6 +268,8 @@ pub struct Core {
     world: World,
     side: Side,
     sources: BTreeMap<BundleHash, Arc<Vec<LiveSource>>>,
+    /// How `http` and `sql` sources are reached (`[sources.NAME]`).
+    connections: Arc<Connections>,
     project_root: PathBuf,
     last_seq: i64,
     since_snapshot: u64,
@@ -310,9 +313,22 @@ impl Core {
     /// Opens the store, deploys the bundles it holds, restores the last snapshot and
     /// replays the journal after it. `bundle` is the project as it is on disk now: on a
     /// new store the engine starts on it.
-    pub fn open(mut store: Store, bundle: Arc<Bundle>, project_root: PathBuf, tuning: Tuning) -> Result<Core, String> {
+    pub fn open(store: Store, bundle: Arc<Bundle>, project_root: PathBuf, tuning: Tuning) -> Result<Core, String> {
+        Core::open_connected(store, bundle, project_root, tuning, Arc::new(Connections::none()))
+    }
+
+    /// Like [`Core::open`], with `http` and `sql` sources reached as `connections` say.
+    /// `bundle` must pass [`Connections::check`]; the stored bundles need not (their
+    /// unreachable sources fail their look-ups).
+    pub fn open_connected(
+        mut store: Store,
+        bundle: Arc<Bundle>,
+        project_root: PathBuf,
+        tuning: Tuning,
+        connections: Arc<Connections>,
+    ) -> Result<Core, String> {
         let metrics = Arc::new(Metrics::default());
-        let (mut world, mut sources) = stored_world(&store, &project_root)?;
+        let (mut world, mut sources) = stored_world(&store, &project_root, &connections)?;
         let now = now_ms();
         let (seq, state, side, fresh) = match store.snapshot().map_err(store_err)? {
             Some((seq, body)) => {
@@ -320,7 +336,7 @@ impl Core {
                 (seq, State::from_bytes(&body.state)?, body.side, false)
             }
             None => {
-                let hash = deploy_into(&mut world, &mut sources, &project_root, bundle.clone())?;
+                let hash = deploy_into(&mut world, &mut sources, &project_root, &connections, bundle.clone())?;
                 store.put_bundle(&hex(&hash), &bundle.to_bytes()?, now.as_millisecond()).map_err(store_err)?;
                 let state = State::new(&world, hash, now).map_err(String::from)?;
                 (0, state, Side { deployed: vec![hash], ..Side::default() }, true)
@@ -332,6 +348,7 @@ impl Core {
             world,
             side,
             sources,
+            connections,
             project_root,
             last_seq: seq,
             since_snapshot: 0,
@@ -396,7 +413,8 @@ impl Core {
         if hash == self.current() {
             return Ok((hash, false));
         }
-        deploy_into(&mut self.world, &mut self.sources, &self.project_root, bundle)?;
+        self.connections.check(&bundle, false)?;
+        deploy_into(&mut self.world, &mut self.sources, &self.project_root, &self.connections, bundle)?;
         self.store.put_bundle(&hex(&hash), &bytes, now_ms().as_millisecond()).map_err(store_err)?;
         let mut replies = Vec::new();
         self.commit(vec![(Entry::Engine(Input::Deploy { bundle: hash }), None)], &mut replies)?;
@@ -1152,12 +1170,16 @@ fn ask_json(kind: &switchboard_bytecode::bytecode::AnswerKind, body: &mut serde_
 type SourcesByBundle = BTreeMap<BundleHash, Arc<Vec<LiveSource>>>;
 
 /// Every bundle the store holds, deployed in a new world, with their sources.
-fn stored_world(store: &Store, root: &std::path::Path) -> Result<(World, SourcesByBundle), String> {
+fn stored_world(
+    store: &Store,
+    root: &std::path::Path,
+    connections: &Connections,
+) -> Result<(World, SourcesByBundle), String> {
     let mut world = World::new();
     let mut sources = BTreeMap::new();
     for (hash, bytes) in store.bundles().map_err(store_err)? {
         let b = Arc::new(Bundle::from_bytes(&bytes).map_err(|e| format!("stored bundle {hash}: {e}"))?);
-        let h = deploy_into(&mut world, &mut sources, root, b)?;
+        let h = deploy_into(&mut world, &mut sources, root, connections, b)?;
         if hex(&h) != hash {
             return Err(format!("stored bundle {hash} has hash {h}: the store is damaged"));
         }
@@ -1169,9 +1191,10 @@ fn deploy_into(
     world: &mut World,
     sources: &mut BTreeMap<BundleHash, Arc<Vec<LiveSource>>>,
     root: &std::path::Path,
+    connections: &Connections,
     bundle: Arc<Bundle>,
 ) -> Result<BundleHash, String> {
-    let live = live_sources(&bundle, Rows::Project { root })?;
+    let live = live_sources_with(&bundle, Rows::Project { root }, Some(connections))?;
     let externs = SandboxExterns::new(bundle.clone())?;
     let hash = world.deploy(bundle, Box::new(externs)).map_err(String::from)?;
     sources.entry(hash).or_insert_with(|| Arc::new(live));

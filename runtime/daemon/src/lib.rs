@@ -8,9 +8,11 @@
 //! This is the only crate that depends on tokio.
 
 pub mod config;
+pub mod connect;
 pub mod core;
 pub mod metrics;
 pub mod project;
+pub mod sql;
 pub mod store;
 pub mod web;
 
@@ -35,7 +37,12 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     let reader = store.reader().map_err(|e| e.to_string())?;
     let admin_token = admin_token(&settings)?;
     let tuning = core::Tuning { snapshot_every: settings.snapshot_every, ..core::Tuning::default() };
-    let mut core = core::Core::open(store, Arc::new(bundle.clone()), settings.project.clone(), tuning)?;
+    let connections = Arc::new(connect::Connections::new(settings.sources.clone()));
+    connections
+        .check(&bundle, true)
+        .map_err(|e| format!("{e}\nthe sources cannot be reached; fix switchboard.toml and start again"))?;
+    let mut core =
+        core::Core::open_connected(store, Arc::new(bundle.clone()), settings.project.clone(), tuning, connections)?;
     if let Some(hash) =
         core.deploy(Arc::new(bundle)).map_err(|e| format!("cannot deploy the project: {e}"))?.1.then(|| core.current())
     {

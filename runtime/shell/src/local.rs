@@ -417,11 +417,37 @@ impl Source for Unreachable {
     }
 }
 
+/// Makes the sources that need more than the project says: a connection to a database, an
+/// API's headers and credentials. The daemon has one (its `[sources.NAME]` settings); the
+/// shell alone has none, so there an `sql` source fails every look-up.
+pub trait Connector: Send + Sync {
+    /// The source `spec` declares at `location`, or `None` for the shell's own.
+    fn connect(&self, spec: &SourceSpec, location: &SourceLocation) -> Option<Result<Arc<dyn Source>, String>>;
+}
+
 /// The live sources of `bundle`, filled as `rows` says (by source index).
 pub fn live_sources(bundle: &Bundle, rows: Rows<'_>) -> Result<Vec<LiveSource>, String> {
+    live_sources_with(bundle, rows, None)
+}
+
+/// Like [`live_sources`], with the project's own sources made by `connector` where it
+/// makes them. A source it cannot make is an error (the bundle cannot be served).
+pub fn live_sources_with(
+    bundle: &Bundle,
+    rows: Rows<'_>,
+    connector: Option<&dyn Connector>,
+) -> Result<Vec<LiveSource>, String> {
     let mut live = Vec::new();
     for (i, info) in bundle.sources.iter().enumerate() {
         let spec = source_spec(bundle, info);
+        let connected = match (&rows, connector) {
+            (Rows::Project { .. }, Some(connector)) => connector.connect(&spec, &info.location),
+            _ => None,
+        };
+        if let Some(source) = connected {
+            live.push(LiveSource::new(&spec, source?));
+            continue;
+        }
         let source: Arc<dyn Source> = match &rows {
             Rows::Given(rows) => Arc::new(MemorySource::new(&spec, rows.get(i).cloned().unwrap_or_default())),
             Rows::Project { root } => match &info.location {

@@ -6,7 +6,9 @@
 //! same cell rules: strings, numbers and booleans as their text, `null` as an empty cell), or
 //! an array whose first object is taken. `404` and an empty array mean no match; any other
 //! status, a body over 1 MiB, or a body that is not such JSON fails the look-up. The
-//! source's `timeout` bounds the whole request.
+//! source's `timeout` bounds the whole request. Headers given by [`HttpSource::with_headers`]
+//! (the daemon's `[sources.NAME]` settings: an API key, a bearer token) go with every request
+//! and are never shown in messages or `Debug`.
 
 use super::cell::RowReader;
 use super::schema::SourceSpec;
@@ -24,6 +26,9 @@ pub struct HttpSource {
     template: String,
     spec: SourceSpec,
     agent: ureq::Agent,
+    /// Sent with every request (an API key, `Authorization`). Never shown: they may be
+    /// secrets.
+    headers: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for HttpSource {
@@ -49,7 +54,35 @@ impl HttpSource {
             .max_redirects(0)
             .build()
             .into();
-        Ok(HttpSource { name: spec.name.clone(), template: template.to_string(), spec: spec.clone(), agent })
+        Ok(HttpSource {
+            name: spec.name.clone(),
+            template: template.to_string(),
+            spec: spec.clone(),
+            agent,
+            headers: Vec::new(),
+        })
+    }
+
+    /// Sends `headers` (name, value) with every request, after `Accept`. A name or value
+    /// that cannot be a header is refused (by name only: values may be secrets).
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> Result<HttpSource, SourceError> {
+        for (name, value) in &headers {
+            let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+            if name.is_empty() || !name.chars().all(token) {
+                return Err(SourceError::Schema {
+                    source: self.name.clone(),
+                    message: format!("`{name}` is not a header name"),
+                });
+            }
+            if value.chars().any(|c| c.is_control() && c != '\t') {
+                return Err(SourceError::Schema {
+                    source: self.name.clone(),
+                    message: format!("the value of header `{name}` has a control character"),
+                });
+            }
+        }
+        self.headers = headers;
+        Ok(self)
     }
 
     fn unavailable(&self, message: String) -> SourceError {
@@ -57,8 +90,8 @@ impl HttpSource {
     }
 }
 
-/// The text a key is sent as.
-fn key_text(key: &Value) -> String {
+/// The text a key is sent as (and bound as, by SQL sources).
+pub fn key_text(key: &Value) -> String {
     match key {
         Value::Text(t) | Value::Phone(t) | Value::Email(t) | Value::Agent(t) | Value::Enum(t) => t.to_string(),
         other => other.display(),
@@ -72,12 +105,11 @@ impl Source for HttpSource {
         }
         let text = key_text(key);
         let url = self.template.replace("{key}", &utf8_percent_encode(&text, NON_ALPHANUMERIC).to_string());
-        let mut response = self
-            .agent
-            .get(&url)
-            .header("Accept", "application/json")
-            .call()
-            .map_err(|e| self.unavailable(format!("GET {}: {e}", redact(&url))))?;
+        let mut request = self.agent.get(&url).header("Accept", "application/json");
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let mut response = request.call().map_err(|e| self.unavailable(format!("GET {}: {e}", redact(&url))))?;
         match response.status().as_u16() {
             200 => {}
             404 => return Ok(None),

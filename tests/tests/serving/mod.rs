@@ -35,22 +35,35 @@ impl Drop for Daemon {
 /// `switchboard serve` on the project in `project`, keeping its store in `data`, on a free
 /// port; it logs warnings to the test's output.
 pub fn start(project: &Path, data: &Path) -> Daemon {
-    spawn(project, data, "warn", Stdio::inherit(), None)
+    spawn(project, data, "warn", Stdio::inherit(), None, &[])
+}
+
+/// As [`start`], with `env` set for the daemon (secrets its `switchboard.toml` names).
+pub fn start_with_env(project: &Path, data: &Path, env: &[(&str, &str)]) -> Daemon {
+    spawn(project, data, "warn", Stdio::inherit(), None, env)
 }
 
 /// As [`start`], with every log line (at `debug`) and everything it prints kept in `log`.
 pub fn start_logged(project: &Path, data: &Path, log: &Path) -> Daemon {
     let file = std::fs::File::create(log).expect("the log file is made");
     let printed = file.try_clone().expect("the log file is shared");
-    spawn(project, data, "debug", Stdio::from(file), Some(printed))
+    spawn(project, data, "debug", Stdio::from(file), Some(printed), &[])
 }
 
-fn spawn(project: &Path, data: &Path, level: &str, stderr: Stdio, mut printed: Option<std::fs::File>) -> Daemon {
+fn spawn(
+    project: &Path,
+    data: &Path,
+    level: &str,
+    stderr: Stdio,
+    mut printed: Option<std::fs::File>,
+    env: &[(&str, &str)],
+) -> Daemon {
     let mut child = Command::new(binary())
         .args(["serve", ".", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .current_dir(project)
         .env("SWITCHBOARD_LOG", level)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()

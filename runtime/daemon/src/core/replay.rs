@@ -9,6 +9,7 @@
 //! order, an input applied without being journaled.
 
 use super::{stored_world, Core, Entry, SnapshotBody};
+use crate::connect::Connections;
 use crate::core::{store_err, Tuning};
 use crate::store::Store;
 use jiff::Timestamp;
@@ -80,7 +81,9 @@ pub fn check_replay(data: &Path, project_root: &Path) -> Result<ReplayCheck, Str
     let Some((from_seq, body)) = snapshots.first().cloned() else {
         return Err("the store holds no snapshot to replay from".to_string());
     };
-    let (world, sources) = stored_world(&store, project_root)?;
+    // Look-ups are not made again (their answers are in the journal): no connections.
+    let connections = Arc::new(Connections::none());
+    let (world, sources) = stored_world(&store, project_root, &connections)?;
     let body: SnapshotBody = postcard::from_bytes(&body).map_err(|e| format!("snapshot {from_seq}: {e}"))?;
     let records = store.journal_after(from_seq).map_err(store_err)?;
     let mut core = Core {
@@ -89,6 +92,7 @@ pub fn check_replay(data: &Path, project_root: &Path) -> Result<ReplayCheck, Str
         world,
         side: body.side,
         sources,
+        connections,
         project_root: project_root.to_path_buf(),
         last_seq: from_seq,
         since_snapshot: 0,
