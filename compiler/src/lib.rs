@@ -10,6 +10,7 @@ pub mod codegen;
 pub mod diagnostic;
 pub mod disasm;
 pub mod fmt;
+pub mod graph;
 pub mod loader;
 pub mod render;
 pub mod syntax;

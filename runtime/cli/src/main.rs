@@ -7,6 +7,7 @@ mod build;
 mod check;
 mod disasm;
 mod fmt;
+mod graph;
 mod run;
 mod serve;
 mod simulate;
@@ -73,6 +74,21 @@ pub enum Command {
         path: PathBuf,
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Draw a flow as a graph (SVG, DOT or Mermaid): menus, branches, queues and
+    /// waypoints, with how many contacts went each way when --data names a daemon's store
+    Graph {
+        /// The project (default: the current folder)
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// The flow to draw (needed when the project has several)
+        #[arg(long)]
+        flow: Option<String>,
+        #[arg(long, value_enum, default_value = "svg")]
+        format: graph::Format,
+        /// A daemon's data folder (`serve --data`): counts from the events it stored
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
     },
     /// Print a bundle (or a project, compiled on the spot) as readable bytecode
     Disasm {
@@ -141,6 +157,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Fmt { check, paths } => fmt::run(&paths, check),
         Command::Build { path, output } => build::run(&path, &output),
+        Command::Graph { path, flow, format, data } => graph::run(&path, flow.as_deref(), format, data.as_deref()),
         Command::Disasm { path, project } => disasm::run(&path, project.as_deref()),
         Command::Run(args) => run::run(args),
         Command::Simulate(args) => simulate::run(args),

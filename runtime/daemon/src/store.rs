@@ -440,6 +440,31 @@ fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFeed> {
 }
 
 impl Reader {
+    /// A reader on the store in `dir`, opened read-only (for `graph --data` and reports,
+    /// beside a daemon that may be running).
+    pub fn open(dir: &Path) -> Result<Reader> {
+        let path = dir.join("switchboard.db");
+        if !path.is_file() {
+            return Err(StoreError::Io(format!("`{}` holds no store (no switchboard.db)", dir.display())));
+        }
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Reader { conn })
+    }
+
+    /// Where in the project each session's events came from, in the order they happened:
+    /// `(session, file, span start)`, the file as the bundle's file table numbers it.
+    pub fn event_origins(&self) -> Result<Vec<(u64, u32, u32)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT session, json_extract(body, '$.origin.file'), json_extract(body, '$.origin.span.start')
+             FROM events WHERE json_extract(body, '$.origin.file') IS NOT NULL ORDER BY session, seq, n",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32, r.get::<_, i64>(2)? as u32))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The contact a conversation token names.
     pub fn conversation(&self, token: &str) -> Result<Option<u64>> {
         Ok(self
