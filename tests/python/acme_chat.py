@@ -174,6 +174,29 @@ def main():
     check(samples.get(("switchboard_engine_step_seconds_count", ())) >= 10, "engine steps timed")
     check(samples.get(("switchboard_agents", (("state", "wrap_up"),))) is not None, "agents by state")
 
+    # Raj comes back: Ann sees his earlier contact, with its waypoints, outcome, survey and
+    # transcript, matched by his email and his customer id.
+    customer.close()
+    back = Peer("/chat/ws", "Raj again")
+    back.put(type="hello", name="Raj", email="raj@example.org")
+    second = back.until("conversation")["contact"]
+    back.until("message", "Welcome back, Raj Kumar.")
+    offer = ann.until("offer")
+    check(offer["contact"] == second, f"Raj's second chat rings at Ann: {offer}")
+    ann.put(type="accept", offer=offer["offer"], ref="a2")
+    view = ann.until("contact")
+    history = view["history"]
+    check(len(history) == 1, f"one earlier contact: {history}")
+    past = history[0]
+    check(past["contact"] == contact and past["channel"] == "chat" and past["agent"] == "ann",
+          f"the earlier chat, answered by Ann: {past}")
+    check("vip" in past["waypoints"] and past["outcome"] == "resolved", f"its waypoints and outcome: {past}")
+    check(past["survey"] == ["yes", "5"], f"its survey answers: {past}")
+    said = [line["text"] for line in past["transcript"]]
+    check("I was charged twice." in said and "Done: the second charge is gone." in said,
+          f"its transcript: {said}")
+    back.close()
+
     print(json.dumps({"contact": contact, "customer_messages": len(ids), "score_question": score["text"]}))
     print("OK")
 

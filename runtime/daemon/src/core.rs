@@ -61,6 +61,13 @@ pub enum Entry {
     },
     /// Back to the bundle deployed before the current one.
     Rollback,
+    /// The agent's wrap-up: the disposition, and a note kept with the contact.
+    WrapUp {
+        agent: String,
+        contact: ContactId,
+        outcome: String,
+        note: String,
+    },
 }
 
 /// What the daemon knows besides the engine's state; snapshotted with it.
@@ -144,12 +151,12 @@ pub enum AgentRequest {
     ScriptReply { session: u64, text: String },
     Finish { contact: u64 },
     Transfer { contact: u64, queue: String },
-    Outcome { contact: u64, outcome: String },
+    Outcome { contact: u64, outcome: String, note: Option<String> },
     Typing { contact: u64 },
 }
 
 /// A read-only question for the core.
-pub type QueryFn = Box<dyn FnOnce(&State, &Side) -> serde_json::Value + Send>;
+pub type QueryFn = Box<dyn FnOnce(&State, &Side, &World) -> serde_json::Value + Send>;
 
 /// What the web side asks of the core.
 pub enum Request {
@@ -256,6 +263,14 @@ impl CoreHandle {
     pub async fn query<F>(&self, f: F) -> Answer
     where
         F: FnOnce(&State, &Side) -> serde_json::Value + Send + 'static,
+    {
+        self.ask(Request::Query(Box::new(move |state, side, _| f(state, side)))).await
+    }
+
+    /// Like [`CoreHandle::query`], with the deployed bundles too.
+    pub async fn query_world<F>(&self, f: F) -> Answer
+    where
+        F: FnOnce(&State, &Side, &World) -> serde_json::Value + Send + 'static,
     {
         self.ask(Request::Query(Box::new(f))).await
     }
@@ -485,7 +500,7 @@ impl Core {
             for (request, reply) in batch {
                 match request {
                     Request::Stop => stop = true,
-                    Request::Query(f) => replies.push((reply, Ok(f(&self.state, &self.side)))),
+                    Request::Query(f) => replies.push((reply, Ok(f(&self.state, &self.side, &self.world)))),
                     Request::CustomerTyping { contact } => {
                         let agent = self.side.assigned.get(&contact).cloned();
                         let body =
@@ -724,9 +739,14 @@ impl Core {
                     mine(&self.side, contact, &agent)?;
                     Entry::Engine(Input::Agent(AgentAction::Transfer { contact: ContactId(contact), queue }))
                 }
-                AgentRequest::Outcome { contact, outcome } => {
+                AgentRequest::Outcome { contact, outcome, note } => {
                     mine(&self.side, contact, &agent)?;
-                    Entry::Engine(Input::Agent(AgentAction::Outcome { contact: ContactId(contact), outcome }))
+                    match note.filter(|n| !n.trim().is_empty()) {
+                        Some(note) => Entry::WrapUp { agent, contact: ContactId(contact), outcome, note },
+                        None => {
+                            Entry::Engine(Input::Agent(AgentAction::Outcome { contact: ContactId(contact), outcome }))
+                        }
+                    }
                 }
                 AgentRequest::Typing { .. } => return Ok(None),
             },
@@ -770,6 +790,16 @@ impl Core {
                 let body = json!({"type": "message", "from": "agent", "agent": agent, "name": name, "text": text});
                 self.feed(key, contact.0, "customer", Some(agent), at, body);
                 Ok(json!({}))
+            }
+            Entry::WrapUp { agent, contact, outcome, note } => {
+                let name = outcome.clone();
+                let answer = self
+                    .step(seq, at, Input::Agent(AgentAction::Outcome { contact, outcome }))
+                    .map(started_json)
+                    .map_err(Refusal::from)?;
+                let body = json!({"type": "wrap_note", "contact": contact.0, "outcome": name, "text": note});
+                self.feed(format!("note-{seq}"), contact.0, "agent", Some(agent), at, body);
+                Ok(answer)
             }
             Entry::Rollback => {
                 if self.side.deployed.len() < 2 {
@@ -844,6 +874,31 @@ impl Core {
                 self.side.assigned.remove(&contact);
             }
             Observed::Found(command, json) => {
+                // The record a contact's own flow found is kept with the contact, for the
+                // agent's view of the customer's history: by its `id` and its key values.
+                if let Some(contact) = self.state.contact(ContactId(command.session.0)).map(|v| v.id) {
+                    let record: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                    let keys: Vec<String> = self
+                        .side
+                        .outbox
+                        .get(&command)
+                        .and_then(|c| match &c.kind {
+                            CommandKind::Lookup { bundle, source, .. } => self.world.get(bundle).and_then(|d| {
+                                d.bundle().sources.get(source.index()).map(|info| {
+                                    info.keys
+                                        .iter()
+                                        .filter_map(|k| record.get(k).and_then(serde_json::Value::as_str))
+                                        .map(str::to_string)
+                                        .collect()
+                                })
+                            }),
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    let customer = record.get("id").and_then(serde_json::Value::as_str).map(str::to_string);
+                    let body = json!({"record": record, "keys": keys, "customer": customer}).to_string();
+                    self.outputs.records.push((contact.0, self.state.now().as_millisecond(), body));
+                }
                 self.side.records.insert(command.session.0, json);
             }
             Observed::Completed(_) | Observed::Other => {}
@@ -858,6 +913,7 @@ impl Core {
             seq,
             n: self.event_n,
             session: event.session.0,
+            contact: event.contact.map(|c| c.0),
             at_ms: event.at.as_millisecond(),
             kind: event.kind.word().to_string(),
             body,

@@ -87,6 +87,9 @@ pub struct EventRow {
     pub seq: i64,
     pub n: u32,
     pub session: u64,
+    /// The contact it concerns: the session's own, or the contact a script or survey
+    /// session runs for (`None` for routing's own events and retry runs).
+    pub contact: Option<u64>,
     pub at_ms: i64,
     pub kind: String,
     pub body: String,
@@ -125,6 +128,14 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER NOT NULL, n INTEGER NOT NULL, ses
   kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seq, n));
 CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE TABLE IF NOT EXISTS conversations (token TEXT PRIMARY KEY, contact INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (contact INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_customer ON records (json_extract(body, '$.customer'));
+CREATE INDEX IF NOT EXISTS events_from ON events (json_extract(body, '$.kind.from')) WHERE kind = 'contact';
+";
+
+/// Added to a store made before the column was: which contact each event concerns.
+const EVENTS_CONTACT: &str = "
+ALTER TABLE events ADD COLUMN contact INTEGER;
 ";
 
 fn crc(seq: i64, at_ms: i64, body: &[u8]) -> i64 {
@@ -150,6 +161,14 @@ impl Store {
         let path = dir.join("switchboard.db");
         let conn = open_conn(&path)?;
         conn.execute_batch(SCHEMA)?;
+        let has_contact: bool =
+            conn.query_row("SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'contact'", [], |r| {
+                r.get(0)
+            })?;
+        if !has_contact {
+            conn.execute_batch(EVENTS_CONTACT)?;
+        }
+        conn.execute_batch("CREATE INDEX IF NOT EXISTS events_contact ON events (contact, seq, n);")?;
         Ok(Store { conn, path })
     }
 
@@ -198,13 +217,14 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT session, at_ms, kind, body FROM events WHERE seq = ?1 AND n = ?2",
+                "SELECT session, at_ms, kind, body, contact FROM events WHERE seq = ?1 AND n = ?2",
                 params![seq, n],
                 |r| {
                     Ok(EventRow {
                         seq,
                         n,
                         session: r.get::<_, i64>(0)? as u64,
+                        contact: r.get::<_, Option<i64>>(4)?.map(|c| c as u64),
                         at_ms: r.get(1)?,
                         kind: r.get(2)?,
                         body: r.get(3)?,
@@ -363,10 +383,23 @@ impl Store {
                 }
             }
             let mut events = tx.prepare_cached(
-                "INSERT OR IGNORE INTO events (seq, n, session, at_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO events (seq, n, session, contact, at_ms, kind, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for e in &out.events {
-                events.execute(params![e.seq, e.n, e.session as i64, e.at_ms, e.kind, e.body])?;
+                events.execute(params![
+                    e.seq,
+                    e.n,
+                    e.session as i64,
+                    e.contact.map(|c| c as i64),
+                    e.at_ms,
+                    e.kind,
+                    e.body
+                ])?;
+            }
+            let mut records =
+                tx.prepare_cached("INSERT OR REPLACE INTO records (contact, at_ms, body) VALUES (?1, ?2, ?3)")?;
+            for (contact, at_ms, body) in &out.records {
+                records.execute(params![*contact as i64, at_ms, body])?;
             }
             let mut conv =
                 tx.prepare_cached("INSERT OR IGNORE INTO conversations (token, contact, at_ms) VALUES (?1, ?2, ?3)")?;
@@ -400,21 +433,58 @@ impl Store {
 pub struct Outputs {
     pub feed: Vec<FeedRow>,
     pub events: Vec<EventRow>,
+    /// The record a contact's flow looked up last: (contact, at_ms, JSON).
+    pub records: Vec<(u64, i64, String)>,
     pub conversations: Vec<(String, u64, i64)>,
     pub delivered: Vec<(String, i64)>,
 }
 
 impl Outputs {
     pub fn is_empty(&self) -> bool {
-        self.feed.is_empty() && self.events.is_empty() && self.conversations.is_empty() && self.delivered.is_empty()
+        self.feed.is_empty()
+            && self.events.is_empty()
+            && self.records.is_empty()
+            && self.conversations.is_empty()
+            && self.delivered.is_empty()
     }
 
     pub fn clear(&mut self) {
         self.feed.clear();
         self.events.clear();
+        self.records.clear();
         self.conversations.clear();
         self.delivered.clear();
     }
+}
+
+/// An earlier contact of a customer, as the agent's desktop shows it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct PastContact {
+    pub contact: u64,
+    pub channel: String,
+    pub from: String,
+    pub flow: String,
+    pub started_ms: i64,
+    pub ended_ms: Option<i64>,
+    /// The waypoints its flow passed, in order.
+    pub waypoints: Vec<String>,
+    /// The agent's wrap-up disposition, or the flow's `outcome`.
+    pub outcome: Option<String>,
+    /// The agent who answered it (the last, after transfers).
+    pub agent: Option<String>,
+    pub transfers: u32,
+    /// The customer's answers to its survey, in order.
+    pub survey: Vec<String>,
+    /// The agent's wrap-up note.
+    pub note: Option<String>,
+    pub transcript: Vec<PastLine>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct PastLine {
+    pub from: String,
+    pub text: String,
+    pub at_ms: i64,
 }
 
 /// A read-only view for web handlers.
@@ -463,6 +533,126 @@ impl Reader {
             Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u32, r.get::<_, i64>(2)? as u32))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The customer's earlier contacts, newest first (at most `limit`): those whose `from`
+    /// is `contact`'s or one of the key values (phone, email, handle) of the record its flow
+    /// looked up, and those whose flow found the same customer (by the record's `id`).
+    pub fn history(&self, contact: u64, limit: usize) -> Result<Vec<PastContact>> {
+        let from: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT json_extract(body, '$.kind.from') FROM events WHERE session = ?1 AND kind = 'contact'",
+                [contact as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let mine: Option<String> = self
+            .conn
+            .query_row("SELECT body FROM records WHERE contact = ?1", [contact as i64], |r| r.get(0))
+            .optional()?;
+        let mine: serde_json::Value = mine.and_then(|b| serde_json::from_str(&b).ok()).unwrap_or_default();
+        let mut addresses: Vec<String> = from.into_iter().collect();
+        for key in mine["keys"].as_array().into_iter().flatten().filter_map(|k| k.as_str()) {
+            if !addresses.iter().any(|a| a == key) {
+                addresses.push(key.to_string());
+            }
+        }
+        let mut found = std::collections::BTreeSet::new();
+        let mut by_from = self.conn.prepare_cached(
+            "SELECT session FROM events WHERE kind = 'contact' AND json_extract(body, '$.kind.from') = ?1",
+        )?;
+        for address in &addresses {
+            for c in by_from.query_map([address], |r| r.get::<_, i64>(0))? {
+                found.insert(c? as u64);
+            }
+        }
+        if let Some(customer) = mine["customer"].as_str() {
+            let mut by_id =
+                self.conn.prepare_cached("SELECT contact FROM records WHERE json_extract(body, '$.customer') = ?1")?;
+            for c in by_id.query_map([customer], |r| r.get::<_, i64>(0))? {
+                found.insert(c? as u64);
+            }
+        }
+        found.remove(&contact);
+        found.into_iter().rev().take(limit).map(|c| self.past_contact(c)).collect()
+    }
+
+    /// The queue a contact went to last.
+    pub fn queue_of(&self, contact: u64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT json_extract(body, '$.kind.queue') FROM events WHERE session = ?1 AND kind = 'queue'
+                 ORDER BY seq DESC, n DESC LIMIT 1",
+                [contact as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// One contact as the history shows it.
+    fn past_contact(&self, contact: u64) -> Result<PastContact> {
+        let mut past = PastContact { contact, ..PastContact::default() };
+        // The agent's script sessions (their inputs are the agent's answers, not a survey's).
+        let mut scripts = self.conn.prepare_cached(
+            "SELECT DISTINCT json_extract(body, '$.session') FROM feed WHERE contact = ?1 AND audience = 'agent'
+             AND json_extract(body, '$.session') IS NOT NULL",
+        )?;
+        let scripts: Vec<u64> = scripts
+            .query_map([contact as i64], |r| r.get::<_, i64>(0))?
+            .map(|s| s.map(|s| s as u64))
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT session, at_ms, kind, body FROM events WHERE contact = ?1 OR (session = ?1 AND contact IS NULL) ORDER BY seq, n",
+        )?;
+        let rows = stmt.query_map([contact as i64], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        })?;
+        for row in rows {
+            let (session, at_ms, kind, body) = row?;
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let field = |name: &str| body["kind"][name].as_str().map(str::to_string);
+            match kind.as_str() {
+                "contact" if session == contact => {
+                    past.started_ms = at_ms;
+                    past.channel = field("channel").unwrap_or_default();
+                    past.from = field("from").unwrap_or_default();
+                    past.flow = field("flow").unwrap_or_default();
+                }
+                "waypoint" if session == contact => past.waypoints.extend(field("name")),
+                "outcome" => past.outcome = field("name").or(past.outcome.take()),
+                "answered" => past.agent = field("agent").or(past.agent.take()),
+                "transfer" if session == contact => past.transfers += 1,
+                "end" | "hang_up" if session == contact => past.ended_ms = Some(at_ms),
+                "input" if session != contact && !scripts.contains(&session) => past.survey.extend(field("text")),
+                _ => {}
+            }
+        }
+        let mut notes = self.conn.prepare_cached(
+            "SELECT json_extract(body, '$.text') FROM feed WHERE contact = ?1 AND audience = 'agent'
+             AND json_extract(body, '$.type') = 'wrap_note' ORDER BY id",
+        )?;
+        for note in notes.query_map([contact as i64], |r| r.get::<_, Option<String>>(0))? {
+            past.note = note?.or(past.note.take());
+        }
+        let mut transcript = self
+            .conn
+            .prepare_cached("SELECT body, at_ms FROM feed WHERE contact = ?1 AND audience = 'customer' ORDER BY id")?;
+        for row in transcript.query_map([contact as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (body, at_ms) = row?;
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            if let Some(text) = body["text"].as_str() {
+                past.transcript.push(PastLine {
+                    from: body["from"].as_str().unwrap_or("flow").to_string(),
+                    text: text.to_string(),
+                    at_ms,
+                });
+            }
+        }
+        Ok(past)
     }
 
     /// The contact a conversation token names.

@@ -113,6 +113,12 @@ pub fn router(app: Shared) -> Router {
         .route("/", get(home))
         .route("/demo", get(demo))
         .route("/widget.js", get(widget))
+        .route("/desktop", get(desktop))
+        .route(
+            "/desktop.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/desktop.js")) }),
+        )
+        .route("/desktop.css", get(|| async { asset("text/css; charset=utf-8", include_str!("assets/desktop.css")) }))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -180,6 +186,25 @@ async fn demo() -> Html<&'static str> {
 
 async fn widget() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("assets/widget.js")).into_response()
+}
+
+/// The agent desktop: a page of its own origin only (scripts, styles and the socket).
+async fn desktop() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            ),
+        ],
+        include_str!("assets/desktop.html"),
+    )
+        .into_response()
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 fn esc(s: &str) -> String {
@@ -765,20 +790,40 @@ async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
     let a = agent.to_string();
     let rows = read(app, move |r| r.agent_view(contact, &a)).await.unwrap_or_default();
     let transcript: Vec<Json_> = rows.iter().filter(|r| r.audience == "customer").map(row_json).collect();
+    let history = read(app, move |r| r.history(contact, 20)).await.unwrap_or_default();
+    let queue = read(app, move |r| r.queue_of(contact)).await.ok().flatten();
     let info = app
         .core
-        .query(move |state, side| {
+        .query_world(move |state, side, world| {
             let view = state.contact(switchboard_engine::ContactId(contact));
+            // What the agent may do with it: the scripts of its bundle (its queue's first)
+            // and the queues it can be transferred to.
+            let bundle = view.as_ref().and_then(|v| world.get(&v.bundle)).map(|d| d.bundle().clone());
+            let (scripts, queues) = match &bundle {
+                Some(b) => {
+                    let queue_name = |q: &Option<switchboard_bytecode::bytecode::QueueId>| {
+                        q.and_then(|q| b.queues.get(q.index())).map(|q| q.name.clone())
+                    };
+                    let scripts: Vec<Json_> =
+                        b.scripts.iter().map(|s| json!({"name": s.name, "queue": queue_name(&s.queue)})).collect();
+                    let queues: Vec<&str> = b.queues.iter().map(|q| q.name.as_str()).collect();
+                    (json!(scripts), json!(queues))
+                }
+                None => (json!([]), json!([])),
+            };
             json!({
                 "channel": view.as_ref().map(|v| crate::core::channel_name(v.contact.channel)),
                 "from": view.as_ref().map(|v| v.contact.from.to_string()),
                 "record": side.records.get(&contact).and_then(|r| serde_json::from_str::<Json_>(r).ok()),
+                "scripts": scripts,
+                "queues": queues,
             })
         })
         .await
         .unwrap_or_default();
-    json!({"type": "contact", "contact": contact, "channel": info["channel"], "from": info["from"],
-           "record": info["record"], "transcript": transcript})
+    json!({"type": "contact", "contact": contact, "channel": info["channel"], "from": info["from"], "queue": queue,
+           "record": info["record"], "transcript": transcript, "history": history,
+           "scripts": info["scripts"], "queues": info["queues"]})
 }
 
 fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
@@ -809,7 +854,14 @@ fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {
         }
         "finish" => AgentRequest::Finish { contact: num("contact")? },
         "transfer" => AgentRequest::Transfer { contact: num("contact")?, queue: text("queue")? },
-        "outcome" => AgentRequest::Outcome { contact: num("contact")?, outcome: text("outcome")? },
+        "outcome" => {
+            let note = match text_field(msg, "note") {
+                Some(n) if n.len() > MAX_TEXT => return Err(format!("a note is at most {MAX_TEXT} bytes")),
+                Some(n) => Some(switchboard_engine::cards::redact(n).into_owned()),
+                None => None,
+            };
+            AgentRequest::Outcome { contact: num("contact")?, outcome: text("outcome")?, note }
+        }
         "typing" => AgentRequest::Typing { contact: num("contact")? },
         other => return Err(format!("unknown message type `{other}`")),
     })

@@ -33,6 +33,9 @@ pub(crate) struct Core<'a> {
     pub out: &'a mut Output,
     /// The first bundles the state names, looked up in the world once per step.
     cached: [Option<&'a Deployed>; CACHED],
+    /// The session running now and its contact (a running session is out of the state's
+    /// map), for the events it gives.
+    running: Option<(SessionId, Option<ContactId>)>,
 }
 
 /// How many bundles a step looks up once (more are looked up on each use).
@@ -62,7 +65,7 @@ impl<'a> Core<'a> {
                 *slot = Some(deployed);
             }
         }
-        Ok(Core { state, world, out, cached })
+        Ok(Core { state, world, out, cached, running: None })
     }
 
     /// A bundle the state names (all of them are in the world: `new` checked).
@@ -135,7 +138,14 @@ impl<'a> Core<'a> {
 
     pub fn emit(&mut self, session: SessionId, kind: EventKind, origin: Option<SourceSpan>) {
         let at = self.now;
-        self.out.events.push(Event { at, session, kind, origin });
+        let contact = match self.running {
+            Some((running, contact)) if running == session => contact,
+            _ => match self.state.sessions.get(&session) {
+                Some(s) => s.contact,
+                None => self.state.contacts.contains_key(&ContactId(session.0)).then_some(ContactId(session.0)),
+            },
+        };
+        self.out.events.push(Event { at, session, contact, kind, origin });
         self.out.touch(session);
     }
 
@@ -562,7 +572,13 @@ impl<'a> Core<'a> {
     }
 
     /// Runs a session until it waits (it is kept), ends or fails.
-    pub fn run(&mut self, mut s: Session) {
+    pub fn run(&mut self, s: Session) {
+        let outer = self.running.replace((s.id, s.contact));
+        self.run_session(s);
+        self.running = outer;
+    }
+
+    fn run_session(&mut self, mut s: Session) {
         let id = s.id;
         let deployed = self.deployed(s.bundle);
         let prepared = &deployed.prepared;

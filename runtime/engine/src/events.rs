@@ -16,6 +16,10 @@ pub struct Event {
     /// The session (contact, script, survey or retry run) it belongs to; `s0` for
     /// routing's own events.
     pub session: crate::ids::SessionId,
+    /// The contact it concerns: the session's own, or the one a script or survey runs for
+    /// (`None` for routing's own events and retry runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::ids::ContactId>,
     pub kind: EventKind,
     /// The statement that caused it.
     pub origin: Option<SourceSpan>,

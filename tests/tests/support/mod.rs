@@ -191,3 +191,31 @@ pub fn python() -> &'static Path {
         python
     })
 }
+
+/// Debian's Chromium and ChromeDriver, for the browser tests: installed with apt-get when
+/// they are missing and this runs as root (as on CI and a fresh machine); otherwise the
+/// test fails saying how to install them.
+pub fn chromium() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let present = || Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
+        if present() {
+            return;
+        }
+        let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        assert!(root, "the browser tests need Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver");
+        eprintln!("installing Debian's chromium and chromium-driver for the browser tests (once)");
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !apt(&["install", "-y", "-q", "chromium", "chromium-driver"]) {
+            assert!(apt(&["update", "-q"]), "apt-get update failed");
+            assert!(apt(&["install", "-y", "-q", "chromium", "chromium-driver"]), "apt-get could not install chromium");
+        }
+        assert!(present(), "chromium and chromedriver are not in /usr/bin after installing them");
+    });
+}
