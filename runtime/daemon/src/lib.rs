@@ -12,6 +12,7 @@ pub mod connect;
 pub mod core;
 pub mod metrics;
 pub mod project;
+pub mod report;
 pub mod sql;
 pub mod store;
 pub mod web;

@@ -95,6 +95,16 @@ pub struct EventRow {
     pub body: String,
 }
 
+/// An event as the store keeps it, read back: where it sits in the store (the journal
+/// record that caused it and its number among that record's events) and the event itself.
+/// In `(seq, n)` order, events are in the order they happened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub n: u32,
+    pub event: switchboard_engine::Event,
+}
+
 /// A deployed bundle as listed.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct BundleRow {
@@ -705,6 +715,33 @@ impl Reader {
     pub fn events(&self, session: u64) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare_cached("SELECT kind, body FROM events WHERE session = ?1 ORDER BY seq, n")?;
         let rows = stmt.query_map([session as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every event that happened at or after `from_ms` (all of them without it), in the
+    /// order they happened, read back into the engine's [`switchboard_engine::Event`]. Also
+    /// says how many rows could not be read (written by a newer Switchboard, say); they are
+    /// left out.
+    pub fn events_since(&self, from_ms: Option<i64>) -> Result<(Vec<StoredEvent>, u64)> {
+        let mut stmt = self.conn.prepare("SELECT seq, n, body FROM events WHERE at_ms >= ?1 ORDER BY seq, n")?;
+        let rows = stmt.query_map([from_ms.unwrap_or(i64::MIN)], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u32, r.get::<_, String>(2)?))
+        })?;
+        let (mut events, mut unread) = (Vec::new(), 0);
+        for row in rows {
+            let (seq, n, body) = row?;
+            match serde_json::from_str(&body) {
+                Ok(event) => events.push(StoredEvent { seq, n, event }),
+                Err(_) => unread += 1,
+            }
+        }
+        Ok((events, unread))
+    }
+
+    /// Every bundle deployed: hash and bytes, oldest first.
+    pub fn bundle_bytes(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self.conn.prepare("SELECT hash, bytes FROM bundles ORDER BY deployed_at_ms, hash")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

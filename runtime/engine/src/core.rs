@@ -303,6 +303,7 @@ impl<'a> Core<'a> {
         }
         let vm = Vm::new(bundle, info.body, c, Vec::new(), None);
         let id = SessionId(self.id());
+        self.emit(id, EventKind::Survey { survey: info.name.as_str().into(), contact }, None);
         self.run(Session::new(id, SessionKind::Survey(survey), bundle_ref, Some(contact), vm));
         Ok(id)
     }
@@ -394,6 +395,8 @@ impl<'a> Core<'a> {
                 match answers::validate(&info.kind, &reply, locale) {
                     Some(v) => {
                         self.cancel(timer);
+                        let answer = EventKind::Answer { name: info.name.as_str().into(), value: v.display().into() };
+                        self.emit(session, answer, None);
                         self.answer(session, Resume::Value(v));
                     }
                     None => self.unanswered(session),
@@ -453,7 +456,8 @@ impl<'a> Core<'a> {
                 };
                 let source = self.prepared(s.bundle).names.sources[source.index()].clone();
                 self.pending.remove(&command);
-                self.emit(session, EventKind::Lookup { source, outcome: rows.described() }, origin);
+                let record = rows.fields();
+                self.emit(session, EventKind::Lookup { source, outcome: rows.described(), record }, origin);
                 self.answer(session, Resume::Value(rows.into_value()));
                 Ok(())
             }

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Borrow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -47,9 +48,13 @@ pub enum EventKind {
     Waypoint {
         name: Text,
     },
+    /// A look-up answered. A record found is kept with it, field by field as text (a none
+    /// field left out), so reports can tell customers apart (`id`) and segment them (`tier`).
     Lookup {
         source: Text,
         outcome: Text,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        record: Option<BTreeMap<String, String>>,
     },
     Queue {
         queue: Text,
@@ -110,6 +115,17 @@ pub enum EventKind {
         survey: Text,
         why: Text,
     },
+    /// A survey starts for a contact: the first event of the survey's own session.
+    Survey {
+        survey: Text,
+        contact: crate::ids::ContactId,
+    },
+    /// An `ask` took an answer that fits its type: the question's name and the value, as
+    /// text (`5`, `yes`, `+447700900123`).
+    Answer {
+        name: Text,
+        value: Text,
+    },
 }
 
 impl EventKind {
@@ -140,6 +156,8 @@ impl EventKind {
             EventKind::Routing(_) => "routing",
             EventKind::HangUp => "hang_up",
             EventKind::SurveySkipped { .. } => "survey_skipped",
+            EventKind::Survey { .. } => "survey",
+            EventKind::Answer { .. } => "answer",
         }
     }
 
@@ -150,7 +168,8 @@ impl EventKind {
             EventKind::Queue { queue, .. } => Some(queue.as_str()),
             EventKind::Offer { agent, .. } => Some(agent.as_str()),
             EventKind::Call { queue, .. } => Some(queue.as_str()),
-            EventKind::SurveySkipped { survey, .. } => Some(survey.as_str()),
+            EventKind::SurveySkipped { survey, .. } | EventKind::Survey { survey, .. } => Some(survey.as_str()),
+            EventKind::Answer { name, .. } => Some(name.as_str()),
             _ => None,
         }
     }
@@ -166,7 +185,7 @@ impl std::fmt::Display for EventKind {
             EventKind::Note { text } => write!(f, "note {text:?}"),
             EventKind::Choice { prompt, options } => write!(f, "choose {prompt:?} {options:?}"),
             EventKind::Waypoint { name } => write!(f, "waypoint {name}"),
-            EventKind::Lookup { source, outcome } => write!(f, "lookup {source}: {outcome}"),
+            EventKind::Lookup { source, outcome, .. } => write!(f, "lookup {source}: {outcome}"),
             EventKind::Queue { queue, priority } if *priority != 0 => write!(f, "queue {queue} priority {priority:+}"),
             EventKind::Queue { queue, .. } => write!(f, "queue {queue}"),
             EventKind::Offer { agent, channel } => write!(f, "offer {agent} ({channel})"),
@@ -188,6 +207,8 @@ impl std::fmt::Display for EventKind {
             EventKind::Routing(what) => write!(f, "routing: {what}"),
             EventKind::HangUp => f.write_str("hang up"),
             EventKind::SurveySkipped { survey, why } => write!(f, "survey {survey} skipped: {why}"),
+            EventKind::Survey { survey, contact } => write!(f, "survey {survey} for {contact}"),
+            EventKind::Answer { name, value } => write!(f, "answer {name}: {value}"),
         }
     }
 }
@@ -237,6 +258,10 @@ pub enum RoutingEvent {
         agent: Text,
         to: Text,
     },
+    /// The agent is done with the contact (`finish`): their talk time ends, wrap-up starts.
+    Finished {
+        agent: Text,
+    },
 }
 
 impl fmt::Display for RoutingEvent {
@@ -252,6 +277,7 @@ impl fmt::Display for RoutingEvent {
             RoutingEvent::CallbackWaiting { to } => write!(f, "callback waits for a free agent: call {to}"),
             RoutingEvent::CallbackDue { to } => write!(f, "callback due: call {to}"),
             RoutingEvent::OutboundAssigned { to, .. } => write!(f, "outbound call to {to}"),
+            RoutingEvent::Finished { agent } => write!(f, "{agent} finished with the contact"),
         }
     }
 }

@@ -123,6 +123,21 @@ impl LookupResult {
         }
     }
 
+    /// The record found, field by field as text (none fields left out), for the event.
+    pub(crate) fn fields(&self) -> Option<std::collections::BTreeMap<String, String>> {
+        match self {
+            LookupResult::Found(record) => Some(
+                record
+                    .fields
+                    .iter()
+                    .filter(|(_, v)| !matches!(v, Value::None))
+                    .map(|(name, v)| (name.to_string(), v.display()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     pub(crate) fn into_value(self) -> Value {
         match self {
             LookupResult::Found(record) => Value::Record(record),

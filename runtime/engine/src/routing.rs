@@ -462,7 +462,15 @@ impl Core<'_> {
             return Err(EngineError::UnknownContact(contact));
         }
         let now = self.ms();
-        let events = self.acd.finish(&routing_key(contact), now).map_err(|e| EngineError::Routing(e.to_string()))?;
+        let key = routing_key(contact);
+        let agent = match self.acd.contact_state(&key) {
+            Some(ContactState::InProgress { agent }) => Some(Text::from(agent.as_str())),
+            _ => None,
+        };
+        let events = self.acd.finish(&key, now).map_err(|e| EngineError::Routing(e.to_string()))?;
+        if let Some(agent) = agent {
+            self.routing_note(contact.session(), RoutingEvent::Finished { agent });
+        }
         self.queued.remove(&contact);
         self.routed(events);
         self.schedule_acd_tick();
