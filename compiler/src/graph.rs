@@ -77,6 +77,24 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The counts of contacts' ways through, from the origins of their events: `(session,
+    /// origin)` in the order they happened, grouped by session (each session's in a row).
+    pub fn of_sessions(origins: impl IntoIterator<Item = (u64, Origin)>) -> Counts {
+        let mut counts = Counts::default();
+        let mut path = Vec::new();
+        let mut session = None;
+        for (s, origin) in origins {
+            if session != Some(s) {
+                counts.add_path(&path);
+                path.clear();
+                session = Some(s);
+            }
+            path.push(origin);
+        }
+        counts.add_path(&path);
+        counts
+    }
+
     /// Adds one contact's way through: the origins of its events, in order (repeats of
     /// one statement in a row, as a `say` on a menu's retry, count once).
     pub fn add_path(&mut self, origins: &[Origin]) {
@@ -295,6 +313,21 @@ impl Builder<'_> {
         }
         exits
     }
+}
+
+/// Every flow of a checked project's own files (not the standard library's), drawn, in
+/// the order of its files.
+pub fn flows_of(checked: &crate::check::Checked) -> Vec<FlowGraph> {
+    let mut graphs = Vec::new();
+    for (file, ast) in checked.module_files(0) {
+        let source = &checked.files[file.0 as usize];
+        for item in &ast.items {
+            if let crate::syntax::ast::ItemKind::Flow(flow) = &item.kind {
+                graphs.push(FlowGraph::of(flow, &source.path, &source.text));
+            }
+        }
+    }
+    graphs
 }
 
 impl FlowGraph {

@@ -8,8 +8,9 @@ First Raj (raj@example.org, platinum) has an earlier chat, over the protocol wit
 the demo page; Ann logs in to the desktop, goes available, the offer rings, she accepts,
 sees Raj's record and his earlier contact, follows the billing script through a choice
 and an ask (a wrong answer shows its error beside the input), writes to Raj, and wraps up
-with an outcome and a note. Raj sees her messages. Screenshots of the desktop (at 1,280 ×
-800 and at a phone's width), the widget and the flow graph are saved in SCREENSHOT_DIR.
+with an outcome and a note. Raj sees her messages. A manager watches the wallboard count it. Screenshots of the desktop (at 1,280 ×
+800 and at a phone's width), the widget, the wallboard and the flow graph are saved in
+SCREENSHOT_DIR.
 Exits 0 when every check holds; otherwise prints what failed and exits 1.
 """
 
@@ -96,7 +97,17 @@ def main():
 
     agent = browser(1280, 800)
     customer = browser(1280, 800)
+    manager = browser(1280, 800)
     try:
+        # Mia, a manager, watches the wallboard: the earlier chat is counted already.
+        manager.get(f"{BASE}/wallboard")
+        wait(manager, EC.visibility_of_element_located((By.NAME, "agent")), "the wallboard's log-in")
+        manager.find_element(By.NAME, "agent").send_keys("mia")
+        manager.find_element(By.NAME, "password").send_keys("demo")
+        manager.find_element(By.CSS_SELECTOR, "#login button[type=submit]").click()
+        vip = "#queues tr[data-queue=vip][data-channel=chat] td[data-key=offered]"
+        wait(manager, text_in(vip, "1"), "the vip queue's chat to show one offered")
+
         # Ann logs in to the desktop and goes available.
         agent.get(f"{BASE}/desktop")
         agent.find_element(By.NAME, "agent").send_keys("ann")
@@ -166,12 +177,22 @@ def main():
         wait(agent, text_in(".contact .wrap-status", "Wrapped up: resolved."), "the wrap-up to be taken")
         wait(customer, text_in(".sb-log", "Was your problem solved today?"), "the survey in the widget")
 
+        # The wallboard has moved: two offered and answered today, and the funnel counts
+        # both of Raj's chats through the vip waypoint.
+        wait(manager, text_in(vip, "2"), "the vip queue to show two offered")
+        wait(manager, text_in("#queues tr[data-queue=vip][data-channel=chat] td[data-key=answered]", "2"),
+             "two answered")
+        wait(manager, text_in(".funnel[data-flow=inbound] li[data-waypoint=vip] [data-key=through]", "2"),
+             "the funnel to count two through vip")
+        manager.save_screenshot(os.path.join(SHOTS, "wallboard.png"))
+
         # The flow graph, as `switchboard graph` draws it, in the same browser.
         agent.get("file://" + GRAPH)
         agent.save_screenshot(os.path.join(SHOTS, "graph.png"))
     finally:
         agent.quit()
         customer.quit()
+        manager.quit()
     print(json.dumps({"earlier_contact": earlier, "screenshots": sorted(os.listdir(SHOTS))}))
     print("OK")
 

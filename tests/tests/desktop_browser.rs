@@ -32,7 +32,7 @@ fn an_agent_in_chromium_takes_a_chat_from_the_widget_and_follows_the_script() {
         .expect("python runs");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.contains("OK"), "the browser test says:\n{said}");
-    for shot in ["desktop.png", "desktop-phone.png", "widget.png", "graph.png"] {
+    for shot in ["desktop.png", "desktop-phone.png", "widget.png", "wallboard.png", "graph.png"] {
         let bytes = std::fs::read(shots.join(shot)).unwrap_or_default();
         assert!(bytes.starts_with(b"\x89PNG"), "{shot} is a PNG screenshot");
     }

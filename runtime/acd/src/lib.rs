@@ -111,7 +111,7 @@ pub use agent::AgentState;
 pub use config::{AgentSpec, Arrival, Capacity, Config, OutboundWork, Overflow, Prefer, QueueSpec, Target};
 pub use event::{AcdError, AwayReason, Event, Withdrawal};
 pub use ids::{AgentId, ContactId, OfferId, QueueName};
-pub use queries::ContactState;
+pub use queries::{ContactState, WaitingNow};
 pub use stats::ChannelStats;
 
 use agent::Agent;

@@ -4,10 +4,22 @@
 use super::agent::AgentState;
 use super::ids::{AgentId, OfferId};
 use super::stats::ChannelStats;
-use super::waiting::Status;
+use super::waiting::{Kind, Status};
 use super::Acd;
 use serde::{Deserialize, Serialize};
 use switchboard_bytecode::types::Channel;
+
+/// Who waits in one queue on one channel ([`Acd::waiting_now`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingNow {
+    pub queue: String,
+    pub channel: Channel,
+    /// Customers waiting in person (callbacks that keep a place not counted).
+    pub waiting: usize,
+    pub longest_wait_ms: i64,
+    /// Callbacks keeping a place in the queue.
+    pub callbacks: usize,
+}
 
 /// Where a contact is, as the caller sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +105,31 @@ impl Acd {
             Some(channel) => counts[channel as usize] as usize,
             None => counts.iter().map(|&count| count as usize).sum(),
         })
+    }
+
+    /// Every queue and channel with someone waiting: how many wait in person, how long the
+    /// one waiting longest has waited at `now` (from their first enqueue, through overflow),
+    /// and how many callbacks keep a place. One pass over the contacts.
+    pub fn waiting_now(&self, now: i64) -> Vec<WaitingNow> {
+        let mut out: std::collections::BTreeMap<(u16, u8), WaitingNow> = std::collections::BTreeMap::new();
+        for c in self.contacts.iter().filter(|c| c.is_waiting()) {
+            let entry = out.entry((c.queue, c.channel as u8)).or_insert_with(|| WaitingNow {
+                queue: self.queues[c.queue as usize].name.as_str().to_string(),
+                channel: c.channel,
+                waiting: 0,
+                longest_wait_ms: 0,
+                callbacks: 0,
+            });
+            match c.kind {
+                Kind::Live => {
+                    entry.waiting += 1;
+                    entry.longest_wait_ms = entry.longest_wait_ms.max(now - c.enqueued_at);
+                }
+                Kind::Callback { .. } => entry.callbacks += 1,
+                Kind::Outbound { .. } => {}
+            }
+        }
+        out.into_values().collect()
     }
 
     /// Outbound work not handed out yet.

@@ -174,6 +174,10 @@ impl Slab {
         self.items.get_mut(slot as usize)?.as_mut()
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = &Contact> + '_ {
+        self.items.iter().flatten()
+    }
+
     /// The contact in `slot` if it is still the one numbered `seq`.
     pub fn get_seq(&self, slot: u32, seq: u64) -> Option<&Contact> {
         self.get(slot).filter(|contact| contact.seq == seq)

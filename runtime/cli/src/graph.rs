@@ -6,8 +6,7 @@ use super::output;
 use super::EXIT_FAILED;
 use std::path::Path;
 use std::process::ExitCode;
-use switchboard_compiler::graph::{Counts, FlowGraph};
-use switchboard_compiler::syntax::ast::ItemKind;
+use switchboard_compiler::graph::{flows_of, Counts};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -18,45 +17,25 @@ pub enum Format {
 
 pub fn run(path: &Path, flow: Option<&str>, format: Format, data: Option<&Path>) -> Result<ExitCode, String> {
     let Some(Compiled { checked, bundle, .. }) = compile(path)? else { return Ok(ExitCode::from(EXIT_FAILED)) };
-    // The project's own flows (module 0), with the file each is in.
-    let mut flows = Vec::new();
-    for (file, ast) in checked.module_files(0) {
-        for item in &ast.items {
-            if let ItemKind::Flow(f) = &item.kind {
-                flows.push((f, &checked.files[file.0 as usize]));
-            }
-        }
-    }
-    let names = || flows.iter().map(|(f, _)| format!("`{}`", f.name.name)).collect::<Vec<_>>().join(", ");
+    let mut flows = flows_of(&checked);
+    let names = || flows.iter().map(|f| format!("`{}`", f.flow)).collect::<Vec<_>>().join(", ");
     let chosen = match (flow, flows.len()) {
         (_, 0) => return Err("the project has no flow to draw".to_string()),
-        (None, 1) => &flows[0],
+        (None, 1) => 0,
         (None, _) => return Err(format!("the project has several flows: name one with --flow ({})", names())),
-        (Some(name), _) => match flows.iter().find(|(f, _)| f.name.name == name) {
+        (Some(name), _) => match flows.iter().position(|f| f.flow == name) {
             Some(found) => found,
             None => return Err(format!("the project has no flow `{name}` (it has {})", names())),
         },
     };
-    let (decl, file) = chosen;
-    let mut graph = FlowGraph::of(decl, &file.path, &file.text);
+    let mut graph = flows.swap_remove(chosen);
     if let Some(data) = data {
         let reader = switchboard_daemon::store::Reader::open(data).map_err(|e| e.to_string())?;
         let origins = reader.event_origins().map_err(|e| e.to_string())?;
-        let mut counts = Counts::default();
-        let mut path = Vec::new();
-        let mut session = None;
-        for (s, f, start) in origins {
-            if session != Some(s) {
-                counts.add_path(&path);
-                path.clear();
-                session = Some(s);
-            }
-            if let Some(name) = bundle.files.get(f as usize) {
-                path.push((name.clone(), start));
-            }
-        }
-        counts.add_path(&path);
-        graph.counts(&counts);
+        let named = origins
+            .into_iter()
+            .filter_map(|(s, f, start)| bundle.files.get(f as usize).map(|name| (s, (name.clone(), start))));
+        graph.counts(&Counts::of_sessions(named));
     }
     output::print(&match format {
         Format::Svg => graph.to_svg(),

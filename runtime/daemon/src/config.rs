@@ -127,6 +127,18 @@ pub struct Agent {
     pub capacity: BTreeMap<String, u8>,
     /// An Argon2 hash in PHC form (`switchboard hash-password` writes one).
     pub password_hash: String,
+    /// What they may open besides their own contacts: `manager` (the wallboard and
+    /// reports), `reviewer` (quality reviews). Every entry may take contacts.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+}
+
+/// A role beyond taking contacts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Manager,
+    Reviewer,
 }
 
 /// What the command line gave.
@@ -351,6 +363,21 @@ impl Agent {
         Ok(())
     }
 
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Manager => "manager",
+            Role::Reviewer => "reviewer",
+        }
+    }
+}
+
+impl Agent {
     /// Whether `password` is this agent's (Argon2, constant-time).
     pub fn verify(&self, password: &str) -> bool {
         use argon2::PasswordVerifier;
@@ -551,6 +578,7 @@ max_connections = 0
             languages: vec![],
             capacity: BTreeMap::new(),
             password_hash: hash,
+            roles: vec![],
         };
         assert!(agent.validate().is_ok());
         assert!(agent.verify("correct horse"));

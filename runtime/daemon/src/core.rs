@@ -314,7 +314,7 @@ fn now_ms() -> Timestamp {
     Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-fn hex(hash: &BundleHash) -> String {
+pub fn hex(hash: &BundleHash) -> String {
     hash.to_string()
 }
 

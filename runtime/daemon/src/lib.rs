@@ -15,6 +15,7 @@ pub mod project;
 pub mod report;
 pub mod sql;
 pub mod store;
+pub mod wallboard;
 pub mod web;
 
 use crate::config::Settings;
@@ -64,11 +65,17 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         if settings.watch {
             tokio::spawn(watch(settings.project.clone(), handle.clone()));
         }
-        let app = Arc::new(web::App::new(handle.clone(), reader, settings.clone(), admin_token));
+        let (board_tx, board_rx) = tokio::sync::watch::channel(Arc::new(wallboard::Snapshot::default()));
+        let board_reader = store::Reader::open(&settings.data).map_err(|e| e.to_string())?;
+        tokio::spawn(wallboard::run(handle.clone(), board_reader, settings.project.clone(), board_tx));
+        let mut app = web::App::new(handle.clone(), reader, settings.clone(), admin_token);
+        app.wallboard = board_rx;
+        let app = Arc::new(app);
         let router = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
         say!("switchboard is serving {} on http://{addr}/", settings.project.display());
         say!("  chat demo:  http://{addr}/demo");
-        say!("  agents:     ws://{addr}/agent/ws");
+        say!("  agents:     http://{addr}/desktop (the protocol: ws://{addr}/agent/ws)");
+        say!("  managers:   http://{addr}/wallboard");
         say!("  data:       {}", settings.data.display());
         axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
     });

@@ -738,6 +738,26 @@ impl Reader {
         Ok((events, unread))
     }
 
+    /// The events of journal records after `seq` that happened at or after `from_ms`, in
+    /// the order they happened (a record's events are written together, so reading up to a
+    /// record never splits it). Rows this build cannot read are left out.
+    pub fn events_after_seq(&self, seq: i64, from_ms: i64) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, n, body FROM events WHERE seq > ?1 AND at_ms >= ?2 ORDER BY seq, n")?;
+        let rows = stmt.query_map(params![seq, from_ms], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)? as u32, r.get::<_, String>(2)?))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, n, body) = row?;
+            if let Ok(event) = serde_json::from_str(&body) {
+                events.push(StoredEvent { seq, n, event });
+            }
+        }
+        Ok(events)
+    }
+
     /// Every bundle deployed: hash and bytes, oldest first.
     pub fn bundle_bytes(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let mut stmt = self.conn.prepare("SELECT hash, bytes FROM bundles ORDER BY deployed_at_ms, hash")?;

@@ -3,7 +3,7 @@
 //! Handlers never touch the engine: they send requests to the core and read the store
 //! with their own connection. A bad request gets a 4xx saying why and changes nothing.
 
-use crate::config::{Agent, Settings};
+use crate::config::{Agent, Role, Settings};
 use crate::core::{AgentRequest, Answer, CoreHandle, Request};
 use crate::store::{Reader, StoredFeed};
 use axum::body::Bytes;
@@ -46,11 +46,15 @@ pub struct App {
     pub agent_sockets: Mutex<HashMap<String, usize>>,
     /// New conversations by IP address.
     pub new_chats: RateLimit,
+    /// The wallboard as last made ([`crate::wallboard`]).
+    pub wallboard: tokio::sync::watch::Receiver<Arc<crate::wallboard::Snapshot>>,
 }
 
 impl App {
     pub fn new(core: CoreHandle, reader: Reader, settings: Settings, admin_token: String) -> App {
+        let (_, wallboard) = tokio::sync::watch::channel(Arc::new(crate::wallboard::Snapshot::default()));
         App {
+            wallboard,
             core,
             reader: Mutex::new(reader),
             origins: settings.allowed_origins.clone(),
@@ -124,6 +128,16 @@ pub fn router(app: Shared) -> Router {
         .route("/metrics", get(metrics))
         .route("/chat/ws", get(chat_ws))
         .route("/agent/ws", get(agent_ws))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/wallboard", get(wallboard_page))
+        .route(
+            "/wallboard.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/wallboard.js")) }),
+        )
+        .route("/wallboard/data", get(wallboard_data))
+        .route("/wallboard/stream", get(wallboard_stream))
+        .route("/wallboard/graph/{flow}", get(wallboard_graph))
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))
@@ -255,6 +269,128 @@ fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
         Ok(())
     } else {
         Err(Box::new(refusal(401, "the admin API needs `Authorization: Bearer <admin token>`")))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Logging in to the pages, and roles
+
+/// The cookie a page session rides on.
+const SESSION_COOKIE: &str = "sb_session";
+
+fn session_agent(app: &App, headers: &HeaderMap) -> Option<Agent> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .next()?;
+    let id = app.agent_tokens.lock().unwrap_or_else(|e| e.into_inner()).get(token).cloned()?;
+    app.settings.agents.iter().find(|a| a.id == id).cloned()
+}
+
+/// Lets in a page session of someone with `role`, or the admin token: 401 for no one,
+/// 403 for someone without the role.
+fn allowed(app: &App, headers: &HeaderMap, role: Role) -> Result<(), Box<Response>> {
+    if authorized(app, headers).is_ok() {
+        return Ok(());
+    }
+    match session_agent(app, headers) {
+        Some(a) if a.has(role) => Ok(()),
+        Some(a) => Err(Box::new(refusal(403, format!("`{}` is not a {}", a.id, role.name())))),
+        None => Err(Box::new(refusal(401, "log in first (POST /login)"))),
+    }
+}
+
+/// `POST /login` `{"agent","password"}`: a session cookie for the pages.
+async fn login(Extract(app): Extract<Shared>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Json_>(&body) else {
+        return refusal(400, "the body is JSON: {\"agent\": \"…\", \"password\": \"…\"}");
+    };
+    let mut hello = v.clone();
+    hello["type"] = json!("login");
+    if hello.get("token").is_some() {
+        return refusal(400, "log in with `agent` and `password`");
+    }
+    match log_in(&app, &hello).await {
+        Ok((agent, token)) => {
+            let cookie = format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
+            let roles: Vec<&str> = agent.roles.iter().map(|r| r.name()).collect();
+            ([(header::SET_COOKIE, cookie)], Json(json!({"agent": agent.id, "name": agent.name, "roles": roles})))
+                .into_response()
+        }
+        Err(e) => refusal(401, e),
+    }
+}
+
+async fn logout(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    if let Some(token) = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('=')))
+    {
+        app.agent_tokens.lock().unwrap_or_else(|e| e.into_inner()).remove(token);
+    }
+    ([(header::SET_COOKIE, cookie)], Json(json!({}))).into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// The wallboard
+
+async fn wallboard_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+        ],
+        include_str!("assets/wallboard.html"),
+    )
+        .into_response()
+}
+
+/// The board now, as JSON.
+async fn wallboard_data(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Manager) {
+        return *r;
+    }
+    let json = app.wallboard.borrow().json.clone();
+    ([(header::CONTENT_TYPE, "application/json")], json).into_response()
+}
+
+/// The board as server-sent events: one `board` event each time it is made.
+async fn wallboard_stream(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    if let Err(r) = allowed(&app, &headers, Role::Manager) {
+        return *r;
+    }
+    let mut rx = app.wallboard.clone();
+    rx.mark_changed();
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let json = rx.borrow_and_update().json.clone();
+        Some((Ok::<_, std::convert::Infallible>(Event::default().event("board").data(json)), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+/// A flow drawn with today's counts, as SVG.
+async fn wallboard_graph(
+    Extract(app): Extract<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(flow): axum::extract::Path<String>,
+) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Manager) {
+        return *r;
+    }
+    let flow = flow.strip_suffix(".svg").unwrap_or(&flow).to_string();
+    match app.wallboard.borrow().graphs.get(&flow) {
+        Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg.clone()).into_response(),
+        None => refusal(404, format!("no flow `{flow}` is drawn")),
     }
 }
 
