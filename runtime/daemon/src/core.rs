@@ -221,7 +221,7 @@ pub struct Tuning {
 
 impl Default for Tuning {
     fn default() -> Tuning {
-        Tuning { snapshot_every: 1000, snapshot_interval: Duration::from_secs(60), batch: 256 }
+        Tuning { snapshot_every: 1000, snapshot_interval: Duration::from_secs(60), batch: 1024 }
     }
 }
 
@@ -229,6 +229,17 @@ pub use crate::metrics::Metrics;
 
 mod replay;
 pub use replay::{check_replay, ReplayCheck};
+
+/// Stores `state` and `side` as the store's newest snapshot, taken after journal record
+/// `seq`, exactly as the core writes its own: [`Core::open`] starts from it. For tools and
+/// benchmarks that build a large state with the engine directly (the engine is
+/// deterministic, so a state it built is one the core could have reached); every bundle
+/// the state names must be in the store already ([`Store::put_bundle`]).
+pub fn put_state(store: &mut Store, seq: i64, state: &State, side: &Side) -> Result<(), String> {
+    let body = SnapshotBody { state: state.to_bytes(), side: side.clone() };
+    let bytes = postcard::to_allocvec(&body).map_err(|e| format!("cannot snapshot: {e}"))?;
+    store.put_snapshot(seq, state.now().as_millisecond(), &bytes).map_err(store_err)
+}
 
 /// A handle to the core thread.
 #[derive(Clone)]

@@ -77,6 +77,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         say!("  agents:     http://{addr}/desktop (the protocol: ws://{addr}/agent/ws)");
         say!("  managers:   http://{addr}/wallboard");
         say!("  data:       {}", settings.data.display());
+        // No Nagle: a reply is often two small writes (an ack, then the flow's answer), and
+        // the second would wait for the client's delayed ACK of the first (40 ms on Linux).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         axum::serve(listener, router).with_graceful_shutdown(shutdown()).await.map_err(|e| e.to_string())
     });
     handle.tell(core::Request::Stop);

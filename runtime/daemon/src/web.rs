@@ -484,12 +484,23 @@ async fn chat_ws(
     if !origin_allowed(&app, &headers) {
         return refusal(403, "this origin may not open the chat: add it to allowed_origins");
     }
-    ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
+    sized(ws).on_upgrade(move |socket| async move {
         if let Err(e) = chat_session(socket, app, peer.ip()).await {
             tracing::debug!("chat socket closed: {e}");
         }
     })
 }
+
+/// How big a socket's buffers are. Messages are small (at most [`MAX_FRAME`]) and most
+/// sockets sit idle, so a socket reads in chunks of [`READ_BUFFER`] (tungstenite's default
+/// keeps 128 KiB per socket whether it reads anything or not) and writes each message as
+/// it is sent instead of gathering them. The load benchmark's echo baseline uses the same.
+pub fn sized(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.max_message_size(MAX_FRAME).read_buffer_size(READ_BUFFER).write_buffer_size(0)
+}
+
+/// How much a socket reads at a time.
+const READ_BUFFER: usize = 4 * 1024;
 
 async fn send(socket: &mut WebSocket, v: &Json_) -> Result<(), String> {
     socket.send(Message::Text(v.to_string().into())).await.map_err(|e| e.to_string())
@@ -719,7 +730,7 @@ async fn agent_ws(Extract(app): Extract<Shared>, headers: HeaderMap, ws: WebSock
     if !origin_allowed(&app, &headers) {
         return refusal(403, "this origin may not open the agents' connection");
     }
-    ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| async move {
+    sized(ws).on_upgrade(move |socket| async move {
         if let Err(e) = agent_session(socket, app).await {
             tracing::debug!("agent socket closed: {e}");
         }

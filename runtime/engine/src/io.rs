@@ -223,6 +223,9 @@ pub struct Output {
     pub touched: Vec<SessionId>,
     /// What the input started, if it started something.
     pub started: Option<Started>,
+    /// The sessions in `touched`, to keep it once each in a step that touches many (a
+    /// tick firing thousands of timers) without searching it for each.
+    seen: std::collections::BTreeSet<SessionId>,
 }
 
 impl Output {
@@ -232,10 +235,18 @@ impl Output {
         self.events.clear();
         self.touched.clear();
         self.started = None;
+        self.seen.clear();
     }
 
     pub(crate) fn touch(&mut self, session: SessionId) {
-        if session.0 != 0 && !self.touched.contains(&session) {
+        if session.0 == 0 {
+            return;
+        }
+        if self.seen.len() != self.touched.len() {
+            // `touched` was changed from outside (a shell cleared it): start again from it.
+            self.seen = self.touched.iter().copied().collect();
+        }
+        if self.seen.insert(session) {
             self.touched.push(session);
         }
     }
