@@ -8,6 +8,7 @@ mod check;
 mod disasm;
 mod fmt;
 mod graph;
+mod report;
 mod run;
 mod serve;
 mod simulate;
@@ -127,6 +128,10 @@ pub enum Command {
     /// Simulate a day of the contact center on the real engine: arrivals, customers and
     /// agents, with a report per queue
     Simulate(simulate::Args),
+    /// Historical reports from a data folder (a daemon's store, or a simulated day's):
+    /// offered, answered, abandoned, service levels, ASA, AHT, transfers, FCR, CSAT, NPS
+    /// and CES, by queue, channel, flow, waypoint or agent
+    Report(report::Args),
     /// Run the daemon: flows for real contacts, durably, with web chat and the agents'
     /// connection
     Serve(serve::ServeArgs),
@@ -161,6 +166,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Disasm { path, project } => disasm::run(&path, project.as_deref()),
         Command::Run(args) => run::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Report(args) => report::run(args),
         Command::Serve(args) => serve::serve(args),
         Command::Deploy(args) => serve::deploy(args),
         Command::HashPassword => serve::hash_password(),

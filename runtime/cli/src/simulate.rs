@@ -5,10 +5,13 @@
 use super::build::{compile, Compiled};
 use super::output;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use switchboard_bytecode::bytecode::Bundle;
 use switchboard_calendar::parse_at;
+use switchboard_daemon::store::{EventRow, Outputs, Store};
+use switchboard_engine::{BundleHash, Event};
 use switchboard_planning::simulate::{self, Scenario, Spread};
 use switchboard_shell::project;
 
@@ -82,6 +85,10 @@ pub struct Args {
     handle_times: HandleTimes,
     #[arg(long, value_enum, default_value_t = Output::Human)]
     format: Output,
+    /// Also write the simulated day into a new data folder, in the daemon's store format
+    /// (its events and the bundle), for `switchboard report --data DIR` and `graph --data DIR`
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -119,15 +126,79 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::from(super::EXIT_FAILED));
     };
 
+    let mut day = args.data.as_deref().map(|dir| Day::create(dir, &bundle, &scenario)).transpose()?;
     let bar = progress_bar(scenario.hours);
-    let report =
-        simulate::run(Arc::new(bundle), &project.root, &scenario, &mut |ms| bar.set_position((ms / 1000) as u64))?;
+    let report = simulate::run_recording(
+        Arc::new(bundle),
+        &project.root,
+        &scenario,
+        &mut |ms| bar.set_position((ms / 1000) as u64),
+        &mut |events| day.as_mut().map_or(Ok(()), |day| day.record(events)),
+    )?;
     bar.finish_and_clear();
+    if let Some(day) = day {
+        day.finish()?;
+    }
     match args.format {
         Output::Human => output::print(&report.to_human()),
         Output::Json => outln!("{}", report.to_json()),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A simulated day written as a daemon's store: the bundle, and every event in the order the
+/// engine gave them (numbered one after another, as if each were its own journal record).
+struct Day {
+    store: Store,
+    outputs: Outputs,
+    seq: i64,
+}
+
+/// Events written in one transaction.
+const EVENTS_PER_WRITE: usize = 10_000;
+
+impl Day {
+    fn create(dir: &Path, bundle: &Bundle, scenario: &Scenario) -> Result<Day, String> {
+        if dir.join("switchboard.db").exists() {
+            return Err(format!(
+                "`{}` holds a store already; `simulate --data` writes a new one (name another folder)",
+                dir.display()
+            ));
+        }
+        let mut store = Store::open(dir).map_err(|e| e.to_string())?;
+        let bytes = bundle.to_bytes()?;
+        let at = scenario.start.timestamp().as_millisecond();
+        store.put_bundle(&BundleHash::of(&bytes).to_string(), &bytes, at).map_err(|e| e.to_string())?;
+        Ok(Day { store, outputs: Outputs::default(), seq: 0 })
+    }
+
+    fn record(&mut self, events: &[Event]) -> Result<(), String> {
+        for event in events {
+            self.seq += 1;
+            self.outputs.events.push(EventRow {
+                seq: self.seq,
+                n: 0,
+                session: event.session.0,
+                at_ms: event.at.as_millisecond(),
+                kind: event.kind.word().to_string(),
+                body: serde_json::to_string(event).map_err(|e| e.to_string())?,
+            });
+        }
+        if self.outputs.events.len() >= EVENTS_PER_WRITE {
+            self.write()?;
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<(), String> {
+        self.store.commit_outputs(&self.outputs).map_err(|e| e.to_string())?;
+        self.outputs.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), String> {
+        self.write()
+    }
 }
 
 /// Simulated seconds done, on stderr when it is a terminal; hidden otherwise.

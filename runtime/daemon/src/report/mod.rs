@@ -326,10 +326,8 @@ fn contacts_of(events: &[StoredEvent]) -> BTreeMap<u64, Contact> {
         let Some(c) = contacts.get_mut(&id) else { continue };
         let leg = c.legs.last_mut().filter(|l| l.open());
         match &e.kind {
-            EventKind::Waypoint { name } => {
-                if !c.waypoints.iter().any(|w| w == name) {
-                    c.waypoints.push(name.to_string());
-                }
+            EventKind::Waypoint { name } if !c.waypoints.iter().any(|w| w == name) => {
+                c.waypoints.push(name.to_string());
             }
             EventKind::Lookup { record: Some(record), .. } => {
                 for (field, value) in record {
@@ -346,15 +344,16 @@ fn contacts_of(events: &[StoredEvent]) -> BTreeMap<u64, Contact> {
                 c.legs.push(Leg { queues: vec![queue.to_string()], channel, enqueued_ms: at, ..Leg::default() });
             }
             // The `queue` just seen placed a callback as outbound work, or routing refused it.
-            EventKind::Routing(RoutingEvent::CallbackWaiting { .. }) => {
-                if c.legs.last().is_some_and(|l| l.open() && l.answered.is_none()) {
-                    c.legs.pop();
-                }
+            EventKind::Routing(RoutingEvent::CallbackWaiting { .. })
+                if leg.as_ref().is_some_and(|l| l.answered.is_none()) =>
+            {
+                c.legs.pop();
             }
-            EventKind::Error { message } if message.starts_with("routing refused") => {
-                if c.legs.last().is_some_and(|l| l.open() && l.answered.is_none() && l.offers.is_empty()) {
-                    c.legs.pop();
-                }
+            EventKind::Error { message }
+                if message.starts_with("routing refused")
+                    && leg.as_ref().is_some_and(|l| l.answered.is_none() && l.offers.is_empty()) =>
+            {
+                c.legs.pop();
             }
             EventKind::Routing(RoutingEvent::CallbackKept { .. }) => {
                 if let Some(leg) = leg {

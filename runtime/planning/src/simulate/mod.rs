@@ -62,7 +62,7 @@ use std::sync::Arc;
 use switchboard_acd::ContactState;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
-use switchboard_engine::{ContactId, EventKind, Reply, RoutingEvent, SessionId};
+use switchboard_engine::{ContactId, Event, EventKind, Reply, RoutingEvent, SessionId};
 use switchboard_shell::{LocalShell, Options};
 
 /// The longest the engine runs before the simulated people look at what it did.
@@ -78,9 +78,22 @@ pub fn run(
     scenario: &Scenario,
     progress: &mut dyn FnMut(i64),
 ) -> Result<Report, String> {
+    run_recording(bundle, root, scenario, progress, &mut |_| Ok(()))
+}
+
+/// As [`run`], and hands `record` every event of the day (contacts, surveys and routing's
+/// own) as the engine gives them, in order: what a daemon would have stored. An error from
+/// `record` stops the run.
+pub fn run_recording(
+    bundle: Arc<Bundle>,
+    root: &Path,
+    scenario: &Scenario,
+    progress: &mut dyn FnMut(i64),
+    record: &mut dyn FnMut(&[Event]) -> Result<(), String>,
+) -> Result<Report, String> {
     scenario.validate()?;
     let mut sim = Simulation::new(bundle, root, scenario, Options::default())?;
-    sim.play(progress)?;
+    sim.play_recording(progress, record)?;
     Ok(sim.report())
 }
 
@@ -195,7 +208,16 @@ impl<'a> Simulation<'a> {
         })
     }
 
+    #[cfg(test)]
     fn play(&mut self, progress: &mut dyn FnMut(i64)) -> Result<(), String> {
+        self.play_recording(progress, &mut |_| Ok(()))
+    }
+
+    fn play_recording(
+        &mut self,
+        progress: &mut dyn FnMut(i64),
+        record: &mut dyn FnMut(&[Event]) -> Result<(), String>,
+    ) -> Result<(), String> {
         for i in 0..self.arrivals.len() {
             self.next_arrival(i);
         }
@@ -203,7 +225,7 @@ impl<'a> Simulation<'a> {
         loop {
             while let Some(happening) = self.agenda.pop_due(self.now) {
                 self.perform(happening)?;
-                self.absorb();
+                self.absorb(record)?;
             }
             if self.now >= self.end {
                 break;
@@ -220,7 +242,7 @@ impl<'a> Simulation<'a> {
             }
             self.now = target;
             self.engine.advance(self.timestamp(target));
-            self.absorb();
+            self.absorb(record)?;
             if self.now / 60_000 != minute {
                 minute = self.now / 60_000;
                 progress(self.now);
@@ -358,8 +380,10 @@ impl<'a> Simulation<'a> {
     }
 
     /// Reads what the engine did and lets the people react.
-    fn absorb(&mut self) {
-        for event in self.engine.take_events() {
+    fn absorb(&mut self, record: &mut dyn FnMut(&[Event]) -> Result<(), String>) -> Result<(), String> {
+        let events = self.engine.take_events();
+        record(&events)?;
+        for event in events {
             let at = event.at.as_millisecond() - self.start_ms;
             let session = event.session.0;
             let customer = self.customers.contains_key(&session);
@@ -406,6 +430,7 @@ impl<'a> Simulation<'a> {
                 _ => {}
             }
         }
+        Ok(())
     }
 
     /// The customer is still there and no agent has them yet (waiting, or ringing).
