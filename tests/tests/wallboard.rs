@@ -167,6 +167,27 @@ fn managers_watch_queues_funnels_and_the_flow_live_and_no_one_else_may() {
     assert!(svg.contains("vip (1)") && svg.contains("start (1)"), "{svg}");
     let (status, _, _) = request(&d.addr, "GET", "/wallboard/graph/nope.svg", &[("Cookie", &mia)], "");
     assert_eq!(status, 404);
+    // The board's figures are the report's for the same period: today, from its midnight.
+    let b = board(&d.addr, &mia);
+    let from = b["today_from"].as_str().unwrap().to_string();
+    let o = switchboard(
+        project.path(),
+        &["report", "--data", data.path().to_str().unwrap(), "--from", &from, "--format", "json"],
+    );
+    assert_eq!(code(&o), 0, "{}", both(&o));
+    let report: Value = serde_json::from_str(&stdout(&o)).expect("the report is JSON");
+    let rows = report["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{report:#}");
+    for row in rows {
+        let on_board = queue(&b, row["queue"].as_str().unwrap(), row["channel"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("the board has no row for {row}"));
+        for figure in
+            ["offered", "answered", "abandoned", "sl_abandons_excluded", "sl_abandons_met", "asa_seconds", "fcr"]
+        {
+            assert_eq!(on_board[figure], row[figure], "{figure}: board {on_board:#} report {row:#}");
+        }
+    }
+
     // The admin token is let in too, and logging out ends the session.
     let token = std::fs::read_to_string(data.path().join("admin-token")).unwrap();
     let (status, _, _) =

@@ -179,6 +179,7 @@ impl Day {
                 seq: self.seq,
                 n: 0,
                 session: event.session.0,
+                contact: event.contact.map(|c| c.0),
                 at_ms: event.at.as_millisecond(),
                 kind: event.kind.word().to_string(),
                 body: serde_json::to_string(event).map_err(|e| e.to_string())?,

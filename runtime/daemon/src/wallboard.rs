@@ -190,6 +190,7 @@ impl Board {
         let board = json!({
             "at_ms": now.as_millisecond(),
             "today_from_ms": day_start_ms,
+            "today_from": day_start.to_string(),
             "zone": zone.iana_name().unwrap_or("UTC"),
             "queues": merge_queues(&by_queue, &live["queues"]),
             "agents": live["agents"],

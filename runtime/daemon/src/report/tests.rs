@@ -63,6 +63,7 @@ impl Day {
                 event: Event {
                     at: jiff::Timestamp::from_millisecond(*at).unwrap(),
                     session: SessionId(*session),
+                    contact: None,
                     kind: kind.clone(),
                     origin: None,
                 },
