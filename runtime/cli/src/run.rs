@@ -292,8 +292,9 @@ impl Transcript {
             match &event.kind {
                 EventKind::Say { text } => self.line(text),
                 EventKind::Choice { prompt, options } => self.line(&format!("{prompt} ({})", options.join(" / "))),
-                // What the customer typed is on the screen already.
-                EventKind::Input { .. } => {}
+                // What the customer typed is on the screen already, and a survey's questions
+                // follow; these events are for reports.
+                EventKind::Input { .. } | EventKind::Answer { .. } | EventKind::Survey { .. } => {}
                 EventKind::Contact { channel, from, to, flow } => {
                     let at = self.start.strftime("%Y-%m-%d %H:%M %Q");
                     self.status(&format!("{channel} contact from {from} to {to} at {at} → flow {flow}"));
