@@ -185,6 +185,9 @@ def main():
         wait(manager, text_in(".funnel[data-flow=inbound] li[data-waypoint=vip] [data-key=through]", "2"),
              "the funnel to count two through vip")
         manager.save_screenshot(os.path.join(SHOTS, "wallboard.png"))
+        # The same figures as a report, from the page.
+        manager.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
+        wait(manager, text_in("#report tbody td[data-key=offered]", "2"), "the report to count both chats")
 
         # The flow graph, as `switchboard graph` draws it, in the same browser.
         agent.get("file://" + GRAPH)

@@ -188,6 +188,32 @@ fn managers_watch_queues_funnels_and_the_flow_live_and_no_one_else_may() {
         }
     }
 
+    // Managers get the same report from the daemon, as JSON or CSV; nobody else does.
+    let path = format!("/reports?from={}&format=json", from.replace(':', "%3A"));
+    let (status, _, body) = request(&d.addr, "GET", &path, &[("Cookie", &mia)], "");
+    assert_eq!(status, 200, "{body}");
+    let served: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(served["rows"], report["rows"], "the page's report is the CLI's");
+    let (status, head, csv) = request(&d.addr, "GET", "/reports?by=channel&format=csv", &[("Cookie", &mia)], "");
+    assert_eq!(status, 200, "{csv}");
+    assert!(head.to_ascii_lowercase().contains("text/csv") && csv.lines().count() >= 2, "{csv}");
+    for (path, wanted) in [
+        ("/reports?by=nope", "by: `nope`"),
+        ("/reports?from=yesterday", "from: expected a time"),
+        ("/reports?from=2026-11-24&to=2026-11-23", "must be before"),
+        ("/reports?format=xml", "format"),
+        ("/reports?colour=red", "`colour` is not a report parameter"),
+        ("/reports?fcr_hours=-1", "fcr_hours"),
+    ] {
+        let (status, _, body) = request(&d.addr, "GET", path, &[("Cookie", &mia)], "");
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(wanted), "{path}: {body}");
+    }
+    let (status, _, _) = request(&d.addr, "GET", "/reports", &[], "");
+    assert_eq!(status, 401);
+    let (status, _, _) = request(&d.addr, "GET", "/reports", &[("Cookie", &not_a_manager)], "");
+    assert_eq!(status, 403);
+
     // The admin token is let in too, and logging out ends the session.
     let token = std::fs::read_to_string(data.path().join("admin-token")).unwrap();
     let (status, _, _) =

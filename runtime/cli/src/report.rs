@@ -5,8 +5,7 @@
 use super::output;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use switchboard_bytecode::bytecode::Bundle;
-use switchboard_daemon::report::{By, Interval, Options, Report, Targets};
+use switchboard_daemon::report::{parse_time, By, Interval, Query};
 use switchboard_daemon::store::Reader;
 
 const AFTER_HELP: &str = "\
@@ -85,52 +84,20 @@ enum FormatArg {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, String> {
-    let zone_arg = args
-        .tz
-        .as_deref()
-        .map(|name| jiff::tz::TimeZone::get(name).map_err(|_| format!("--tz: `{name}` is not a time zone")))
-        .transpose()?;
-    let from = args.from.as_deref().map(|t| parse_time("--from", t)).transpose()?;
-    let to = args.to.as_deref().map(|t| parse_time("--to", t)).transpose()?;
-    if let (Some(from), Some(to)) = (&from, &to) {
-        if from.timestamp() >= to.timestamp() {
-            return Err(format!(
-                "--from ({}) must be before --to ({})",
-                from.strftime("%Y-%m-%d %H:%M %Q"),
-                to.strftime("%Y-%m-%d %H:%M %Q")
-            ));
-        }
-    }
     let fcr_window = switchboard_planning::staffing::parse_duration(&args.fcr_window)
         .filter(|s| *s >= 0.0 && *s <= 366.0 * 86_400.0)
         .ok_or_else(|| {
             format!("--fcr-window: expected a duration up to a year like 24h or 7d, found `{}`", args.fcr_window)
         })?;
-    let zone = zone_arg
-        .or_else(|| from.as_ref().or(to.as_ref()).map(|z| z.time_zone().clone()))
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-
-    let reader = Reader::open(&args.data).map_err(|e| e.to_string())?;
-    let mut targets = Targets::default();
-    for (hash, bytes) in reader.bundle_bytes().map_err(|e| e.to_string())? {
-        let bundle = Bundle::from_bytes(&bytes)
-            .map_err(|e| format!("the store's bundle {} cannot be read: {e}", &hash[..12.min(hash.len())]))?;
-        targets.add(&bundle);
-    }
-    let from_ms = from.as_ref().map(|z| z.timestamp().as_millisecond());
-    let (events, unread) = reader.events_since(from_ms).map_err(|e| e.to_string())?;
-    if unread > 0 {
-        errln!("note: {unread} events in the store could not be read and are left out");
-    }
-    let options = Options {
-        from_ms,
-        to_ms: to.as_ref().map(|z| z.timestamp().as_millisecond()),
+    let query = Query {
+        from: args.from,
+        to: args.to,
+        tz: args.tz,
         interval: args.interval.map(|i| match i {
             IntervalArg::QuarterHour => Interval::QuarterHour,
             IntervalArg::Hour => Interval::Hour,
             IntervalArg::Day => Interval::Day,
         }),
-        zone,
         by: match args.by {
             ByArg::Queue => By::Queue,
             ByArg::Channel => By::Channel,
@@ -140,34 +107,22 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         },
         segment: args.segment,
         fcr_window_ms: (fcr_window * 1000.0).round() as i64,
-        targets,
     };
-    let report = Report::compute(&events, &options);
+    // Times are checked before the store is opened, so a typo is told as such.
+    for (flag, time) in [("--from", &query.from), ("--to", &query.to)] {
+        if let Some(t) = time {
+            parse_time(flag, t)?;
+        }
+    }
+    let reader = Reader::open(&args.data).map_err(|e| e.to_string())?;
+    let (report, unread) = query.run(&reader, &|name| format!("--{name}"))?;
+    if unread > 0 {
+        errln!("note: {unread} events in the store could not be read and are left out");
+    }
     match args.format {
         FormatArg::Table => output::print(&report.to_table()),
         FormatArg::Csv => output::print(&report.to_csv()),
         FormatArg::Json => outln!("{}", report.to_json()),
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// RFC 3339, or `2026-11-23[ 08:00][ Europe/London]`.
-fn parse_time(flag: &str, text: &str) -> Result<jiff::Zoned, String> {
-    let text = text.trim();
-    let bad = |why: String| {
-        format!(
-            "{flag}: expected a time like `2026-11-23T08:00:00Z`, `2026-11-23` or `2026-11-23 08:00 Europe/London`: {why}"
-        )
-    };
-    if text.contains('T') && !text.contains(' ') {
-        let at: jiff::Timestamp = text.parse().map_err(|e| bad(format!("`{text}` is not an RFC 3339 time ({e})")))?;
-        return Ok(at.to_zoned(jiff::tz::TimeZone::UTC));
-    }
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let with_time = match words[..] {
-        [date] => format!("{date} 00:00"),
-        [date, second] if !second.contains(':') => format!("{date} 00:00 {second}"),
-        _ => text.to_string(),
-    };
-    switchboard_calendar::parse_at(&with_time).map_err(bad)
 }

@@ -138,6 +138,7 @@ pub fn router(app: Shared) -> Router {
         .route("/wallboard/data", get(wallboard_data))
         .route("/wallboard/stream", get(wallboard_stream))
         .route("/wallboard/graph/{flow}", get(wallboard_graph))
+        .route("/reports", get(reports))
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))
@@ -391,6 +392,53 @@ async fn wallboard_graph(
     match app.wallboard.borrow().graphs.get(&flow) {
         Some(svg) => ([(header::CONTENT_TYPE, "image/svg+xml")], svg.clone()).into_response(),
         None => refusal(404, format!("no flow `{flow}` is drawn")),
+    }
+}
+
+/// `GET /reports?from=…&to=…&by=…&interval=…&segment=…&tz=…&fcr_hours=…&format=json|csv`:
+/// the report `switchboard report` gives, for managers.
+async fn reports(
+    Extract(app): Extract<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Manager) {
+        return *r;
+    }
+    let mut query = crate::report::Query { fcr_window_ms: 24 * 3_600_000, ..Default::default() };
+    let mut format = "json".to_string();
+    for (key, value) in pairs {
+        let value = Some(value).filter(|v| !v.is_empty());
+        match (key.as_str(), value) {
+            (_, None) => {}
+            ("from", v) => query.from = v,
+            ("to", v) => query.to = v,
+            ("tz", v) => query.tz = v,
+            ("segment", v) => query.segment = v,
+            ("by", Some(v)) => match crate::report::By::parse(&v) {
+                Some(by) => query.by = by,
+                None => return refusal(400, format!("by: `{v}` is not queue, channel, flow, waypoint or agent")),
+            },
+            ("interval", Some(v)) => match crate::report::Interval::parse(&v) {
+                Some(i) => query.interval = Some(i),
+                None => return refusal(400, format!("interval: `{v}` is not 15m, 1h or 1d")),
+            },
+            ("fcr_hours", Some(v)) => match v.parse::<f64>() {
+                Ok(h) if (0.0..=8784.0).contains(&h) => query.fcr_window_ms = (h * 3_600_000.0).round() as i64,
+                _ => return refusal(400, format!("fcr_hours: `{v}` is not a number of hours up to a year")),
+            },
+            ("format", Some(v)) if v == "json" || v == "csv" => format = v,
+            ("format", Some(v)) => return refusal(400, format!("format: `{v}` is not json or csv")),
+            (other, _) => return refusal(400, format!("`{other}` is not a report parameter")),
+        }
+    }
+    let answer = read(&app, move |r| query.run(r, &|name| name.to_string())).await;
+    match answer {
+        Ok((report, _)) if format == "csv" => {
+            ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], report.to_csv()).into_response()
+        }
+        Ok((report, _)) => ([(header::CONTENT_TYPE, "application/json")], report.to_json()).into_response(),
+        Err(e) => refusal(400, e),
     }
 }
 

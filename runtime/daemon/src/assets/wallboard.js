@@ -96,7 +96,48 @@
     if (select.value) $("#graph").src = "/wallboard/graph/" + encodeURIComponent(select.value) + ".svg?t=" + b.at_ms;
   }
 
+  // Reports: the same figures `switchboard report` gives, from GET /reports.
+  var COLUMNS = [["offered", num], ["answered", num], ["abandoned", num], ["sl_abandons_excluded", pct],
+    ["sl_abandons_met", pct], ["sl_abandons_against", pct], ["asa_seconds", secs], ["aht_seconds", secs],
+    ["transfers", num], ["fcr", pct], ["csat", pct], ["nps", num], ["ces", num]];
+  var HEADS = ["Offered", "Answered", "Abandoned", "SL (abandons excluded)", "SL (abandons as met)",
+    "SL (abandons after target against)", "ASA", "AHT", "Transfers", "FCR", "CSAT", "NPS", "CES"];
+  function report(e) {
+    if (e) e.preventDefault();
+    var f = $("#report-form").elements, params = [];
+    ["from", "to", "by", "interval", "segment"].forEach(function (k) {
+      if (f[k].value) params.push(k + "=" + encodeURIComponent(f[k].value));
+    });
+    var q = params.join("&");
+    $("#report-csv").href = "/reports?format=csv" + (q ? "&" + q : "");
+    fetch("/reports?" + q).then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); }).then(function (a) {
+      $("#report-error").textContent = a[0] === 200 ? "" : (a[1].message || "The report could not be made.");
+      if (a[0] !== 200) return;
+      var rows = a[1].rows || [];
+      var keys = ["interval", "queue", "channel", "flow", "waypoint", "agent", "segment"].filter(function (k) {
+        return rows.some(function (r) { return r[k] != null; });
+      });
+      var head = $("#report thead"), body = $("#report tbody");
+      head.textContent = ""; body.textContent = "";
+      var tr = el("tr");
+      keys.concat(HEADS).forEach(function (h) { tr.appendChild(el("th", { scope: "col" }, h)); });
+      head.appendChild(tr);
+      rows.forEach(function (r) {
+        var row = el("tr");
+        keys.forEach(function (k) { cell(row, r[k] == null ? "" : String(r[k]), ""); });
+        COLUMNS.forEach(function (c) {
+          var v = r[c[0]];
+          cell(row, c[1] === num && typeof v === "number" && v % 1 ? String(Math.round(v * 10) / 10) : c[1](v)).setAttribute("data-key", c[0]);
+        });
+        body.appendChild(row);
+      });
+      if (!rows.length) body.appendChild(el("tr", {}, "")).appendChild(el("td", { colspan: "20" }, "No contacts in this period."));
+    });
+  }
+  $("#report-form").onsubmit = report;
+
   function listen() {
+    report();
     $("#login").hidden = true;
     $("#board").hidden = false;
     source = new EventSource("/wallboard/stream");

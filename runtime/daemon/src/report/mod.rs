@@ -26,7 +26,10 @@
 //!
 //! The definition of every figure is on [`Figures`]'s fields, and in the README.
 
+mod query;
 mod render;
+
+pub use query::{parse_time, Query};
 
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
