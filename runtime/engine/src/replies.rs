@@ -30,7 +30,8 @@ pub struct RenderedReply {
 /// the contact waits in none, and only replies for every queue are offered), by `agent`.
 /// `found` holds the records the contact's flow looked up (the last of each record type);
 /// a reply `with` a record is offered only when one of its type is among them. A reply for
-/// the queue takes the place of a reply of the same name for every queue. Voice contacts
+/// the queue, when it is offered, takes the place of a reply of the same name for every
+/// queue. Voice contacts
 /// have no composer, so no replies. In declaration order.
 pub fn replies(
     state: &State,
@@ -50,23 +51,32 @@ pub fn replies(
     let queue = queue.and_then(|q| bundle.queue(q));
     let host = Host::new(&prepared.tables);
     let agent = agent.and_then(|a| state.agent(a)).map(|a| Box::new(a.clone()));
-    let mut out = Vec::new();
+    // The replies this contact can have: for its queue or every queue, and given a record
+    // of their type when they ask for one.
+    let mut offered = Vec::new();
     for reply in &bundle.replies {
-        let offered = match reply.queue {
-            None => queue
-                .is_none_or(|q| !bundle.replies.iter().any(|other| other.queue == Some(q) && other.name == reply.name)),
-            Some(q) => queue == Some(q),
+        if reply.queue.is_some() && reply.queue != queue {
+            continue;
+        }
+        let record = match reply.record {
+            None => None,
+            Some(id) => {
+                let Some(info) = bundle.records.get(id.index()) else { continue };
+                let Some(r) = found.iter().find(|r| *r.type_name == *info.name) else { continue };
+                Some(r)
+            }
         };
-        if !offered {
+        offered.push((reply, record));
+    }
+    let mut out = Vec::new();
+    for (reply, record) in &offered {
+        // A reply for the queue takes the place of the one of its name for every queue.
+        if reply.queue.is_none() && offered.iter().any(|(o, _)| o.queue.is_some() && o.name == reply.name) {
             continue;
         }
         let mut globals = vec![Value::None; reply.globals as usize];
-        if let Some(record) = reply.record {
-            let Some(info) = bundle.records.get(record.index()) else { continue };
-            let Some(r) = found.iter().find(|r| *r.type_name == *info.name) else { continue };
-            if let Some(g) = globals.first_mut() {
-                *g = Value::Record(Arc::new(r.clone()));
-            }
+        if let (Some(r), Some(g)) = (record, globals.first_mut()) {
+            *g = Value::Record(Arc::new((*r).clone()));
         }
         let mut vm = Vm::new(bundle, reply.text, Box::new(view.contact.clone()), globals, None);
         vm.agent = agent.clone();
