@@ -308,6 +308,9 @@ impl<'c> Gen<'c> {
             for d in self.own(m, s.retries.values()) {
                 self.retry(m, d);
             }
+            for d in &s.replies {
+                self.reply(m, d);
+            }
             if m == 0 {
                 for e in &s.entries {
                     let Some(channel) = Channel::parse(&e.node.channel.name) else { continue };
@@ -459,6 +462,33 @@ impl<'c> Gen<'c> {
             self.finish(*id, b, 0);
         }
         self.bundle.scripts.push(ScriptInfo { name, queue, prelude, steps: step_ids, globals: globals.len() as u16 });
+    }
+
+    /// A `reply`: its text as a function of no parameters; the record it is given (its
+    /// `with`) in global 0.
+    fn reply(&mut self, m: usize, d: &Def<'c, ReplyDecl>) {
+        let name = d.name.name.clone();
+        let queue = d.node.queue.as_ref().map(|q| self.queue_id(m, &q.name));
+        let record = d.node.with.as_ref().and_then(|p| {
+            let mut ignored = Vec::new();
+            match self.symbols[m].resolve_type(d.file, &p.ty, &mut ignored) {
+                Type::Record(r) => self.records.get(&*r).copied(),
+                _ => None,
+            }
+        });
+        let globals: Vec<String> = d.node.with.iter().map(|p| p.name.name.clone()).collect();
+        let label = match &d.node.queue {
+            Some(q) => format!("reply {name} for queue {}", q.name),
+            None => format!("reply {name}"),
+        };
+        let text = self.new_func(label);
+        let mut b = FuncBuilder::new(m, d.file);
+        b.globals = globals.clone();
+        b.sees_agent = true;
+        self.expr(&mut b, &d.node.text, Some(&Type::Text));
+        b.emit(Instr::Return, d.node.text.span);
+        self.finish(text, b, 0);
+        self.bundle.replies.push(ReplyInfo { name, queue, record, text, globals: globals.len() as u16 });
     }
 
     fn survey(&mut self, m: usize, d: &Def<'c, SurveyDecl>) {
@@ -885,7 +915,7 @@ impl<'c> Gen<'c> {
                     if !b.has(&bn.name) {
                         let builtin = match bn.name.as_str() {
                             "contact" => contact_field(&name.name).map(|field| Instr::Contact { field }),
-                            "agent" if !b.steps.is_empty() => {
+                            "agent" if !b.steps.is_empty() || b.sees_agent => {
                                 agent_field(&name.name).map(|field| Instr::AgentField { field })
                             }
                             "queue" if b.waiting => match name.name.as_str() {
@@ -1176,6 +1206,8 @@ struct FuncBuilder {
     steps: Vec<(String, FuncId)>,
     waiting: bool,
     in_survey: bool,
+    /// A reply's text: `agent` is the agent it is rendered for, as in a script.
+    sees_agent: bool,
 }
 
 impl FuncBuilder {
@@ -1193,6 +1225,7 @@ impl FuncBuilder {
             steps: Vec::new(),
             waiting: false,
             in_survey: false,
+            sees_agent: false,
         }
     }
 

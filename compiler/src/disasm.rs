@@ -125,6 +125,19 @@ fn tables(out: &mut String, b: &Bundle) {
         }
     });
     section(out, "retries", &b.retries, retry);
+    section(out, "replies", &b.replies, |out, i, r| {
+        let _ = write!(out, "#{i} {}", r.name);
+        if let Some(q) = r.queue {
+            let _ = write!(out, " for queue {}", name_of(&b.queues, q.index(), |q| &q.name));
+        }
+        if let Some(record) = r.record {
+            let _ = write!(out, " with {}", name_of(&b.records, record.index(), |r| &r.name));
+        }
+        let _ = write!(out, " -> fn #{}", r.text.0);
+        if r.globals > 0 {
+            let _ = write!(out, ", globals {}", r.globals);
+        }
+    });
     section(out, "imports", &b.imports, |out, _, i| {
         let _ = write!(out, "{} -> {}", i.name, i.target);
     });

@@ -456,6 +456,7 @@ impl<'s> Printer<'s> {
             ItemKind::Entry(_) => Some(1),
             ItemKind::Fn(_) | ItemKind::ExternFn(_) => Some(2),
             ItemKind::Currency(_) | ItemKind::Skills(_) | ItemKind::Enum(_) => Some(3),
+            ItemKind::Reply(_) => Some(4),
             _ => None,
         };
         let one_line = |item: &Item| match &item.kind {
@@ -570,6 +571,18 @@ impl<'s> Printer<'s> {
                 self.write(" ");
                 let children: Vec<Child<'_>> = r.clauses.iter().map(|c| Child::new(Node::Retry(c), c.span)).collect();
                 self.braced(self.brace_after(r.param.ty.span.end as usize), close, &children);
+            }
+            ItemKind::Reply(r) => {
+                self.write_all(&["reply ", &r.name.name]);
+                if let Some(queue) = &r.queue {
+                    self.write_all(&[" for queue ", &queue.name]);
+                }
+                if let Some(with) = &r.with {
+                    self.write(" with ");
+                    self.param(with);
+                }
+                self.write(" ");
+                self.expr(&r.text, Place::Text);
             }
             ItemKind::Test(t) => {
                 self.write("test ");

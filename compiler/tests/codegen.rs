@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{
-    Bundle, ConstId, FuncId, Function, Instr, Slot, SourceId, SourceSpan, FORMAT_VERSION,
+    Bundle, ConstId, FuncId, Function, Instr, QueueId, RecordId, ReplyInfo, Slot, SourceId, SourceSpan, FORMAT_VERSION,
 };
 use switchboard_compiler::check::{self, Checked};
 use switchboard_compiler::loader::MemoryLoader;
@@ -149,6 +149,52 @@ fn verify_reports_broken_code() {
     fn #7 "fn a" calls itself through fn #8
     "#);
     assert!(Bundle::from_bytes(&bundle.to_bytes().unwrap()).unwrap_err().starts_with("the bundle is unsound: "));
+}
+
+/// A reply's text must take no parameters and return a text; its queue, record and
+/// function must exist, and a record needs a global to stand in.
+#[test]
+fn verify_reports_broken_replies() {
+    let text = Function {
+        name: "reply broken".to_string(),
+        params: 1,
+        locals: 1,
+        spans: vec![SourceSpan::default(); 2],
+        code: vec![Instr::Const { value: ConstId(0) }, Instr::Return],
+    };
+    let silent = Function {
+        name: "reply silent".to_string(),
+        spans: vec![SourceSpan::default(); 1],
+        code: vec![Instr::Return],
+        ..Function::default()
+    };
+    let bundle = Bundle {
+        format_version: FORMAT_VERSION,
+        source_hash: "0".repeat(64),
+        files: vec!["main.flow".into()],
+        constants: vec![Value::text("hi")],
+        functions: vec![text, silent],
+        replies: vec![
+            ReplyInfo {
+                name: "broken".into(),
+                queue: Some(QueueId(2)),
+                record: Some(RecordId(0)),
+                text: FuncId(0),
+                globals: 0,
+            },
+            ReplyInfo { name: "gone".into(), queue: None, record: None, text: FuncId(5), globals: 0 },
+            ReplyInfo { name: "silent".into(), queue: None, record: None, text: FuncId(1), globals: 0 },
+        ],
+        ..Bundle::default()
+    };
+    insta::assert_snapshot!(verify(&bundle).join("\n"), @r#"
+    reply #0 `broken`: queue #2, but the bundle has 0 queues
+    reply #0 `broken`: record #0, but the bundle has 0
+    reply #0 `broken`: it is given a record but has no global to hold it
+    reply #0 `broken`: its text takes 1 parameters, not none
+    reply #1 `gone`: fn #5, but the bundle has 2 functions
+    fn #1 "reply silent" at 0000: returns with 0 values on the stack, not 1
+    "#);
 }
 
 /// Checks the project (it must have no errors) and compiles it.

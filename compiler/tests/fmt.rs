@@ -152,6 +152,21 @@ fn messy_file() {
     insta::assert_snapshot!(format!("{MESSY}\n---------------- formatted ----------------\n\n{formatted}"));
 }
 
+const MESSY_REPLIES: &str = r#"reply   hello    "Hello, I'm {agent.name}."
+reply  goodbye for queue billing "Bye {contact.attributes.name??"there"}"  // kept
+reply hello for   queue billing with customer:Customer {en:"Hi {customer.name}",
+  es: "Hola {customer.name}" }
+reply wide with customer : Customer { en: "A text long enough that the two languages do not fit on one line", es: "Un texto" }
+"#;
+
+/// `reply` declarations: one-line replies side by side stay together; per-language texts
+/// as `say` writes them.
+#[test]
+fn replies() {
+    let formatted = format_checked(MESSY_REPLIES);
+    insta::assert_snapshot!(format!("{MESSY_REPLIES}\n---------------- formatted ----------------\n\n{formatted}"));
+}
+
 /// Issue 8: a byte-order mark was a syntax error, and a CR-only file one long comment.
 /// `fmt` formats such files as it formats the same file with LF line ends and no mark:
 /// into the canonical layout, which has neither.

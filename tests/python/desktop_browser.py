@@ -7,10 +7,12 @@ First Raj (raj@example.org, platinum) has an earlier chat, over the protocol wit
 `websockets` library, that Ann wraps up. Then, in the browsers: Raj chats in the widget on
 the demo page; Ann logs in to the desktop, goes available, the offer rings, she accepts,
 sees Raj's record and his earlier contact, follows the billing script through a choice
-and an ask (a wrong answer shows its error beside the input), writes to Raj, and wraps up
-with an outcome and a note. Raj sees her messages. A manager watches the wallboard count it. Screenshots of the desktop (at 1,280 ×
-800 and at a phone's width), the widget, the wallboard and the flow graph are saved in
-SCREENSHOT_DIR.
+and an ask (a wrong answer shows its error beside the input), picks a suggested reply from
+the keyboard (the `reply` templates the Rust test adds to its copy of the project, filled
+in with Raj's record and her name), edits it and sends it to Raj, and wraps up with an
+outcome and a note. Raj sees her messages. A manager watches the wallboard count it.
+Screenshots of the desktop (at 1,280 × 800 and at a phone's width), the widget, the
+wallboard and the flow graph are saved in SCREENSHOT_DIR.
 Exits 0 when every check holds; otherwise prints what failed and exits 1.
 """
 
@@ -22,6 +24,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from websockets.sync.client import connect
@@ -158,12 +161,24 @@ def main():
         current = panel.find_element(By.CSS_SELECTOR, ".steps li[aria-current]")
         check("removed that charge" in current.text, "the step the agent is on is marked")
 
-        # Ann writes; Raj sees it in the widget.
+        # Ann picks a suggested reply (the vip queue's, filled in with Raj's record and her
+        # name, and the one for every queue; not billing's), edits it and sends it.
+        suggestions = panel.find_element(By.CSS_SELECTOR, ".composer select.suggestions")
+        label = panel.find_element(By.CSS_SELECTOR, ".suggestions-label")
+        check(label.is_displayed() and label.text.startswith("Suggested replies"), "the suggestions are shown, labelled")
+        names = [o.text for o in Select(suggestions).options]
+        check(any(n.startswith("vip welcome") for n in names) and any(n.startswith("thanks") for n in names)
+              and not any("billing" in n for n in names), f"the replies for Raj's queue: {names}")
+        suggestions.send_keys(Keys.ARROW_DOWN)  # from the keyboard: the first suggestion
         box = panel.find_element(By.NAME, "text")
-        box.send_keys("Done: the second charge is gone.")
+        suggested = "Hello Raj Kumar, this is Ann Agent from Acme."
+        wait(agent, lambda d: box.get_attribute("value") == suggested, f"the suggestion in the message box, not {box.get_attribute('value')!r}")
+        box.send_keys(Keys.END, " Done: the second charge is gone.")
+        sent = suggested + " Done: the second charge is gone."
         panel.find_element(By.CSS_SELECTOR, ".composer button").click()
-        wait(customer, text_in(".sb-log", "Done: the second charge is gone."), "Ann's message in the widget")
-        wait(agent, text_in(".contact .transcript", "Done: the second charge is gone."), "it in Ann's transcript")
+        wait(customer, text_in(".sb-log", sent), "Ann's edited reply in the widget")
+        wait(agent, text_in(".contact .transcript", sent), "it in Ann's transcript")
+        wait(agent, lambda d: box.get_attribute("value") == "", "the message box to empty once sent")
         customer.save_screenshot(os.path.join(SHOTS, "widget.png"))
         agent.save_screenshot(os.path.join(SHOTS, "desktop.png"))
         agent.set_window_size(390, 844)

@@ -141,6 +141,9 @@ fn entry_points(b: &Bundle) -> Vec<(FuncId, Vec<Value>, Option<FuncId>)> {
             }
         }
     }
+    for r in &b.replies {
+        out.push((r.text, none(r.globals), None));
+    }
     out
 }
 

@@ -2,7 +2,7 @@
 //! if missing), driven by Selenium from Python (`tests/python/desktop_browser.py`): a
 //! customer chats in the widget while an agent, in another browser, accepts the offer,
 //! sees the record and the customer's earlier contact, follows the script through a choice
-//! and an ask, writes, and wraps up. Screenshots of the desktop, the widget and the flow
+//! and an ask, picks a suggested reply and edits it before sending it, and wraps up. Screenshots of the desktop, the widget and the flow
 //! graph are kept in `target/tmp/screenshots/`.
 
 mod serving;
@@ -10,10 +10,18 @@ mod support;
 use serving::*;
 use support::*;
 
+/// The `reply` templates the served copy of `flows/` gets: Raj (platinum) waits in `vip`.
+const REPLIES: &str = r#"reply vip_welcome for queue vip with customer: Customer "Hello {customer.name}, this is {agent.name} from Acme."
+reply billing_hello for queue billing "Hello, this is Acme billing."
+reply thanks "Thank you for your patience."
+"#;
+
 #[test]
 fn an_agent_in_chromium_takes_a_chat_from_the_widget_and_follows_the_script() {
     chromium();
     let project = copy_of("flows");
+    // Replies for the composer: `flows/` stays the spec's acme, so they go in the copy.
+    std::fs::write(project.path().join("replies.flow"), REPLIES).unwrap();
     let data = tempfile::tempdir().unwrap();
     let daemon = start(project.path(), data.path());
     let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");

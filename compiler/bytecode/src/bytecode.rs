@@ -1,6 +1,6 @@
 //! The compiled form of a project: a `Bundle` of functions in a small stack-machine
 //! instruction set, a constant pool, a span side table, and the tables the engine needs
-//! (queues, hours, sources, entries, scripts, surveys, retry strategies).
+//! (queues, hours, sources, entries, scripts, surveys, retry strategies, replies).
 //!
 //! The bundle is the unit of deployment: plain serde data, content-hashed, versioned.
 
@@ -10,7 +10,7 @@ use crate::value::{Currency, Value};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the bundle's layout or an instruction's meaning changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 macro_rules! index {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -395,6 +395,20 @@ pub struct ScriptInfo {
     pub globals: u16,
 }
 
+/// A `reply` template: a response the agent's composer suggests for a contact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyInfo {
+    pub name: String,
+    /// None: every queue. A reply for a queue replaces one of the same name for every queue.
+    pub queue: Option<QueueId>,
+    /// The record type of its `with` (global 0 of `text`): the reply is offered only for a
+    /// contact whose flow found a record of that type.
+    pub record: Option<RecordId>,
+    /// Computes the text (a function of no parameters, returning a text).
+    pub text: FuncId,
+    pub globals: u16,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SurveyInfo {
     pub name: String,
@@ -563,6 +577,8 @@ pub struct Bundle {
     pub choices: Vec<ChoiceInfo>,
     /// Names the project sees that stand for declarations of `std` modules.
     pub imports: Vec<Import>,
+    /// Response templates for agents (`reply`), in declaration order.
+    pub replies: Vec<ReplyInfo>,
 }
 
 /// `use std.surveys.{nps}`: the project's `nps` is the bundle's `std.surveys.nps`.

@@ -10,7 +10,8 @@
 //!   `globals` of the flow, script, survey or retry the function belongs to); the functions,
 //!   queues, records and flows the tables name (flow bodies and `on error`, script steps,
 //!   survey bodies, retry steps, handlers and time zones, `while waiting` announcements,
-//!   overflow queues, a source's record and keys, an entry's flow); and the file of every
+//!   overflow queues, a source's record and keys, an entry's flow, a reply's text, queue
+//!   and record, and that its text takes no parameters); and the file of every
 //!   span, with one span per instruction.
 //! - **Control flow**: jump and switch targets are inside the function, a switch has a
 //!   target, no path runs off the end of a function, no jump goes backwards (the language
@@ -172,6 +173,25 @@ impl Verifier<'_> {
                 self.queue_ref(&at, to);
             }
         }
+        for (i, r) in b.replies.iter().enumerate() {
+            let at = format!("reply #{i} `{}`", r.name);
+            self.func_ref(&at, r.text);
+            if let Some(q) = r.queue {
+                self.queue_ref(&at, q);
+            }
+            if let Some(record) = r.record {
+                let n = b.records.len();
+                self.within(record.index(), n, || format!("{at}: record #{}, but the bundle has {n}", record.0));
+                if r.globals == 0 {
+                    self.problem(format!("{at}: it is given a record but has no global to hold it"));
+                }
+            }
+            if let Some(f) = b.functions.get(r.text.index()) {
+                if f.params != 0 {
+                    self.problem(format!("{at}: its text takes {} parameters, not none", f.params));
+                }
+            }
+        }
         for (i, h) in b.hours.iter().enumerate() {
             for &(from, to) in h.weekly.iter().flatten() {
                 if from > to || to > DAY_MINUTES {
@@ -248,12 +268,16 @@ impl Verifier<'_> {
                 unit(*f, r.globals);
             }
         }
+        for r in &b.replies {
+            unit(r.text, r.globals);
+        }
         let mut value = |f: FuncId| {
             if let Some(v) = roles.returns_value.get_mut(f.index()) {
                 *v = true;
             }
         };
         b.retries.iter().filter_map(|r| r.timezone).for_each(&mut value);
+        b.replies.iter().map(|r| r.text).for_each(&mut value);
         for q in &b.queues {
             for line in &q.waiting {
                 if let WaitingAction::Say(f) = line.action {

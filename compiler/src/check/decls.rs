@@ -91,7 +91,55 @@ impl Checker<'_, '_> {
                 self.stmts(file, &mut env, &s.body.stmts, &mut unit);
             }
             ItemKind::Retry(r) => self.retry(file, r),
+            ItemKind::Reply(r) => self.reply(file, r),
         }
+    }
+
+    /// A `reply`: its queue exists, its `with` names a record, and its text is a text in
+    /// which `contact`, `agent` and the `with` record (never none: the reply is offered only
+    /// when the contact's flow found one) may be used.
+    fn reply(&self, file: FileId, r: &ReplyDecl) {
+        if let Some(q) = &r.queue {
+            if !self.syms.has(Kind::Queue, &q.name) {
+                let queues = self.syms.names_of(Kind::Queue);
+                let mut d = super::symbols::unknown(Kind::Queue, file, q, queues.clone());
+                if d.help.is_none() {
+                    d = d.with_help(match queues.as_slice() {
+                        [] => "declare the queue first, or leave out `for queue` to offer the reply in every queue"
+                            .to_string(),
+                        _ => format!(
+                            "the queues are {}; leave out `for queue` to offer the reply in every queue",
+                            queues.iter().map(|q| format!("`{q}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    });
+                }
+                self.report(d);
+            } else {
+                self.mark_used(Kind::Queue, &q.name);
+            }
+        }
+        let mut env = Env::new(
+            Context::Reply,
+            [Channel::Chat, Channel::Email, Channel::Sms, Channel::Social].into_iter().collect(),
+        );
+        if let Some(p) = &r.with {
+            let t = self.resolve_type(file, &p.ty);
+            if !t.is_error() && !matches!(t, Type::Record(_)) {
+                self.report(
+                    Diagnostic::new(
+                        Code::TypeMismatch,
+                        file,
+                        p.ty.span,
+                        format!("a reply is given a record the flow looked up, and `{}` is not one", t),
+                    )
+                    .with_label("not a record")
+                    .with_help("name the record type of a source, e.g. `with customer: Customer`"),
+                );
+            }
+            env.bind(&p.name.name, t);
+        }
+        self.expect_type(file, &env, &r.text, &Type::Text);
+        self.text_len(file, &env, &r.text);
     }
 
     fn record(&self, file: FileId, r: &RecordDecl) {

@@ -13,6 +13,8 @@ pub enum Context {
     /// A queue's `while waiting` line.
     Waiting,
     Fn,
+    /// A `reply` template's text.
+    Reply,
 }
 
 #[derive(Clone, Debug)]

@@ -319,7 +319,9 @@ impl Checker<'_, '_> {
                 return Type::Error;
             }
             "contact" => return Type::Record(Arc::from("contact")),
-            "agent" if env.context == Context::Script => return Type::Record(Arc::from("agent")),
+            "agent" if matches!(env.context, Context::Script | Context::Reply) => {
+                return Type::Record(Arc::from("agent"))
+            }
             "queue" if env.context == Context::Waiting => return Type::Record(Arc::from("queue")),
             _ => {}
         }
@@ -371,7 +373,7 @@ impl Checker<'_, '_> {
         }
         let mut candidates: Vec<&str> = env.names().collect();
         candidates.extend(["now", "contact"]);
-        if env.context == Context::Script {
+        if matches!(env.context, Context::Script | Context::Reply) {
             candidates.push("agent");
         }
         for d in self.syms.enums.values() {
@@ -382,6 +384,19 @@ impl Checker<'_, '_> {
             .with_label("unknown name");
         if let Some(help) = did_you_mean(&n.name, candidates) {
             d = d.with_help(help);
+        } else if env.context == Context::Reply {
+            // The record type to suggest: the one the project's sources hold, if one.
+            let mut records: Vec<&str> = self.syms.sources.values().map(|s| s.node.record.name.as_str()).collect();
+            records.sort_unstable();
+            records.dedup();
+            let record = match records.as_slice() {
+                [one] => *one,
+                _ => "RECORD",
+            };
+            d = d.with_help(format!(
+                "a reply sees `contact`, `agent` and the record it is given: write `with {}: {record}` after its name",
+                n.name
+            ));
         } else {
             d = d.with_help("bind it first with `let`, or check the spelling");
         }

@@ -801,6 +801,7 @@ pub fn context_name(c: Context) -> &'static str {
         Context::Retry => "a retry strategy",
         Context::Waiting => "a queue's `while waiting`",
         Context::Fn => "a function",
+        Context::Reply => "a reply",
     }
 }
 

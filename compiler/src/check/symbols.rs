@@ -66,6 +66,8 @@ pub struct Symbols<'a> {
     pub surveys: HashMap<&'a str, Def<'a, SurveyDecl>>,
     pub retries: HashMap<&'a str, Def<'a, RetryDecl>>,
     pub entries: Vec<Def<'a, EntryDecl>>,
+    /// `reply` templates: named per queue, so in no namespace of their own.
+    pub replies: Vec<Def<'a, ReplyDecl>>,
     pub tests: Vec<(FileId, &'a TestDecl)>,
     /// `use` lines: (file, declaration).
     pub uses: Vec<(FileId, &'a UseDecl)>,
@@ -202,6 +204,29 @@ impl<'a> Symbols<'a> {
             ItemKind::Script(d) => insert(&mut self.scripts, def!(d), &d.name, file, "script", def_loc, diags),
             ItemKind::Survey(d) => insert(&mut self.surveys, def!(d), &d.name, file, "survey", def_loc, diags),
             ItemKind::Retry(d) => insert(&mut self.retries, def!(d), &d.name, file, "retry strategy", def_loc, diags),
+            ItemKind::Reply(d) => {
+                let queue = |r: &ReplyDecl| r.queue.as_ref().map(|q| q.name.clone());
+                if let Some(first) =
+                    self.replies.iter().find(|r| r.name.name == d.name.name && queue(r.node) == queue(d))
+                {
+                    let whose = match &d.queue {
+                        Some(q) => format!("queue `{}`", q.name),
+                        None => "every queue".to_string(),
+                    };
+                    diags.push(
+                        Diagnostic::duplicate(
+                            file,
+                            d.name.span,
+                            format!("reply `{}` for {whose} is declared twice", d.name.name),
+                            (first.file, first.name.span),
+                        )
+                        .with_label("declared again here")
+                        .with_help("rename one of them, or give them different queues"),
+                    );
+                    return;
+                }
+                self.replies.push(def!(d));
+            }
             ItemKind::Entry(d) => self.entries.push(Def { file, name: &d.flow, node: d, module: module.clone() }),
             ItemKind::Test(d) => self.tests.push((file, d)),
         }

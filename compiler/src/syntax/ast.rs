@@ -51,6 +51,7 @@ pub enum ItemKind {
     Script(ScriptDecl),
     Survey(SurveyDecl),
     Retry(RetryDecl),
+    Reply(ReplyDecl),
     Test(TestDecl),
 }
 
@@ -292,6 +293,19 @@ pub struct StepDecl {
     pub name: Ident,
     pub body: Block,
     pub span: Span,
+}
+
+/// `reply refund_delay for queue billing with customer: Customer "Sorry, {customer.name} …"`:
+/// a response suggested to agents in the composer of the queue's contacts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplyDecl {
+    pub name: Ident,
+    /// `for queue Q`; none: every queue.
+    pub queue: Option<Ident>,
+    /// `with customer: Customer`: the record the contact's flow looked up.
+    pub with: Option<Param>,
+    /// A text, or one per language (`{ en: "…", es: "…" }`).
+    pub text: Expr,
 }
 
 /// `survey csat { via same channel  ask … }`

@@ -175,9 +175,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         EOI => "the end of the file",
         file => "a declaration",
         use_decl | currency_decl | record_decl | enum_decl | skills_decl | source_decl | hours_decl | entry_decl
-        | queue_decl | fn_decl | extern_fn_decl | flow_decl | script_decl | survey_decl | retry_decl | test_decl => {
-            "a declaration"
-        }
+        | queue_decl | fn_decl | extern_fn_decl | flow_decl | script_decl | survey_decl | retry_decl | reply_decl
+        | test_decl => "a declaration",
         stmt | block => "a statement",
         expr => "a value",
         ident | name => "a name",
@@ -296,6 +295,8 @@ fn is_keyword(rule: Rule) -> bool {
             | kw_for
             | kw_step
             | kw_survey
+            | kw_reply
+            | kw_with
             | kw_via
             | kw_same
             | kw_channel
@@ -539,6 +540,21 @@ impl Builder {
                 }
                 let body = Block { stmts, span: body_span.unwrap_or(Span::new(span.end as usize, span.end as usize)) };
                 ItemKind::Survey(SurveyDecl { name, via, body })
+            }
+            Rule::reply_decl => {
+                let name = self.ident(next(&mut it));
+                let mut queue = None;
+                let mut with = None;
+                let mut text = None;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::script_for => queue = Some(self.ident(next(&mut kids(p)))),
+                        Rule::reply_with => with = Some(self.param(next(&mut kids(p)))),
+                        _ => text = Some(self.expr(p)),
+                    }
+                }
+                let text = text.expect("a reply has a text");
+                ItemKind::Reply(ReplyDecl { name, queue, with, text })
             }
             Rule::retry_decl => {
                 let name = self.ident(next(&mut it));

@@ -83,6 +83,9 @@ pub struct Side {
     pub scripts: BTreeMap<u64, (u64, String)>,
     /// The record each contact's flow last looked up, as JSON.
     pub records: BTreeMap<u64, String>,
+    /// The last record of each record type each contact's flow looked up: what its agent's
+    /// `reply` templates are given (`with customer: Customer`).
+    pub found: BTreeMap<u64, Vec<switchboard_bytecode::value::Record>>,
     /// Bundles in the order they became current (for rollback).
     pub deployed: Vec<BundleHash>,
     /// Contacts whose conversation has ended.
@@ -835,7 +838,7 @@ impl Core {
         let observed = Observed::of(&input);
         let result = step_into(&mut self.state, &self.world, at, input, &mut self.out);
         let completed = match &observed {
-            Observed::Completed(c) | Observed::Found(c, _) => Some(*c),
+            Observed::Completed(c) | Observed::Found(c, ..) => Some(*c),
             _ => None,
         };
         // What the input did first (an accepted offer becomes an assignment), then what
@@ -884,7 +887,7 @@ impl Core {
             Observed::Outcome(contact) => {
                 self.side.assigned.remove(&contact);
             }
-            Observed::Found(command, json) => {
+            Observed::Found(command, json, found) => {
                 // The record a contact's own flow found is kept with the contact, for the
                 // agent's view of the customer's history: by its `id` and its key values.
                 if let Some(contact) = self.state.contact(ContactId(command.session.0)).map(|v| v.id) {
@@ -911,6 +914,9 @@ impl Core {
                     self.outputs.records.push((contact.0, self.state.now().as_millisecond(), body));
                 }
                 self.side.records.insert(command.session.0, json);
+                let kept = self.side.found.entry(command.session.0).or_default();
+                kept.retain(|r| r.type_name != found.type_name);
+                kept.push(found);
             }
             Observed::Completed(_) | Observed::Other => {}
         }
@@ -1086,8 +1092,8 @@ enum Observed {
     Script(u64, String),
     Outcome(u64),
     Completed(CommandId),
-    /// A look-up found a record (as JSON) for the session.
-    Found(CommandId, String),
+    /// A look-up found a record (also as JSON) for the session.
+    Found(CommandId, String, switchboard_bytecode::value::Record),
     Other,
 }
 
@@ -1102,7 +1108,7 @@ impl Observed {
             }
             Input::StartScript { contact, agent, .. } => Observed::Script(contact.0, agent.id.clone()),
             Input::Completed { command, result: Completion::Lookup(LookupResult::Found(record)) } => {
-                Observed::Found(*command, record_json(record).to_string())
+                Observed::Found(*command, record_json(record).to_string(), (**record).clone())
             }
             Input::Completed { command, .. } => Observed::Completed(*command),
             _ => Observed::Other,
@@ -1135,6 +1141,42 @@ fn started_json(started: Option<Started>) -> serde_json::Value {
         Some(Started::Retry(r)) => json!({"retry": r.0}),
         None => json!({}),
     }
+}
+
+/// The `reply` templates offered to `agent` for `contact` in `queue`, rendered with the
+/// contact, the agent and the records its flow found, as the agent's `contact` message
+/// carries them: `[{"name", "text"}]`. Like anything an agent or customer types, a text is
+/// masked of card numbers and kept to `max_bytes` (cut at a character); a reply whose text
+/// cannot be computed is left out and logged.
+pub fn replies_json(
+    state: &State,
+    side: &Side,
+    world: &World,
+    contact: u64,
+    queue: Option<&str>,
+    agent: &str,
+    max_bytes: usize,
+) -> serde_json::Value {
+    let found = side.found.get(&contact).map_or(&[][..], Vec::as_slice);
+    let replies = switchboard_engine::replies(state, world, ContactId(contact), queue, Some(agent), found);
+    let mut out = Vec::new();
+    for reply in replies {
+        match reply.text {
+            Ok(text) => {
+                let mut text = switchboard_engine::cards::redact(&text).into_owned();
+                if text.len() > max_bytes {
+                    let mut end = max_bytes;
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.truncate(end);
+                }
+                out.push(json!({"name": reply.name, "text": text}));
+            }
+            Err(why) => tracing::warn!(contact, reply = %reply.name, %why, "a reply could not be rendered"),
+        }
+    }
+    serde_json::Value::Array(out)
 }
 
 pub fn channel_name(channel: Channel) -> &'static str {

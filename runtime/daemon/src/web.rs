@@ -987,9 +987,11 @@ async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
     let transcript: Vec<Json_> = rows.iter().filter(|r| r.audience == "customer").map(row_json).collect();
     let history = read(app, move |r| r.history(contact, 20)).await.unwrap_or_default();
     let queue = read(app, move |r| r.queue_of(contact)).await.ok().flatten();
+    let (in_queue, by) = (queue.clone(), agent.to_string());
     let info = app
         .core
         .query_world(move |state, side, world| {
+            let replies = crate::core::replies_json(state, side, world, contact, in_queue.as_deref(), &by, MAX_TEXT);
             let view = state.contact(switchboard_engine::ContactId(contact));
             // What the agent may do with it: the scripts of its bundle (its queue's first)
             // and the queues it can be transferred to.
@@ -1012,13 +1014,14 @@ async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
                 "record": side.records.get(&contact).and_then(|r| serde_json::from_str::<Json_>(r).ok()),
                 "scripts": scripts,
                 "queues": queues,
+                "replies": replies,
             })
         })
         .await
         .unwrap_or_default();
     json!({"type": "contact", "contact": contact, "channel": info["channel"], "from": info["from"], "queue": queue,
            "record": info["record"], "transcript": transcript, "history": history,
-           "scripts": info["scripts"], "queues": info["queues"]})
+           "scripts": info["scripts"], "queues": info["queues"], "replies": info["replies"]})
 }
 
 fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {

@@ -35,6 +35,7 @@ pub mod events;
 mod ids;
 mod io;
 mod prepared;
+mod replies;
 mod retry;
 mod routing;
 mod state;
@@ -50,6 +51,7 @@ pub use io::{
     AgentAction, Arrival, Audience, Command, CommandKind, Completion, Gather, Input, LogIn, LookupResult, Output,
     Presence, Started,
 };
+pub use replies::{replies, RenderedReply};
 pub use retry::RetryRun;
 pub use state::{ContactView, SessionKind, State};
 pub use switchboard_vm::{AgentView, Contact};

@@ -464,3 +464,73 @@ fn contact_keys_are_c_and_the_id() {
         assert_eq!(contact_id(key), None, "{key}");
     }
 }
+
+const REPLIES: &str = r#"
+skills support
+record Customer { id: text  name: text  email: email }
+record Order { id: text  email: email }
+source crm: Customer {
+  csv "crm.csv"
+  key email
+}
+queue support { skills support }
+queue billing { skills support }
+flow waits on chat, voice { queue support }
+entry chat "web" -> waits
+entry voice +441632960000 -> waits
+
+reply hello "Hello, I'm {agent.name}."
+reply hello for queue support with customer: Customer { en: "Hello {customer.name}, support here.", es: "Hola {customer.name}." }
+reply order for queue support with order: Order "Your order {order.id}."
+reply billing for queue billing "Billing here."
+reply bye "Bye from {contact.channel}."
+"#;
+
+#[test]
+fn replies_are_rendered_for_the_contact_its_queue_agent_and_records() {
+    let mut world = World::new();
+    let hash = world.deploy(bundle(REPLIES), Box::new(NoExterns)).unwrap();
+    let mut state = State::new(&world, hash, Timestamp::UNIX_EPOCH).unwrap();
+    let arrive = |state: &mut State, channel: Channel, to: &str| {
+        let arrival = Arrival {
+            channel,
+            from: "+447700900001".into(),
+            to: Some(to.into()),
+            subject: "".into(),
+            text: "".into(),
+            attributes: vec![],
+        };
+        match step(state, &world, Timestamp::UNIX_EPOCH, Input::Arrive(arrival)).1 {
+            Ok(()) => {}
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (_, r) = step(&mut state, &world, Timestamp::UNIX_EPOCH, kim_logs_in());
+    r.unwrap();
+    arrive(&mut state, Channel::Chat, "web");
+    arrive(&mut state, Channel::Voice, "+441632960000");
+    let chat = ContactId(1);
+    let texts = |found: &[switchboard_bytecode::value::Record], queue: Option<&str>| -> Vec<(String, String)> {
+        replies(&state, &world, chat, queue, Some("kim"), found)
+            .into_iter()
+            .map(|r| (r.name, r.text.unwrap_or_else(|e| format!("error: {e}"))))
+            .collect()
+    };
+    let pair = |n: &str, t: &str| (n.to_string(), t.to_string());
+
+    // No customer found: the reply for every queue stands in; none `with` an Order either.
+    assert_eq!(texts(&[], Some("support")), vec![pair("hello", "Hello, I'm Kim."), pair("bye", "Bye from chat.")]);
+    // With the customer, the support queue's `hello` takes the place of the general one.
+    assert_eq!(
+        texts(&[(*ann()).clone()], Some("support")),
+        vec![pair("hello", "Hello Ann, support here."), pair("bye", "Bye from chat.")]
+    );
+    // Another queue's replies are not offered; in no queue, only the general ones.
+    assert_eq!(
+        texts(&[(*ann()).clone()], Some("billing")),
+        vec![pair("hello", "Hello, I'm Kim."), pair("billing", "Billing here."), pair("bye", "Bye from chat.")]
+    );
+    assert_eq!(texts(&[], None), vec![pair("hello", "Hello, I'm Kim."), pair("bye", "Bye from chat.")]);
+    // A call has no composer.
+    assert!(replies(&state, &world, ContactId(2), Some("support"), Some("kim"), &[(*ann()).clone()]).is_empty());
+}

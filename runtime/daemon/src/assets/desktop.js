@@ -165,11 +165,26 @@
       scripts.appendChild(el("option", { value: s.name }, s.name + (s.queue ? " (" + s.queue + ")" : "")));
     });
     $(".script-open", view.panel).hidden = !(c.scripts || []).length;
+    suggestions(view, c.replies || []);
     var queues = $(".transfer-form select", view.panel);
     queues.textContent = "";
     (c.queues || []).forEach(function (q) { queues.appendChild(el("option", { value: q }, q)); });
     $("#no-contacts").hidden = true;
     show(c.contact);
+  }
+
+  // The project's `reply` templates for this contact, rendered by the daemon: picking one
+  // puts its text in the message box, for the agent to edit and send.
+  function suggestions(view, replies) {
+    var select = $(".suggestions", view.panel);
+    view.replies = replies;
+    select.textContent = "";
+    select.appendChild(el("option", { value: "" }, "Pick a suggestion…"));
+    replies.forEach(function (r, i) {
+      var preview = r.text.length > 60 ? r.text.slice(0, 59) + "…" : r.text;
+      select.appendChild(el("option", { value: String(i), title: r.text }, r.name.replace(/_/g, " ") + " — " + preview));
+    });
+    $(".suggestions-label", view.panel).hidden = !replies.length;
   }
 
   function show(contact) {
@@ -323,7 +338,15 @@
       sent += 1;
       request({ type: "message", contact: contact, id: "d" + Date.now().toString(36) + sent, text: text }).then(function () {
         composer.elements.text.value = "";
+        $(".suggestions", view.panel).value = "";
       }, function (err) { $(".wrap-status", view.panel).textContent = err.message; });
+    };
+    // A suggestion fills the message box (keyboard arrows on the list preview each one);
+    // the agent edits it there and sends it.
+    $(".suggestions", view.panel).onchange = function (e) {
+      var r = (view.replies || [])[Number(e.target.value)];
+      if (e.target.value === "" || !r) return;
+      composer.elements.text.value = r.text;
     };
     composer.elements.text.addEventListener("input", function () { request({ type: "typing", contact: contact }).catch(function () {}); });
     $(".script-open", view.panel).onsubmit = function (e) {
