@@ -70,6 +70,17 @@ fn card_digits_reach_no_journal_snapshot_log_metric_or_screen() {
             seen.push(m);
         };
         assert!(reply["type"] == "ack" || reply["status"] == 409, "{reply}");
+        // The agent sees the payment as a status and its amount, never a digit of a card.
+        let mut statuses = Vec::new();
+        while statuses.last().map(String::as_str) != Some("declined") {
+            let (p, before) = until(&mut ann, "payment", None).await;
+            seen.extend(before);
+            assert_eq!(p["contact"], contact, "{p}");
+            assert!(p["amount"].as_str().is_some_and(|a| a.contains("20")), "{p}");
+            statuses.push(p["status"].as_str().unwrap().to_string());
+            seen.push(p);
+        }
+        assert_eq!(statuses, ["waiting", "declined"], "web chat has no card form: declined");
         put(
             &mut ann,
             json!({"type": "message", "contact": contact, "id": "a1", "text": format!("is it {}?", CARDS[1])}),

@@ -836,6 +836,21 @@ impl Core {
     fn step(&mut self, seq: i64, at: Timestamp, input: Input) -> Result<Option<Started>, EngineError> {
         self.out.clear();
         let observed = Observed::of(&input);
+        let paid = match &input {
+            Input::Completed { command, result: Completion::PaymentCaptured } => Some((*command, "captured")),
+            Input::Completed { command, result: Completion::PaymentDeclined } => Some((*command, "declined")),
+            _ => None,
+        };
+        if let Some((command, status)) = paid {
+            if let Some(CommandKind::CapturePayment { contact, amount }) =
+                self.side.outbox.get(&command).map(|c| &c.kind)
+            {
+                let (contact, amount) = (contact.0, amount.to_string());
+                let agent = self.side.assigned.get(&contact).cloned();
+                let body = json!({"type": "payment", "contact": contact, "status": status, "amount": amount});
+                self.feed(format!("paid-{command}"), contact, "agent", agent, at, body);
+            }
+        }
         let result = step_into(&mut self.state, &self.world, at, input, &mut self.out);
         let completed = match &observed {
             Observed::Completed(c) | Observed::Found(c, ..) => Some(*c),
@@ -1010,10 +1025,20 @@ impl Core {
                 let agent = self.side.assigned.get(&contact.0).cloned();
                 self.feed(key.clone(), contact.0, "customer", agent, at, json!({"type": "ended"}));
             }
-            CommandKind::Lookup { .. }
-            | CommandKind::Send { .. }
-            | CommandKind::Dial { .. }
-            | CommandKind::CapturePayment { .. } => {
+            CommandKind::CapturePayment { contact, amount } => {
+                // The agent sees that a payment is under way, and later how it went: a
+                // status and the amount, never a digit of the card.
+                let agent = self.side.assigned.get(&contact.0).cloned();
+                let body =
+                    json!({"type": "payment", "contact": contact.0, "status": "waiting", "amount": amount.as_str()});
+                self.feed(format!("pay-{key}"), contact.0, "agent", agent, at, body);
+                self.side.outbox.insert(command.id, command.clone());
+                if self.live {
+                    self.to_perform.push(command.clone());
+                }
+                return;
+            }
+            CommandKind::Lookup { .. } | CommandKind::Send { .. } | CommandKind::Dial { .. } => {
                 self.side.outbox.insert(command.id, command.clone());
                 if self.live {
                     self.to_perform.push(command.clone());

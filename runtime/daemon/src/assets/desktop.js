@@ -67,6 +67,7 @@
       case "typing": return typing(m);
       case "script": case "note": return scriptLine(m);
       case "wrap_note": return;
+      case "payment": return payment(m);
     }
   }
 
@@ -244,6 +245,17 @@
       li.appendChild(details);
       ol.appendChild(li);
     });
+  }
+
+  // `collect payment`: a status and the amount, never the card.
+  function payment(m) {
+    var view = contacts[m.contact];
+    if (!view) return;
+    var p = $(".payment", view.panel);
+    var words = { waiting: "waiting for the customer to pay", captured: "captured", declined: "declined" };
+    p.hidden = false;
+    p.setAttribute("data-status", m.status);
+    p.textContent = "Payment of " + m.amount + ": " + (words[m.status] || m.status) + ".";
   }
 
   function contactMessage(m) {
