@@ -1371,8 +1371,8 @@ async fn wallboard(scratch: &Path, sizes: Sizes, table: &mut Table) {
     let arriving = tokio::spawn(keep_arriving(daemon.addr.clone(), sizes.board_rate, sizes.board_secs));
     let (got, board) = watch_board(&daemon.addr, sizes.board_secs).await;
     let came = arriving.await.unwrap();
-    // The board shows what was built: everyone busy, everyone waiting (but the last few
-    // new ones), every contact through its first waypoint.
+    // The board shows what was built: everyone busy, everyone waiting, every contact
+    // through its first waypoint (and the new ones, as far as it has read them).
     let waiting_now: u64 = board["queues"].as_array().unwrap().iter().filter_map(|q| q["waiting_now"].as_u64()).sum();
     let through: u64 =
         board["funnels"].as_array().unwrap().iter().filter_map(|f| f["waypoints"].get(0)?["contacts"].as_u64()).sum();
@@ -1381,8 +1381,8 @@ async fn wallboard(scratch: &Path, sizes: Sizes, table: &mut Table) {
         board["agents"]
     );
     assert_eq!(board["agents"]["busy"].as_u64(), Some(agents as u64), "{}", board["agents"]);
-    assert!(waiting_now as usize + 2 * sizes.board_rate as usize >= waiting + came, "{waiting_now} waiting");
-    assert!(through as usize + 2 * sizes.board_rate as usize >= agents + waiting + came, "{through} through");
+    assert!(waiting_now as usize >= waiting, "{waiting_now} waiting");
+    assert!(through as usize >= agents + waiting, "{through} through");
     let rss = daemon.rss();
     drop(daemon);
 
