@@ -12,6 +12,10 @@
 //! recover) runs it in this process on a state built with the engine directly and stored
 //! as the core's own snapshot.
 //!
+//! The wallboard part builds a day that way too (a thousand agents, ten thousand waiting),
+//! then starts the daemon on it and watches its `/wallboard/stream`; the offer part drives
+//! the agent desktop in Chromium with `tests/python/offer_latency.py`.
+//!
 //! Without `--bench` (as `cargo test --benches` runs it) every size is tiny: it checks that
 //! the benchmark works, in a few seconds, and its figures mean nothing.
 
