@@ -14,11 +14,13 @@
 //!   draws with, coloured by today's contacts.
 //! - **Negative survey answers**, flagged, with what the survey did next (its waypoints).
 //!
-//! Today's events are read incrementally (only those after the last journal record seen);
-//! a new day starts from none.
+//! Today's events are read incrementally (only those after the last journal record seen)
+//! and folded into the report's contacts as they come ([`Folded`]): each board computes
+//! the report from those contacts, not from the whole day's events again. A new day starts
+//! from none.
 
 use crate::core::CoreHandle;
-use crate::report::{By, Options, Report, StoredEvent, Targets};
+use crate::report::{By, Folded, Options, Report, StoredEvent, Targets};
 use crate::store::Reader;
 use jiff::Timestamp;
 use serde_json::{json, Value};
@@ -68,6 +70,9 @@ struct Board {
     project: PathBuf,
     /// Today's events, and where reading left off.
     events: Vec<StoredEvent>,
+    /// The same events folded into the report's contacts as they are read, so that each
+    /// board reports on them without reading the whole day again.
+    folded: Folded,
     last_seq: i64,
     day_start_ms: i64,
     /// The project's flows, drawn once per bundle (with the bundle's file names).
@@ -84,6 +89,7 @@ impl Board {
         let day_start_ms = day_start.as_millisecond();
         if day_start_ms != self.day_start_ms {
             self.events.clear();
+            self.folded = Folded::default();
             self.last_seq = 0;
             self.day_start_ms = day_start_ms;
         }
@@ -101,6 +107,7 @@ impl Board {
         if let Some(last) = new.last() {
             self.last_seq = last.seq;
         }
+        self.folded.add(&new);
         self.events.extend(new);
 
         let live = core
@@ -170,8 +177,8 @@ impl Board {
             fcr_window_ms: 24 * 3_600_000,
             targets: targets.clone(),
         };
-        let by_queue = Report::compute(&self.events, &options(By::Queue));
-        let by_flow = Report::compute(&self.events, &options(By::Flow));
+        let by_queue = Report::of(&self.folded, &options(By::Queue));
+        let by_flow = Report::of(&self.folded, &options(By::Flow));
 
         let bundle = live["bundle"].as_str().unwrap_or_default().to_string();
         if self.drawn_for.as_deref() != Some(bundle.as_str()) {

@@ -298,11 +298,46 @@ impl Leg {
     }
 }
 
+/// Events read into contacts, in the order they happened, so far: more events can be
+/// folded in later ([`Folded::add`]), which is what lets the wallboard keep today's
+/// contacts without reading the whole day again every second. Folding a list in one go or
+/// in pieces gives the same contacts.
+#[derive(Debug, Default)]
+pub struct Folded {
+    contacts: BTreeMap<u64, Contact>,
+    /// Survey sessions, by the contact they are for.
+    surveys: BTreeMap<u64, (u64, String)>,
+}
+
+impl Folded {
+    /// The contacts of `events`.
+    pub fn of(events: &[StoredEvent]) -> Folded {
+        let mut folded = Folded::default();
+        folded.add(events);
+        folded
+    }
+
+    /// How many contacts it holds.
+    pub fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+    }
+
+    /// Folds in `events`, which happened after every event folded so far.
+    pub fn add(&mut self, events: &[StoredEvent]) {
+        add_events(&mut self.contacts, &mut self.surveys, events);
+    }
+}
+
 /// Reads the events into contacts, in the order they happened.
-fn contacts_of(events: &[StoredEvent]) -> BTreeMap<u64, Contact> {
-    let mut contacts: BTreeMap<u64, Contact> = BTreeMap::new();
-    // Survey sessions, by the contact they are for.
-    let mut surveys: BTreeMap<u64, (u64, String)> = BTreeMap::new();
+fn add_events(
+    contacts: &mut BTreeMap<u64, Contact>,
+    surveys: &mut BTreeMap<u64, (u64, String)>,
+    events: &[StoredEvent],
+) {
     for stored in events {
         let e = &stored.event;
         let session = e.session.0;
@@ -413,7 +448,6 @@ fn contacts_of(events: &[StoredEvent]) -> BTreeMap<u64, Contact> {
             _ => {}
         }
     }
-    contacts
 }
 
 /// Sums for one row, turned into [`Figures`] at the end.
@@ -608,11 +642,17 @@ impl Report {
     /// The report of `events` (as the store keeps them, in the order they happened). Pure:
     /// the same events and options give the same report.
     pub fn compute(events: &[StoredEvent], options: &Options) -> Report {
-        let contacts = contacts_of(events);
-        let resolved = first_contact_resolution(&contacts, options.fcr_window_ms);
+        Report::of(&Folded::of(events), options)
+    }
+
+    /// The report of the contacts `folded` holds: the same as [`Report::compute`] over the
+    /// events folded into it.
+    pub fn of(folded: &Folded, options: &Options) -> Report {
+        let contacts = &folded.contacts;
+        let resolved = first_contact_resolution(contacts, options.fcr_window_ms);
         let mut rows: BTreeMap<Key, Acc> = BTreeMap::new();
         let by_agent = options.by == By::Agent;
-        for (id, c) in &contacts {
+        for (id, c) in contacts {
             if options.from_ms.is_some_and(|from| c.arrived_ms < from)
                 || options.to_ms.is_some_and(|to| c.arrived_ms >= to)
             {

@@ -253,3 +253,16 @@ fn renders_as_a_table_csv_and_json() {
     assert_eq!(json["rows"][0]["queue"], "billing");
     assert_eq!(json["by"], "queue");
 }
+
+#[test]
+fn folding_the_events_in_pieces_gives_the_same_report_as_all_at_once() {
+    let events = day();
+    for by in [By::Queue, By::Channel, By::Flow, By::Waypoint, By::Agent] {
+        let whole = Report::compute(&events, &options(by));
+        for cut in 0..=events.len() {
+            let mut folded = Folded::of(&events[..cut]);
+            folded.add(&events[cut..]);
+            assert_eq!(Report::of(&folded, &options(by)), whole, "{by:?} cut at {cut}");
+        }
+    }
+}
