@@ -311,6 +311,16 @@ impl<'c> Gen<'c> {
             for d in &s.replies {
                 self.reply(m, d);
             }
+            for d in &s.scorecards {
+                let questions = d.node.questions.iter().map(|q| QuestionInfo {
+                    name: q.name.name.clone(),
+                    text: q.text.value.clone(),
+                    weight: q.weight.value as u32,
+                });
+                self.bundle
+                    .scorecards
+                    .push(ScorecardInfo { name: d.name.name.clone(), questions: questions.collect() });
+            }
             if m == 0 {
                 for e in &s.entries {
                     let Some(channel) = Channel::parse(&e.node.channel.name) else { continue };

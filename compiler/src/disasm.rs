@@ -138,6 +138,12 @@ fn tables(out: &mut String, b: &Bundle) {
             let _ = write!(out, ", globals {}", r.globals);
         }
     });
+    section(out, "scorecards", &b.scorecards, |out, i, c| {
+        let _ = write!(out, "#{i} {}", c.name);
+        for q in &c.questions {
+            let _ = write!(out, "\n    {} weight {} {:?}", q.name, q.weight, q.text);
+        }
+    });
     section(out, "imports", &b.imports, |out, _, i| {
         let _ = write!(out, "{} -> {}", i.name, i.target);
     });

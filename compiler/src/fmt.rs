@@ -116,6 +116,7 @@ enum Node<'a> {
     MenuTimeout(&'a MenuTimeout),
     Choose(&'a ChooseOption),
     Entry(&'a Ident, &'a Expr),
+    Question(&'a QuestionDecl),
 }
 
 /// A node with the source range it was parsed from.
@@ -584,6 +585,12 @@ impl<'s> Printer<'s> {
                 self.write(" ");
                 self.expr(&r.text, Place::Text);
             }
+            ItemKind::Scorecard(c) => {
+                self.write_all(&["scorecard ", &c.name.name, " "]);
+                let children: Vec<Child<'_>> =
+                    c.questions.iter().map(|q| Child::new(Node::Question(q), q.span)).collect();
+                self.braced(self.brace_after(c.name.span.end as usize), close, &children);
+            }
             ItemKind::Test(t) => {
                 self.write("test ");
                 self.str_lit(&t.name.value);
@@ -637,6 +644,12 @@ impl<'s> Printer<'s> {
             }
             Node::Field(f) => self.write_all(&[&f.name.name, ": ", &type_expr(&f.ty)]),
             Node::Variant(v) => self.write(&v.name),
+            Node::Question(q) => {
+                self.write_all(&["question ", &q.name.name, " "]);
+                self.str_lit(&q.text.value);
+                self.write(" weight ");
+                self.number(&q.weight);
+            }
             Node::Source(c) => self.source_clause(c),
             Node::Hours(c) => self.hours_clause(c),
             Node::Queue(c) => self.queue_clause(c),

@@ -15,7 +15,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use switchboard_compiler::bytecode::{
-    Bundle, ConstId, FuncId, Function, Instr, QueueId, RecordId, ReplyInfo, Slot, SourceId, SourceSpan, FORMAT_VERSION,
+    Bundle, ConstId, FuncId, Function, Instr, QuestionInfo, QueueId, RecordId, ReplyInfo, ScorecardInfo, Slot,
+    SourceId, SourceSpan, FORMAT_VERSION,
 };
 use switchboard_compiler::check::{self, Checked};
 use switchboard_compiler::loader::MemoryLoader;
@@ -195,6 +196,30 @@ fn verify_reports_broken_replies() {
     reply #1 `gone`: fn #5, but the bundle has 2 functions
     fn #1 "reply silent" at 0000: returns with 0 values on the stack, not 1
     "#);
+}
+
+/// A scorecard needs a question, each named once and weighed 1 to 100, and its own name.
+#[test]
+fn verify_reports_broken_scorecards() {
+    let q = |name: &str, weight| QuestionInfo { name: name.into(), text: "?".into(), weight };
+    let bundle = Bundle {
+        format_version: FORMAT_VERSION,
+        source_hash: "0".repeat(64),
+        files: vec!["main.flow".into()],
+        scorecards: vec![
+            ScorecardInfo { name: "empty".into(), questions: vec![] },
+            ScorecardInfo { name: "odd".into(), questions: vec![q("a", 0), q("a", 10), q("b", 101)] },
+            ScorecardInfo { name: "odd".into(), questions: vec![q("c", 100)] },
+        ],
+        ..Bundle::default()
+    };
+    insta::assert_snapshot!(verify(&bundle).join("\n"), @r"
+    scorecard #0 `empty`: it has no questions
+    scorecard #1 `odd`: question `a` weighs 0, not 1 to 100
+    scorecard #1 `odd`: question `a` is there twice
+    scorecard #1 `odd`: question `b` weighs 101, not 1 to 100
+    scorecard #2 `odd`: its name is taken by an earlier scorecard
+    ");
 }
 
 /// Checks the project (it must have no errors) and compiles it.

@@ -167,6 +167,20 @@ fn replies() {
     insta::assert_snapshot!(format!("{MESSY_REPLIES}\n---------------- formatted ----------------\n\n{formatted}"));
 }
 
+const MESSY_SCORECARDS: &str = r#"scorecard   chat_quality{question greeted "Greeted the customer by name"   weight 10
+    question resolved "Resolved the issue" weight 50.0 // the one that matters
+  question polite
+  "Was polite throughout" weight 20 }
+scorecard compliance { question identity "Confirmed the customer's identity" weight 100 }
+"#;
+
+/// `scorecard` declarations: one question a line, inside braces, comments kept.
+#[test]
+fn scorecards() {
+    let formatted = format_checked(MESSY_SCORECARDS);
+    insta::assert_snapshot!(format!("{MESSY_SCORECARDS}\n---------------- formatted ----------------\n\n{formatted}"));
+}
+
 /// Issue 8: a byte-order mark was a syntax error, and a CR-only file one long comment.
 /// `fmt` formats such files as it formats the same file with LF line ends and no mark:
 /// into the canonical layout, which has neither.

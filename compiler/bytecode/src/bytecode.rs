@@ -1,6 +1,6 @@
 //! The compiled form of a project: a `Bundle` of functions in a small stack-machine
 //! instruction set, a constant pool, a span side table, and the tables the engine needs
-//! (queues, hours, sources, entries, scripts, surveys, retry strategies, replies).
+//! (queues, hours, sources, entries, scripts, surveys, retry strategies, replies, scorecards).
 //!
 //! The bundle is the unit of deployment: plain serde data, content-hashed, versioned.
 
@@ -10,7 +10,7 @@ use crate::value::{Currency, Value};
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the bundle's layout or an instruction's meaning changes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 macro_rules! index {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -409,6 +409,22 @@ pub struct ReplyInfo {
     pub globals: u16,
 }
 
+/// A `scorecard`: the questions a reviewer answers about an ended contact. A contact's
+/// score is the sum of weight × answer (each 0 to 1) over the sum of the weights, out of 100.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardInfo {
+    pub name: String,
+    pub questions: Vec<QuestionInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionInfo {
+    pub name: String,
+    pub text: String,
+    /// 1 to 100.
+    pub weight: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SurveyInfo {
     pub name: String,
@@ -579,6 +595,8 @@ pub struct Bundle {
     pub imports: Vec<Import>,
     /// Response templates for agents (`reply`), in declaration order.
     pub replies: Vec<ReplyInfo>,
+    /// Quality scorecards for reviewers (`scorecard`), in declaration order.
+    pub scorecards: Vec<ScorecardInfo>,
 }
 
 /// `use std.surveys.{nps}`: the project's `nps` is the bundle's `std.surveys.nps`.

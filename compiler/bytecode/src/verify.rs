@@ -11,7 +11,8 @@
 //!   queues, records and flows the tables name (flow bodies and `on error`, script steps,
 //!   survey bodies, retry steps, handlers and time zones, `while waiting` announcements,
 //!   overflow queues, a source's record and keys, an entry's flow, a reply's text, queue
-//!   and record, and that its text takes no parameters); and the file of every
+//!   and record, and that its text takes no parameters; a scorecard's questions: at least
+//!   one, named once each, weighed 1 to 100); and the file of every
 //!   span, with one span per instruction.
 //! - **Control flow**: jump and switch targets are inside the function, a switch has a
 //!   target, no path runs off the end of a function, no jump goes backwards (the language
@@ -189,6 +190,23 @@ impl Verifier<'_> {
             if let Some(f) = b.functions.get(r.text.index()) {
                 if f.params != 0 {
                     self.problem(format!("{at}: its text takes {} parameters, not none", f.params));
+                }
+            }
+        }
+        for (i, c) in b.scorecards.iter().enumerate() {
+            let at = format!("scorecard #{i} `{}`", c.name);
+            if b.scorecards[..i].iter().any(|o| o.name == c.name) {
+                self.problem(format!("{at}: its name is taken by an earlier scorecard"));
+            }
+            if c.questions.is_empty() {
+                self.problem(format!("{at}: it has no questions"));
+            }
+            for (j, q) in c.questions.iter().enumerate() {
+                if c.questions[..j].iter().any(|o| o.name == q.name) {
+                    self.problem(format!("{at}: question `{}` is there twice", q.name));
+                }
+                if !(1..=100).contains(&q.weight) {
+                    self.problem(format!("{at}: question `{}` weighs {}, not 1 to 100", q.name, q.weight));
                 }
             }
         }

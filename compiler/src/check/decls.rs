@@ -92,6 +92,60 @@ impl Checker<'_, '_> {
             }
             ItemKind::Retry(r) => self.retry(file, r),
             ItemKind::Reply(r) => self.reply(file, r),
+            ItemKind::Scorecard(c) => self.scorecard(file, c),
+        }
+    }
+
+    /// A `scorecard`: at least one question, no question twice, each weight a whole number
+    /// from 1 to 100.
+    fn scorecard(&self, file: FileId, c: &ScorecardDecl) {
+        if c.questions.is_empty() {
+            self.report(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    file,
+                    c.name.span,
+                    format!("scorecard `{}` has no questions", c.name.name),
+                )
+                .with_label("nothing to score")
+                .with_help("add one, e.g. `question greeted \"Greeted the customer by name\" weight 10`"),
+            );
+        }
+        for (i, q) in c.questions.iter().enumerate() {
+            if let Some(first) = c.questions[..i].iter().find(|f| f.name.name == q.name.name) {
+                self.report(
+                    Diagnostic::duplicate(
+                        file,
+                        q.name.span,
+                        format!("question `{}` is asked twice in scorecard `{}`", q.name.name, c.name.name),
+                        (file, first.name.span),
+                    )
+                    .with_label("asked again here")
+                    .with_help("rename one of them, or remove the copy"),
+                );
+            }
+            let w = q.weight.value;
+            if w.fract() != 0.0 || !(1.0..=100.0).contains(&w) {
+                self.report(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        file,
+                        q.weight.span,
+                        format!("a question's weight is a whole number from 1 to 100, not {w}"),
+                    )
+                    .with_label("out of range")
+                    .with_help("weights are relative: give the most important question 100 and the others less"),
+                );
+            }
+            if q.text.value.trim().is_empty() {
+                self.report(
+                    Diagnostic::new(Code::InvalidValue, file, q.text.span, "a question needs a text")
+                        .with_label("empty")
+                        .with_help(
+                            "write the question the reviewer answers, e.g. \"Confirmed the customer's identity\"",
+                        ),
+                );
+            }
         }
     }
 

@@ -68,6 +68,8 @@ pub struct Symbols<'a> {
     pub entries: Vec<Def<'a, EntryDecl>>,
     /// `reply` templates: named per queue, so in no namespace of their own.
     pub replies: Vec<Def<'a, ReplyDecl>>,
+    /// `scorecard`s, in declaration order (the bundle keeps it, and the review page shows it).
+    pub scorecards: Vec<Def<'a, ScorecardDecl>>,
     pub tests: Vec<(FileId, &'a TestDecl)>,
     /// `use` lines: (file, declaration).
     pub uses: Vec<(FileId, &'a UseDecl)>,
@@ -226,6 +228,22 @@ impl<'a> Symbols<'a> {
                     return;
                 }
                 self.replies.push(def!(d));
+            }
+            ItemKind::Scorecard(d) => {
+                if let Some(first) = self.scorecards.iter().find(|c| c.name.name == d.name.name) {
+                    diags.push(
+                        Diagnostic::duplicate(
+                            file,
+                            d.name.span,
+                            format!("scorecard `{}` is declared twice", d.name.name),
+                            (first.file, first.name.span),
+                        )
+                        .with_label("declared again here")
+                        .with_help("rename one of them, or merge their questions into one scorecard"),
+                    );
+                    return;
+                }
+                self.scorecards.push(def!(d));
             }
             ItemKind::Entry(d) => self.entries.push(Def { file, name: &d.flow, node: d, module: module.clone() }),
             ItemKind::Test(d) => self.tests.push((file, d)),

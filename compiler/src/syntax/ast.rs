@@ -52,6 +52,7 @@ pub enum ItemKind {
     Survey(SurveyDecl),
     Retry(RetryDecl),
     Reply(ReplyDecl),
+    Scorecard(ScorecardDecl),
     Test(TestDecl),
 }
 
@@ -306,6 +307,23 @@ pub struct ReplyDecl {
     pub with: Option<Param>,
     /// A text, or one per language (`{ en: "…", es: "…" }`).
     pub text: Expr,
+}
+
+/// `scorecard call_quality { question greeted "Greeted the customer by name" weight 10 … }`:
+/// what a reviewer scores an ended contact against.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScorecardDecl {
+    pub name: Ident,
+    pub questions: Vec<QuestionDecl>,
+}
+
+/// `question greeted "Greeted the customer by name" weight 10`
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuestionDecl {
+    pub name: Ident,
+    pub text: StrLit,
+    pub weight: NumberLit,
+    pub span: Span,
 }
 
 /// `survey csat { via same channel  ask … }`

@@ -176,7 +176,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         file => "a declaration",
         use_decl | currency_decl | record_decl | enum_decl | skills_decl | source_decl | hours_decl | entry_decl
         | queue_decl | fn_decl | extern_fn_decl | flow_decl | script_decl | survey_decl | retry_decl | reply_decl
-        | test_decl => "a declaration",
+        | scorecard_decl | test_decl => "a declaration",
         stmt | block => "a statement",
         expr => "a value",
         ident | name => "a name",
@@ -296,6 +296,9 @@ fn is_keyword(rule: Rule) -> bool {
             | kw_step
             | kw_survey
             | kw_reply
+            | kw_scorecard
+            | kw_question
+            | kw_weight
             | kw_with
             | kw_via
             | kw_same
@@ -555,6 +558,20 @@ impl Builder {
                 }
                 let text = text.expect("a reply has a text");
                 ItemKind::Reply(ReplyDecl { name, queue, with, text })
+            }
+            Rule::scorecard_decl => {
+                let name = self.ident(next(&mut it));
+                let questions = it
+                    .map(|q| {
+                        let span = span_of(&q);
+                        let mut qi = kids(q);
+                        let name = self.ident(next(&mut qi));
+                        let text = self.str_lit(next(&mut qi));
+                        let weight = self.number(next(&mut qi));
+                        QuestionDecl { name, text, weight, span }
+                    })
+                    .collect();
+                ItemKind::Scorecard(ScorecardDecl { name, questions })
             }
             Rule::retry_decl => {
                 let name = self.ident(next(&mut it));

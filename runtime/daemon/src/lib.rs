@@ -13,6 +13,7 @@ pub mod core;
 pub mod metrics;
 pub mod project;
 pub mod report;
+pub mod review;
 pub mod sql;
 pub mod store;
 pub mod wallboard;

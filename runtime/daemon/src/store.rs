@@ -9,7 +9,13 @@
 //! input it held never took effect, since an input is applied only after its record is
 //! committed), one in the middle stops the daemon rather than replaying around a hole.
 //!
-//! Only the core thread writes. Web handlers read with their own connection ([`Reader`]).
+//! The core thread writes everything the engine made. Web handlers read with their own
+//! connection ([`Reader`]); the one thing they write is a reviewer's scores ([`Reviews`]:
+//! not an engine input, so not journaled), on a second connection. Every write transaction
+//! on either is `BEGIN IMMEDIATE`: it takes SQLite's one write lock before it reads, waiting
+//! out the other (`busy_timeout`, 5 s; a review holds the lock for well under a
+//! millisecond), so neither can fail on upgrading a read to a write (`SQLITE_BUSY_SNAPSHOT`,
+//! which no busy handler retries).
 
 use rusqlite::{params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
@@ -140,6 +146,9 @@ CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE TABLE IF NOT EXISTS conversations (token TEXT PRIMARY KEY, contact INTEGER NOT NULL, at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS records (contact INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_customer ON records (json_extract(body, '$.customer'));
+CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY AUTOINCREMENT, contact INTEGER NOT NULL, reviewer TEXT NOT NULL,
+  scorecard TEXT NOT NULL, agent TEXT, at_ms INTEGER NOT NULL, score REAL NOT NULL, answers TEXT NOT NULL, note TEXT,
+  UNIQUE (contact, reviewer, scorecard));
 CREATE INDEX IF NOT EXISTS events_from ON events (json_extract(body, '$.kind.from')) WHERE kind = 'contact';
 ";
 
@@ -277,7 +286,7 @@ impl Store {
     /// Appends records in one transaction (group commit): when this returns they are on
     /// disk. Returns the sequence number given to each.
     pub fn append(&mut self, records: &[(i64, Vec<u8>)]) -> Result<Vec<i64>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut seqs = Vec::with_capacity(records.len());
         {
             let mut last: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| r.get(0))?;
@@ -344,7 +353,7 @@ impl Store {
     /// Stores a snapshot taken after record `seq`, and prunes the journal and snapshots it
     /// makes unnecessary (the previous snapshot is kept as a fallback).
     pub fn put_snapshot(&mut self, seq: i64, at_ms: i64, body: &[u8]) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT OR REPLACE INTO snapshots (seq, at_ms, body, crc) VALUES (?1, ?2, ?3, ?4)",
             params![seq, at_ms, body, crc(seq, at_ms, body)],
@@ -382,7 +391,7 @@ impl Store {
     /// Writes what a batch of inputs gave, in one transaction: feed rows (dropped when
     /// their key is there already), events, conversations, and the commands delivered.
     pub fn commit_outputs(&mut self, out: &Outputs) -> Result<Vec<(FeedRow, i64)>> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut written = Vec::new();
         {
             let mut feed = tx.prepare_cached(
@@ -470,6 +479,103 @@ impl Outputs {
         self.conversations.clear();
         self.delivered.clear();
     }
+}
+
+/// A reviewer's scores for one contact on one scorecard.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Review {
+    pub contact: u64,
+    pub reviewer: String,
+    pub scorecard: String,
+    /// The agent who answered the contact (the last, after transfers).
+    pub agent: Option<String>,
+    pub at_ms: i64,
+    /// Σ weight × answer ÷ Σ weight, out of 100.
+    pub score: f64,
+    /// Question → answer (0 to 1), as JSON.
+    pub answers: serde_json::Value,
+    pub note: Option<String>,
+}
+
+/// Why a review was not stored.
+#[derive(Debug)]
+pub enum ReviewRefused {
+    /// This reviewer has scored this contact on this scorecard already.
+    Already,
+    Store(StoreError),
+}
+
+/// The web side's writer of reviews: its own connection, `BEGIN IMMEDIATE` (see the
+/// module's note).
+pub struct Reviews {
+    conn: Connection,
+}
+
+impl std::fmt::Debug for Reviews {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reviews")
+    }
+}
+
+impl Reviews {
+    /// The writer of reviews for the store in `dir` (which [`Store::open`] has made).
+    pub fn open(dir: &Path) -> Result<Reviews> {
+        Ok(Reviews { conn: open_conn(&dir.join("switchboard.db"))? })
+    }
+
+    /// Stores `review` in one transaction; a second by the same reviewer on the same
+    /// scorecard is refused (reviews are a record of what was said, not edited).
+    pub fn put(&mut self, review: &Review) -> std::result::Result<(), ReviewRefused> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| ReviewRefused::Store(e.into()))?;
+        let n = tx
+            .execute(
+                "INSERT OR IGNORE INTO reviews (contact, reviewer, scorecard, agent, at_ms, score, answers, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    review.contact as i64,
+                    review.reviewer,
+                    review.scorecard,
+                    review.agent,
+                    review.at_ms,
+                    review.score,
+                    review.answers.to_string(),
+                    review.note
+                ],
+            )
+            .map_err(|e| ReviewRefused::Store(e.into()))?;
+        tx.commit().map_err(|e| ReviewRefused::Store(e.into()))?;
+        if n == 0 {
+            return Err(ReviewRefused::Already);
+        }
+        Ok(())
+    }
+}
+
+/// An ended contact as the review list shows it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct EndedContact {
+    pub contact: u64,
+    pub channel: String,
+    pub from: String,
+    pub flow: String,
+    pub started_ms: i64,
+    pub ended_ms: Option<i64>,
+    pub agent: Option<String>,
+    pub outcome: Option<String>,
+    /// How many reviews it has.
+    pub reviews: u32,
+}
+
+/// One step of the agent's script path: a line the script showed (`script`), a hint
+/// (`note`), or the agent's answer (`answer`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PathStep {
+    pub kind: &'static str,
+    pub text: String,
+    pub at_ms: i64,
 }
 
 /// An earlier contact of a customer, as the agent's desktop shows it.
@@ -592,6 +698,131 @@ impl Reader {
         }
         found.remove(&contact);
         found.into_iter().rev().take(limit).map(|c| self.past_contact(c)).collect()
+    }
+
+    /// Contacts that have ended (as [`Reader::ended_contact`] says), newest first (at most `limit`), with their agent, channel,
+    /// outcome and how many reviews each has.
+    pub fn ended_contacts(&self, limit: usize) -> Result<Vec<EndedContact>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT e.session FROM events e WHERE (e.kind IN ('end', 'hang_up')
+               OR (e.kind = 'routing' AND json_extract(e.body, '$.kind.what') = 'finished'))
+             AND EXISTS (SELECT 1 FROM events c WHERE c.session = e.session AND c.kind = 'contact')
+             ORDER BY e.session DESC LIMIT ?1",
+        )?;
+        let ids: Vec<u64> = stmt
+            .query_map([limit as i64], |r| r.get::<_, i64>(0))?
+            .map(|c| c.map(|c| c as u64))
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut p = self.past_contact(id)?;
+            p.ended_ms = p.ended_ms.or(self.finished_at(id)?);
+            let reviews = self.reviews_of(id)?.len() as u32;
+            out.push(EndedContact {
+                contact: id,
+                channel: p.channel,
+                from: p.from,
+                flow: p.flow,
+                started_ms: p.started_ms,
+                ended_ms: p.ended_ms,
+                agent: p.agent,
+                outcome: p.outcome,
+                reviews,
+            });
+        }
+        Ok(out)
+    }
+
+    /// When the agent of `contact` last finished with it (a chat or an email ends there:
+    /// its flow handed it to the queue and has nothing more to do).
+    fn finished_at(&self, contact: u64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT MAX(at_ms) FROM events WHERE session = ?1 AND kind = 'routing'
+                 AND json_extract(body, '$.kind.what') = 'finished'",
+                [contact as i64],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// One contact as a reviewer sees it, if it has ended (its flow ended, the customer hung
+    /// up, or its agent finished with it): its history entry (transcript,
+    /// agent, outcome, note) and the agent's script path.
+    pub fn ended_contact(&self, contact: u64) -> Result<Option<(PastContact, Vec<PathStep>)>> {
+        let mut past = self.past_contact(contact)?;
+        past.ended_ms = past.ended_ms.or(self.finished_at(contact)?);
+        if past.started_ms == 0 && past.channel.is_empty() || past.ended_ms.is_none() {
+            return Ok(None);
+        }
+        let mut path = Vec::new();
+        let mut rows = self.conn.prepare_cached(
+            "SELECT body, at_ms FROM feed WHERE contact = ?1 AND audience = 'agent'
+             AND json_extract(body, '$.type') IN ('script', 'note') ORDER BY id",
+        )?;
+        let mut sessions = Vec::new();
+        for row in rows.query_map([contact as i64], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (body, at_ms) = row?;
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+            let kind = if body["type"] == "note" { "note" } else { "script" };
+            if let Some(s) = body["session"].as_i64() {
+                sessions.push(s);
+            }
+            path.push(PathStep { kind, text: body["text"].as_str().unwrap_or_default().to_string(), at_ms });
+        }
+        sessions.sort_unstable();
+        sessions.dedup();
+        let mut inputs = self.conn.prepare_cached(
+            "SELECT at_ms, json_extract(body, '$.kind.text') FROM events WHERE session = ?1 AND kind = 'input' ORDER BY seq, n",
+        )?;
+        for s in sessions {
+            for row in inputs.query_map([s], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))? {
+                let (at_ms, text) = row?;
+                path.push(PathStep { kind: "answer", text: text.unwrap_or_default(), at_ms });
+            }
+        }
+        // Answers after the line that asked: by time, the feed's order kept for ties.
+        path.sort_by_key(|p| p.at_ms);
+        Ok(Some((past, path)))
+    }
+
+    /// The reviews of one contact, oldest first.
+    pub fn reviews_of(&self, contact: u64) -> Result<Vec<Review>> {
+        self.query_reviews("WHERE contact = ?1", [contact as i64])
+    }
+
+    /// Every review, oldest first; none when the store predates reviews.
+    pub fn reviews(&self) -> Result<Vec<Review>> {
+        let has: bool = self.conn.query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'reviews'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has {
+            return Ok(Vec::new());
+        }
+        self.query_reviews("", [])
+    }
+
+    fn query_reviews<P: rusqlite::Params>(&self, filter: &str, params: P) -> Result<Vec<Review>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT contact, reviewer, scorecard, agent, at_ms, score, answers, note FROM reviews {filter} ORDER BY id"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
+            Ok(Review {
+                contact: r.get::<_, i64>(0)? as u64,
+                reviewer: r.get(1)?,
+                scorecard: r.get(2)?,
+                agent: r.get(3)?,
+                at_ms: r.get(4)?,
+                score: r.get(5)?,
+                answers: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                note: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The queue a contact went to last.

@@ -176,6 +176,8 @@ impl Board {
             segment: None,
             fcr_window_ms: 24 * 3_600_000,
             targets: targets.clone(),
+            // Reviews count by agent only, which the board does not show.
+            reviews: Vec::new(),
         };
         let by_queue = Report::of(&self.folded, &options(By::Queue));
         let by_flow = Report::of(&self.folded, &options(By::Flow));

@@ -46,6 +46,8 @@ pub struct App {
     pub agent_sockets: Mutex<HashMap<String, usize>>,
     /// New conversations by IP address.
     pub new_chats: RateLimit,
+    /// The writer of reviewers' scores, opened on the first review ([`crate::store::Reviews`]).
+    pub reviews: Mutex<Option<crate::store::Reviews>>,
     /// The wallboard as last made ([`crate::wallboard`]).
     pub wallboard: tokio::sync::watch::Receiver<Arc<crate::wallboard::Snapshot>>,
 }
@@ -63,6 +65,7 @@ impl App {
             admin_token,
             agent_tokens: Mutex::new(HashMap::new()),
             agent_sockets: Mutex::new(HashMap::new()),
+            reviews: Mutex::new(None),
         }
     }
 }
@@ -139,6 +142,13 @@ pub fn router(app: Shared) -> Router {
         .route("/wallboard/stream", get(wallboard_stream))
         .route("/wallboard/graph/{flow}", get(wallboard_graph))
         .route("/reports", get(reports))
+        .route("/review", get(review_page))
+        .route(
+            "/review.js",
+            get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/review.js")) }),
+        )
+        .route("/review/contacts", get(review_list))
+        .route("/review/contacts/{id}", get(review_contact).post(review_post))
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))
@@ -439,6 +449,131 @@ async fn reports(
         }
         Ok((report, _)) => ([(header::CONTENT_TYPE, "application/json")], report.to_json()).into_response(),
         Err(e) => refusal(400, e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Quality review (reviewers only)
+
+async fn review_page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+            ),
+        ],
+        include_str!("assets/review.html"),
+    )
+        .into_response()
+}
+
+/// The scorecards of the bundle deployed now.
+async fn scorecards(app: &Shared) -> Vec<switchboard_bytecode::bytecode::ScorecardInfo> {
+    let cards = app
+        .core
+        .query_world(|state, _, world| {
+            let cards = world.get(&state.current_bundle()).map(|d| d.bundle().scorecards.clone()).unwrap_or_default();
+            serde_json::to_value(cards).unwrap_or_default()
+        })
+        .await;
+    cards.ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
+}
+
+/// `GET /review/contacts`: ended contacts, newest first (up to 200).
+async fn review_list(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Reviewer) {
+        return *r;
+    }
+    match read(&app, |r| r.ended_contacts(200)).await {
+        Ok(contacts) => Json(json!({"contacts": contacts})).into_response(),
+        Err(e) => refusal(500, e.to_string()),
+    }
+}
+
+/// `GET /review/contacts/{id}`: an ended contact's transcript, the agent's script path,
+/// its reviews so far and the project's scorecards.
+async fn review_contact(
+    Extract(app): Extract<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Reviewer) {
+        return *r;
+    }
+    let Ok(contact) = id.parse::<u64>() else {
+        return refusal(404, format!("no contact `{id}`"));
+    };
+    let found =
+        read(&app, move |r| Ok::<_, crate::store::StoreError>((r.ended_contact(contact)?, r.reviews_of(contact)?)))
+            .await;
+    match found {
+        Ok((Some((past, path)), reviews)) => {
+            let cards = scorecards(&app).await;
+            Json(json!({"contact": past, "script_path": path, "reviews": reviews, "scorecards": cards})).into_response()
+        }
+        Ok((None, _)) => refusal(404, format!("contact {contact} does not exist or has not ended")),
+        Err(e) => refusal(500, e.to_string()),
+    }
+}
+
+/// `POST /review/contacts/{id}` `{"scorecard","answers":{…},"note"}`: scores the contact;
+/// 409 if this reviewer has scored it on that scorecard already.
+async fn review_post(
+    Extract(app): Extract<Shared>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = allowed(&app, &headers, Role::Reviewer) {
+        return *r;
+    }
+    // The admin token reviews as `admin`.
+    let reviewer = session_agent(&app, &headers).map(|a| a.id).unwrap_or_else(|| "admin".to_string());
+    let Ok(contact) = id.parse::<u64>() else {
+        return refusal(404, format!("no contact `{id}`"));
+    };
+    let Ok(body) = serde_json::from_slice::<Json_>(&body) else {
+        return refusal(400, "the body is JSON: {\"scorecard\": \"…\", \"answers\": {\"question\": 0..1 or true/false}, \"note\": \"…\"}");
+    };
+    let past = match read(&app, move |r| r.ended_contact(contact)).await {
+        Ok(Some((past, _))) => past,
+        Ok(None) => return refusal(404, format!("contact {contact} does not exist or has not ended")),
+        Err(e) => return refusal(500, e.to_string()),
+    };
+    let scored = match crate::review::score(&scorecards(&app).await, &body) {
+        Ok(s) => s,
+        Err(e) => return refusal(400, e),
+    };
+    let review = crate::store::Review {
+        contact,
+        reviewer,
+        scorecard: scored.scorecard,
+        agent: past.agent,
+        at_ms: jiff::Timestamp::now().as_millisecond(),
+        score: scored.score,
+        answers: Json_::Object(scored.answers),
+        note: scored.note,
+    };
+    let app2 = app.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let mut writer = app2.reviews.lock().unwrap_or_else(|e| e.into_inner());
+        if writer.is_none() {
+            *writer =
+                Some(crate::store::Reviews::open(&app2.settings.data).map_err(crate::store::ReviewRefused::Store)?);
+        }
+        let put = writer.as_mut().map(|w| w.put(&review)).unwrap_or(Ok(()));
+        put.map(|()| review)
+    })
+    .await
+    .unwrap_or_else(|e| panic!("a review write panicked: {e}"));
+    match stored {
+        Ok(review) => (StatusCode::CREATED, Json(json!(review))).into_response(),
+        Err(crate::store::ReviewRefused::Already) => {
+            refusal(409, format!("you have scored contact {contact} on this scorecard already"))
+        }
+        Err(crate::store::ReviewRefused::Store(e)) => refusal(500, e.to_string()),
     }
 }
 

@@ -140,6 +140,10 @@ pub struct Options {
     /// within this long after it arrived.
     pub fcr_window_ms: i64,
     pub targets: Targets,
+    /// Reviewers' scores (out of 100) of contacts: `(contact, its agent, score)`, as the
+    /// store's `reviews` table keeps them. They count by agent, for the agent who answered
+    /// the contact last (the review's agent when the events name none).
+    pub reviews: Vec<(u64, Option<String>, f64)>,
 }
 
 impl Default for Options {
@@ -153,6 +157,7 @@ impl Default for Options {
             segment: None,
             fcr_window_ms: 24 * 3_600_000,
             targets: Targets::default(),
+            reviews: Vec::new(),
         }
     }
 }
@@ -254,6 +259,11 @@ pub struct Figures {
     /// Mean of the `ces` survey's `effort` answers (1, very difficult, to 7, very easy).
     pub ces: Option<f64>,
     pub ces_responses: u64,
+    /// By agent: the mean of reviewers' weighted scores (0 to 100) of the contacts counted
+    /// for the agent; none when none was reviewed (and in other groupings).
+    pub qa_score: Option<f64>,
+    /// By agent: how many reviews those scores are.
+    pub qa_reviews: u64,
 }
 
 /// What the events say about one contact.
@@ -477,6 +487,8 @@ struct Acc {
     csat: (u64, u64),
     nps: (u64, u64, u64),
     ces: (u64, f64),
+    /// Reviews: (how many, sum of scores).
+    qa: (u64, f64),
 }
 
 impl Acc {
@@ -594,6 +606,8 @@ impl Acc {
             nps_responses: self.nps.0,
             ces: (self.ces.0 > 0).then(|| self.ces.1 / self.ces.0 as f64),
             ces_responses: self.ces.0,
+            qa_score: (self.qa.0 > 0).then(|| (self.qa.1 / self.qa.0 as f64 * 10.0).round() / 10.0),
+            qa_reviews: self.qa.0,
         }
     }
 }
@@ -652,6 +666,10 @@ impl Report {
         let resolved = first_contact_resolution(contacts, options.fcr_window_ms);
         let mut rows: BTreeMap<Key, Acc> = BTreeMap::new();
         let by_agent = options.by == By::Agent;
+        let mut reviews: BTreeMap<u64, Vec<(Option<&str>, f64)>> = BTreeMap::new();
+        for (contact, agent, score) in &options.reviews {
+            reviews.entry(*contact).or_default().push((agent.as_deref(), *score));
+        }
         for (id, c) in contacts {
             if options.from_ms.is_some_and(|from| c.arrived_ms < from)
                 || options.to_ms.is_some_and(|to| c.arrived_ms >= to)
@@ -695,8 +713,15 @@ impl Report {
                     }
                     // Counted once per contact, for the agent who answered it last.
                     let last = c.legs.iter().rev().find_map(|l| l.answered.as_ref().map(|(a, _)| a.clone()));
-                    if let Some(agent) = last {
-                        rows.entry(key(vec![agent])).or_default().contact(*id, c, fcr);
+                    if let Some(agent) = &last {
+                        rows.entry(key(vec![agent.clone()])).or_default().contact(*id, c, fcr);
+                    }
+                    for (reviewed, score) in reviews.get(id).into_iter().flatten() {
+                        if let Some(agent) = last.as_deref().or(*reviewed) {
+                            let acc = rows.entry(key(vec![agent.to_string()])).or_default();
+                            acc.qa.0 += 1;
+                            acc.qa.1 += score;
+                        }
                     }
                 }
                 By::Channel | By::Flow | By::Waypoint => {

@@ -54,7 +54,10 @@ impl Query {
         }
         let from_ms = from.as_ref().map(|z| z.timestamp().as_millisecond());
         let (events, unread) = reader.events_since(from_ms).map_err(|e| e.to_string())?;
+        let reviews = reader.reviews().map_err(|e| e.to_string())?;
+        let reviews = reviews.into_iter().map(|r| (r.contact, r.agent, r.score)).collect();
         let options = Options {
+            reviews,
             from_ms,
             to_ms: to.as_ref().map(|z| z.timestamp().as_millisecond()),
             interval: self.interval,

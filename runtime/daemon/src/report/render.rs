@@ -5,7 +5,7 @@ use super::{By, Figures, Report, Row};
 use std::fmt::Write;
 
 /// The columns of the CSV after the row's own: each figure, named as in JSON.
-const FIGURES: [&str; 27] = [
+const FIGURES: [&str; 29] = [
     "contacts",
     "offered",
     "answered",
@@ -33,6 +33,8 @@ const FIGURES: [&str; 27] = [
     "nps_responses",
     "ces",
     "ces_responses",
+    "qa_score",
+    "qa_reviews",
 ];
 
 impl Report {
@@ -119,6 +121,8 @@ impl Report {
                     int(f.nps_responses),
                     opt(f.ces),
                     int(f.ces_responses),
+                    opt(f.qa_score),
+                    int(f.qa_reviews),
                 ])
                 .collect();
             let _ = out.write_record(&cells);
@@ -172,6 +176,10 @@ impl Report {
             "NPS",
             "CES",
         ]);
+        let by_agent = self.by == By::Agent;
+        if by_agent {
+            header.push("QA");
+        }
         let mut align = "l".repeat(self.head().len());
         align.push_str(&"r".repeat(header.len() - align.len()));
         let rows: Vec<Vec<String>> = self
@@ -219,6 +227,9 @@ impl Report {
                     counted(f.nps, f.nps_responses, &|v| format!("{v:+.0}")),
                     counted(f.ces, f.ces_responses, &|v| format!("{v:.2}")),
                 ]);
+                if by_agent {
+                    cells.push(counted(f.qa_score, f.qa_reviews, &|v| format!("{v:.1}")));
+                }
                 cells
             })
             .collect();

@@ -195,6 +195,19 @@ fn agents_are_split_by_a_record_field() {
     assert_eq!(row("raj", "-").map(|f| f.answered), Some(1), "the stranger of the overflowed chat");
 }
 
+/// Reviewers' scores count for the agent who answered the contact last; a contact
+/// outside the period counts for no one.
+#[test]
+fn reviews_score_agents() {
+    let reviews = vec![(4, None, 80.0), (4, Some("ann".into()), 60.0), (999, Some("ann".into()), 10.0)];
+    let report = Report::compute(&day(), &Options { reviews, ..options(By::Agent) });
+    let raj = report.rows.iter().find(|r| r.agent.as_deref() == Some("raj")).unwrap();
+    assert_eq!((raj.figures.qa_score, raj.figures.qa_reviews), (Some(70.0), 2), "c4: raj answered it last");
+    let ann = report.rows.iter().find(|r| r.agent.as_deref() == Some("ann")).unwrap();
+    assert_eq!((ann.figures.qa_score, ann.figures.qa_reviews), (None, 0), "contact 999 is not in the events");
+    assert!(report.to_csv().lines().next().unwrap().ends_with(",qa_score,qa_reviews"));
+}
+
 #[test]
 fn a_period_keeps_the_contacts_that_arrived_in_it_and_intervals_cut_it() {
     let events = day();
