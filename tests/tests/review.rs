@@ -85,6 +85,8 @@ fn a_reviewer_scores_an_ended_chat_and_the_report_by_agent_shows_it() {
             json!({"type": "outcome", "contact": contact, "outcome": "resolved", "note": "refunded", "ref": "o"}),
         )
         .await;
+        // The wrap-up is journaled (and its note kept) once it is answered.
+        while next(&mut ann).await["ref"] != "o" {}
         until(&mut c, "message", Some("Sorry Raj, let me look")).await;
         contact
     });
