@@ -10,9 +10,12 @@ sees Raj's record and his earlier contact, follows the billing script through a 
 and an ask (a wrong answer shows its error beside the input), picks a suggested reply from
 the keyboard (the `reply` templates the Rust test adds to its copy of the project, filled
 in with Raj's record and her name), edits it and sends it to Raj, and wraps up with an
-outcome and a note. Raj sees her messages. A manager watches the wallboard count it.
+outcome and a note. Raj sees her messages and answers the survey in the widget. A manager
+watches the wallboard count it; then, as a reviewer, she finds the chat among the ended
+contacts, reads its transcript and Ann's script path, and scores it on the scorecard the
+Rust test adds (62.5 out of 100).
 Screenshots of the desktop (at 1,280 × 800 and at a phone's width), the widget, the
-wallboard and the flow graph are saved in SCREENSHOT_DIR.
+wallboard, the review page and the flow graph are saved in SCREENSHOT_DIR.
 Exits 0 when every check holds; otherwise prints what failed and exits 1.
 """
 
@@ -50,6 +53,7 @@ def browser(width, height):
                 f"--window-size={width},{height}", "--autoplay-policy=no-user-gesture-required"]:
         options.add_argument(arg)
     options.binary_location = "/usr/bin/chromium"
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
@@ -57,11 +61,17 @@ def wait(driver, condition, what):
     try:
         return WebDriverWait(driver, SECONDS).until(condition)
     except Exception:
-        fail(f"timed out waiting for {what}")
+        fail(f"timed out waiting for {what() if callable(what) else what}")
 
 
 def text_in(selector, text):
     return EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text)
+
+
+def survey_button(driver, label):
+    """The widget's button for a survey's answer, once the question has drawn it."""
+    xpath = f"(//div[contains(@class,'sb-opts')]/button[.='{label}'])[last()]"
+    return wait(driver, EC.element_to_be_clickable((By.XPATH, xpath)), f"the survey's {label} button")
 
 
 def earlier_contact():
@@ -191,6 +201,9 @@ def main():
         panel.find_element(By.CSS_SELECTOR, ".outcome-form button").click()
         wait(agent, text_in(".contact .wrap-status", "Wrapped up: resolved."), "the wrap-up to be taken")
         wait(customer, text_in(".sb-log", "Was your problem solved today?"), "the survey in the widget")
+        survey_button(customer, "yes").click()
+        wait(customer, text_in(".sb-log", "from 1 to 5"), "the survey's second question")
+        survey_button(customer, "5").click()
 
         # The wallboard has moved: two offered and answered today, and the funnel counts
         # both of Raj's chats through the vip waypoint.
@@ -203,6 +216,40 @@ def main():
         # The same figures as a report, from the page.
         manager.find_element(By.CSS_SELECTOR, "#report-form button[type=submit]").click()
         wait(manager, text_in("#report tbody td[data-key=offered]", "2"), "the report to count both chats")
+
+        # Mia reviews the chat: it is listed among the ended contacts (beside Raj's earlier
+        # one), with its agent and outcome; she opens it, reads the transcript and Ann's
+        # script path, and scores it: greeted (10) yes, resolved (30) partly = 62.5.
+        manager.get(f"{BASE}/review")
+        rows = "#contacts tbody tr"
+        wait(manager, lambda d: len([r for r in d.find_elements(By.CSS_SELECTOR, rows) if "resolved" in r.text
+                                     and f"Open contact {earlier}" not in r.text]) == 1,
+             "Raj's chat among the ended contacts, wrapped up as resolved")
+        row = [r for r in manager.find_elements(By.CSS_SELECTOR, rows)
+               if "resolved" in r.text and f"Open contact {earlier}" not in r.text][0]
+        check("ann" in row.text and "chat" in row.text and "raj@example.org" in row.text,
+              f"the row names the agent, channel and customer: {row.text}")
+        row.find_element(By.TAG_NAME, "button").click()
+        wait(manager, text_in("#transcript", sent), "the transcript with Ann's reply")
+        steps = [li.text for li in manager.find_elements(By.CSS_SELECTOR, "#path li")]
+        want = ["script: What is the call about?", "answer: A wrong amount", "script: How much is in dispute?",
+                "answer: thirty quid", "script: How much is in dispute?", "answer: £30",
+                "script: I've removed that charge for you."]
+        check(steps[1:] == want, f"the script path, each answer after the line that asked: {steps}")
+        check("Refunded the duplicate" in manager.find_element(By.ID, "facts").text, "the wrap-up note")
+        Select(manager.find_element(By.ID, "scorecard")).select_by_value("chat_quality")
+        manager.find_element(By.CSS_SELECTOR, "input[name=q_greeted][value='1']").click()
+        manager.find_element(By.CSS_SELECTOR, "input[name=q_resolved][value='0.5']").click()
+        manager.find_element(By.NAME, "note").send_keys("Friendly; should have checked the next bill")
+        manager.find_element(By.CSS_SELECTOR, "#score-form button[type=submit]").click()
+        result = manager.find_element(By.ID, "score-result")
+        form_state = "var f = document.querySelector('#score-form'); return [f.checkValidity(), " \
+            "Array.from(f.querySelectorAll('input:checked')).map(function (i) { return i.name + '=' + i.value; })]"
+        wait(manager, text_in("#score-result", "Scored 62.5 / 100."),
+             lambda: f"the weighted score, not {result.text!r} (form {manager.execute_script(form_state)}, "
+                     f"log {manager.get_log('browser')})")
+        wait(manager, text_in("#reviews", "mia · chat_quality · 62.5 / 100"), "the review among the contact's reviews")
+        manager.save_screenshot(os.path.join(SHOTS, "review.png"))
 
         # The flow graph, as `switchboard graph` draws it, in the same browser.
         agent.get("file://" + GRAPH)

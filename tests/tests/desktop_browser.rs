@@ -2,8 +2,10 @@
 //! if missing), driven by Selenium from Python (`tests/python/desktop_browser.py`): a
 //! customer chats in the widget while an agent, in another browser, accepts the offer,
 //! sees the record and the customer's earlier contact, follows the script through a choice
-//! and an ask, picks a suggested reply and edits it before sending it, and wraps up. Screenshots of the desktop, the widget and the flow
-//! graph are kept in `target/tmp/screenshots/`.
+//! //! and an ask, picks a suggested reply and edits it before sending it, and wraps up; the
+//! customer answers the survey; a manager watches the wallboard and, as a reviewer, scores
+//! the chat. Screenshots of the desktop, the widget, the wallboard, the review page and the
+//! flow graph are kept in `target/tmp/screenshots/`.
 
 mod serving;
 mod support;
@@ -14,6 +16,11 @@ use support::*;
 const REPLIES: &str = r#"reply vip_welcome for queue vip with customer: Customer "Hello {customer.name}, this is {agent.name} from Acme."
 reply billing_hello for queue billing "Hello, this is Acme billing."
 reply thanks "Thank you for your patience."
+
+scorecard chat_quality {
+  question greeted "Greeted the customer by name" weight 10
+  question resolved "Resolved the issue on this contact" weight 30
+}
 "#;
 
 #[test]
@@ -40,7 +47,7 @@ fn an_agent_in_chromium_takes_a_chat_from_the_widget_and_follows_the_script() {
         .expect("python runs");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.contains("OK"), "the browser test says:\n{said}");
-    for shot in ["desktop.png", "desktop-phone.png", "widget.png", "wallboard.png", "graph.png"] {
+    for shot in ["desktop.png", "desktop-phone.png", "widget.png", "wallboard.png", "review.png", "graph.png"] {
         let bytes = std::fs::read(shots.join(shot)).unwrap_or_default();
         assert!(bytes.starts_with(b"\x89PNG"), "{shot} is a PNG screenshot");
     }

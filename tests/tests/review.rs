@@ -124,6 +124,36 @@ fn a_reviewer_scores_an_ended_chat_and_the_report_by_agent_shows_it() {
     assert_eq!((listed["agent"].as_str(), listed["channel"].as_str()), (Some("ann"), Some("chat")), "{listed}");
     assert_eq!(listed["reviews"], 0);
 
+    // Paged and filtered by when the contact ended.
+    let ids = |query: &str| -> (Vec<u64>, Value) {
+        let (status, body) = request(&d.addr, "GET", &format!("/review/contacts?{query}"), Some(&mia), "");
+        assert_eq!(status, 200, "{query}: {body}");
+        (
+            body["contacts"].as_array().unwrap().iter().map(|c| c["contact"].as_u64().unwrap()).collect(),
+            body["next"].clone(),
+        )
+    };
+    let id = contact;
+    let (first, next) = ids("limit=1");
+    assert_eq!((first, next.as_u64()), (vec![id], Some(id)), "a full page says where the next starts");
+    assert!(!ids(&format!("before={id}")).0.contains(&id), "the next page starts below it");
+    let ended = jiff::Timestamp::from_millisecond(listed["ended_ms"].as_i64().unwrap()).unwrap();
+    let today = ended.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let tomorrow = today.tomorrow().unwrap();
+    assert!(ids(&format!("from={today}&to={tomorrow}&tz=UTC")).0.contains(&id), "ended today");
+    assert!(ids(&format!("from={tomorrow}")).0.is_empty(), "nothing ends tomorrow");
+    assert!(ids("to=2001-01-01").0.is_empty(), "nothing ended in 2000");
+    for (bad, why) in [
+        ("limit=0", "limit: `0` is not a number from 1 to 200"),
+        ("before=x", "before: `x` is not a contact id"),
+        ("from=soon", "from: expected a time"),
+        ("agent=ann", "`agent` is not a parameter of the list"),
+    ] {
+        let (status, body) = request(&d.addr, "GET", &format!("/review/contacts?{bad}"), Some(&mia), "");
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["error"].as_str().unwrap().starts_with(why), "{bad}: {body}");
+    }
+
     // Opened: the transcript, the script path and the scorecards.
     let (status, opened) = request(&d.addr, "GET", &path, Some(&mia), "");
     assert_eq!(status, 200, "{opened}");

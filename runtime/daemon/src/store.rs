@@ -569,6 +569,16 @@ pub struct EndedContact {
     pub reviews: u32,
 }
 
+/// Which ended contacts a reviewer lists: newest first, `limit` of them, with ids below
+/// `before` (the last page's smallest, to page on), ended in `[from_ms, to_ms)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndedPage {
+    pub limit: usize,
+    pub before: Option<u64>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
 /// One step of the agent's script path: a line the script showed (`script`), a hint
 /// (`note`), or the agent's answer (`answer`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -700,17 +710,22 @@ impl Reader {
         found.into_iter().rev().take(limit).map(|c| self.past_contact(c)).collect()
     }
 
-    /// Contacts that have ended (as [`Reader::ended_contact`] says), newest first (at most `limit`), with their agent, channel,
-    /// outcome and how many reviews each has.
-    pub fn ended_contacts(&self, limit: usize) -> Result<Vec<EndedContact>> {
+    /// Contacts that have ended (as [`Reader::ended_contact`] says), a page of them newest
+    /// first, with their agent, channel, outcome and how many reviews each has.
+    pub fn ended_contacts(&self, page: &EndedPage) -> Result<Vec<EndedContact>> {
+        // A contact ends once: its earliest end (or its agent's finish) is when.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT e.session FROM events e WHERE (e.kind IN ('end', 'hang_up')
+            "SELECT e.session, MIN(e.at_ms) AS ended FROM events e WHERE (e.kind IN ('end', 'hang_up')
                OR (e.kind = 'routing' AND json_extract(e.body, '$.kind.what') = 'finished'))
+             AND e.session < ?2
              AND EXISTS (SELECT 1 FROM events c WHERE c.session = e.session AND c.kind = 'contact')
+             GROUP BY e.session HAVING ended >= ?3 AND ended < ?4
              ORDER BY e.session DESC LIMIT ?1",
         )?;
+        let before = page.before.map_or(i64::MAX, |b| b.min(i64::MAX as u64) as i64);
+        let args = (page.limit as i64, before, page.from_ms.unwrap_or(i64::MIN), page.to_ms.unwrap_or(i64::MAX));
         let ids: Vec<u64> = stmt
-            .query_map([limit as i64], |r| r.get::<_, i64>(0))?
+            .query_map(args, |r| r.get::<_, i64>(0))?
             .map(|c| c.map(|c| c as u64))
             .collect::<rusqlite::Result<_>>()?;
         let mut out = Vec::with_capacity(ids.len());
@@ -783,8 +798,9 @@ impl Reader {
                 path.push(PathStep { kind: "answer", text: text.unwrap_or_default(), at_ms });
             }
         }
-        // Answers after the line that asked: by time, the feed's order kept for ties.
-        path.sort_by_key(|p| p.at_ms);
+        // By time; at the same millisecond an answer goes first, since the lines then shown
+        // are what it led to, and the feed's order is kept for the rest.
+        path.sort_by_key(|p| (p.at_ms, p.kind != "answer"));
         Ok(Some((past, path)))
     }
 

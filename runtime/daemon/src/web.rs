@@ -481,13 +481,54 @@ async fn scorecards(app: &Shared) -> Vec<switchboard_bytecode::bytecode::Scoreca
     cards.ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default()
 }
 
-/// `GET /review/contacts`: ended contacts, newest first (up to 200).
-async fn review_list(Extract(app): Extract<Shared>, headers: HeaderMap) -> Response {
+/// `GET /review/contacts[?limit=N&before=ID&from=T&to=T&tz=Z]`: ended contacts, newest
+/// first, 50 to a page (at most 200); `next` is the `before` of the next page, if any.
+async fn review_list(
+    Extract(app): Extract<Shared>,
+    headers: HeaderMap,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
     if let Err(r) = allowed(&app, &headers, Role::Reviewer) {
         return *r;
     }
-    match read(&app, |r| r.ended_contacts(200)).await {
-        Ok(contacts) => Json(json!({"contacts": contacts})).into_response(),
+    let mut page = crate::store::EndedPage { limit: 50, before: None, from_ms: None, to_ms: None };
+    let (mut from, mut to, mut tz) = (None, None, None);
+    for (key, value) in pairs {
+        let value = Some(value).filter(|v| !v.is_empty());
+        match (key.as_str(), value) {
+            (_, None) => {}
+            ("limit", Some(v)) => match v.parse::<usize>() {
+                Ok(n) if (1..=200).contains(&n) => page.limit = n,
+                _ => return refusal(400, format!("limit: `{v}` is not a number from 1 to 200")),
+            },
+            ("before", Some(v)) => match v.parse::<u64>() {
+                Ok(n) => page.before = Some(n),
+                Err(_) => return refusal(400, format!("before: `{v}` is not a contact id")),
+            },
+            ("from", v) => from = v,
+            ("to", v) => to = v,
+            ("tz", v) => tz = v,
+            (other, _) => return refusal(400, format!("`{other}` is not a parameter of the list")),
+        }
+    }
+    for (flag, text, slot) in [("from", from, &mut page.from_ms), ("to", to, &mut page.to_ms)] {
+        let Some(text) = text else { continue };
+        // A bare date is midnight in `tz` (UTC unless named), as the reports read it.
+        let text = match (&tz, text.contains(' ') || text.contains('T')) {
+            (Some(zone), false) => format!("{text} {zone}"),
+            _ => text,
+        };
+        match crate::report::parse_time(flag, &text) {
+            Ok(at) => *slot = Some(at.timestamp().as_millisecond()),
+            Err(why) => return refusal(400, why),
+        }
+    }
+    let limit = page.limit;
+    match read(&app, move |r| r.ended_contacts(&page)).await {
+        Ok(contacts) => {
+            let next = contacts.last().filter(|_| contacts.len() == limit).map(|c| c.contact);
+            Json(json!({"contacts": contacts, "next": next})).into_response()
+        }
         Err(e) => refusal(500, e.to_string()),
     }
 }

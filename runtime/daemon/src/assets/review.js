@@ -16,13 +16,19 @@
   function when(ms) { return ms ? new Date(ms).toLocaleString() : "–"; }
   function json(r) { return r.json().then(function (j) { return [r.status, j]; }); }
 
-  function list() {
-    return fetch("/review/contacts").then(json).then(function (a) {
+  // The list's filter and where its next page starts.
+  var filter = "", next = null;
+
+  function list(more) {
+    var url = "/review/contacts?limit=50" + filter + (more && next != null ? "&before=" + next : "");
+    return fetch(url).then(json).then(function (a) {
+      if (a[0] === 400) { $("#filter-error").textContent = a[1].error; return; }
       if (a[0] !== 200) { showLogin(a[0] === 403 ? "You are not a reviewer." : ""); return; }
       $("#login").hidden = true;
       $("#review").hidden = false;
+      $("#filter-error").textContent = "";
       var body = $("#contacts tbody");
-      body.textContent = "";
+      if (!more) body.textContent = "";
       a[1].contacts.forEach(function (c) {
         var tr = el("tr");
         var td = el("td");
@@ -35,8 +41,21 @@
         });
         body.appendChild(tr);
       });
+      if (!body.children.length) body.appendChild(el("tr", {}, "")).appendChild(el("td", { colspan: "7" }, "No ended contacts."));
+      next = a[1].next;
+      $("#older").hidden = next == null;
     });
   }
+  $("#older").onclick = function () { list(true); };
+  $("#filter").onsubmit = function (e) {
+    e.preventDefault();
+    var f = e.target.elements, tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    filter = "";
+    if (f.from.value) filter += "&from=" + encodeURIComponent(f.from.value);
+    if (f.to.value) filter += "&to=" + encodeURIComponent(f.to.value);
+    if (filter && tz) filter += "&tz=" + encodeURIComponent(tz);
+    list(false);
+  };
 
   function questions() {
     var box = $("#questions");
@@ -59,7 +78,7 @@
   $("#scorecard").onchange = questions;
 
   function show(id) {
-    fetch("/review/contacts/" + id).then(json).then(function (a) {
+    return fetch("/review/contacts/" + id).then(json).then(function (a) {
       if (a[0] !== 200) { $("#score-result").textContent = a[1].error || "Cannot open it."; return; }
       var d = a[1], c = d.contact;
       open = id;
@@ -105,7 +124,10 @@
         if (a[0] === 201) {
           $("#score-result").textContent = "Scored " + a[1].score + " / 100.";
           var id = open;
-          list().then(function () { show(id); $("#score-result").textContent = "Scored " + a[1].score + " / 100."; });
+          // The list and the contact again (its reviews now count this one), then the score.
+          list(false).then(function () { return show(id); }).then(function () {
+            $("#score-result").textContent = "Scored " + a[1].score + " / 100.";
+          });
         } else {
           $("#score-result").textContent = a[1].error || ("Refused (" + a[0] + ").");
         }
@@ -125,8 +147,8 @@
       .then(json).then(function (a) {
         if (a[0] !== 200) { showLogin(a[1].error || "Wrong agent or password."); return; }
         if ((a[1].roles || []).indexOf("reviewer") < 0) { showLogin("You are not a reviewer."); return; }
-        list();
+        list(false);
       });
   };
-  list();
+  list(false);
 })();
