@@ -32,6 +32,119 @@ pub struct File {
     pub agents: Vec<Agent>,
     /// How to reach each `http` and `sql` source the project declares (`[sources.crm]`).
     pub sources: BTreeMap<String, SourceFile>,
+    /// Twilio (or any provider speaking its API): SMS in and out (`[twilio]`).
+    pub twilio: Option<TwilioFile>,
+}
+
+/// `[twilio]`, as written.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TwilioFile {
+    /// `AC…`: the account the REST API is called for.
+    pub account_sid: Option<String>,
+    /// Signs the provider's webhooks and authenticates the REST calls. Prefer `auth_token_env`.
+    pub auth_token: Option<Secret>,
+    pub auth_token_env: Option<String>,
+    /// The daemon's address as the provider reaches it (`https://cc.example.com`): the
+    /// webhooks' signatures are over it, and status callbacks are sent to it.
+    pub public_url: Option<String>,
+    /// Where the REST API is (`https://api.twilio.com` unless given).
+    pub api_base: Option<String>,
+    /// The number flows' `send sms` send from (the project's only `sms` entry otherwise).
+    pub sms_from: Option<String>,
+    /// How long an SMS conversation may be silent before the next text starts a new contact.
+    pub sms_idle: Option<String>,
+}
+
+impl std::fmt::Debug for TwilioFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioFile")
+            .field("account_sid", &self.account_sid)
+            .field("auth_token_env", &self.auth_token_env)
+            .field("public_url", &self.public_url)
+            .field("api_base", &self.api_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[twilio]`, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// With no `/` at the end.
+    pub public_url: String,
+    /// With no `/` at the end.
+    pub api_base: String,
+    pub sms_from: Option<String>,
+    pub sms_idle_ms: i64,
+}
+
+pub const DEFAULT_TWILIO_API: &str = "https://api.twilio.com";
+pub const DEFAULT_SMS_IDLE_MS: i64 = 24 * 3_600_000;
+
+impl TwilioFile {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<TwilioSettings, String> {
+        let at = "[twilio]";
+        let account_sid = match &self.account_sid {
+            Some(sid)
+                if sid.len() == 34 && sid.starts_with("AC") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+            {
+                sid.clone()
+            }
+            Some(sid) => return Err(format!("{at}: account_sid `{sid}` is not AC and 32 hex digits")),
+            None => return Err(format!("{at}: account_sid is missing")),
+        };
+        let auth_token = match (&self.auth_token, &self.auth_token_env) {
+            (Some(_), Some(_)) => return Err(format!("{at}: give `auth_token` or `auth_token_env`, not both")),
+            (Some(t), None) => t.clone(),
+            (None, Some(var)) => match env(var).filter(|v| !v.is_empty()) {
+                Some(v) => Secret(v),
+                None => return Err(format!("{at}: `auth_token_env` names ${var}, which is not set")),
+            },
+            (None, None) => return Err(format!("{at}: auth_token (or auth_token_env) is missing")),
+        };
+        let url = |key: &str, given: Option<&str>| -> Result<String, String> {
+            let Some(text) = given else { return Err(format!("{at}: {key} is missing")) };
+            let text = text.trim_end_matches('/');
+            let rest = text.strip_prefix("https://").or_else(|| text.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(['?', '#']) => Ok(text.to_string()),
+                _ => Err(format!("{at}: {key} `{text}` must be http(s)://host[:port][/path]")),
+            }
+        };
+        let public_url = url("public_url", self.public_url.as_deref())?;
+        let api_base = url("api_base", Some(self.api_base.as_deref().unwrap_or(DEFAULT_TWILIO_API)))?;
+        let sms_idle_ms = match &self.sms_idle {
+            None => DEFAULT_SMS_IDLE_MS,
+            Some(text) => match duration_ms(text) {
+                Some(ms) if ms >= 60_000 => ms,
+                _ => return Err(format!("{at}: sms_idle `{text}` is not a time of at least a minute (30m, 2h, 1d)")),
+            },
+        };
+        Ok(TwilioSettings {
+            account_sid,
+            auth_token,
+            public_url,
+            api_base,
+            sms_from: self.sms_from.clone(),
+            sms_idle_ms,
+        })
+    }
+}
+
+/// `90s`, `30m`, `2h`, `1d` in milliseconds.
+pub fn duration_ms(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let unit = match text.chars().last()? {
+        's' => 1_000,
+        'm' => 60_000,
+        'h' => 3_600_000,
+        'd' => 86_400_000,
+        _ => return None,
+    };
+    let n: i64 = text[..text.len() - 1].trim().parse().ok()?;
+    n.checked_mul(unit).filter(|ms| *ms > 0)
 }
 
 /// `[sources.NAME]`, as written: a database for an `sql` source, or headers and
@@ -169,6 +282,8 @@ pub struct Settings {
     pub file: Option<PathBuf>,
     /// `[sources.NAME]`, resolved; checked against the project when it is served.
     pub sources: BTreeMap<String, SourceSettings>,
+    /// `[twilio]`, resolved: without it, the Twilio webhooks answer 404.
+    pub twilio: Option<TwilioSettings>,
 }
 
 impl Settings {
@@ -224,7 +339,9 @@ impl Settings {
         for (name, source) in &file.sources {
             sources.insert(name.clone(), source.resolve(name, env)?);
         }
+        let twilio = file.twilio.as_ref().map(|t| t.resolve(env)).transpose()?;
         Ok(Settings {
+            twilio,
             sources,
             project: flags.project,
             data,

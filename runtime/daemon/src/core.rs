@@ -15,7 +15,7 @@
 //! after a restart they are performed again, with the same id.
 
 use crate::connect::Connections;
-use crate::store::{EventRow, FeedRow, Outputs, Store, StoreError};
+use crate::store::{EventRow, FeedRow, Outputs, SentRow, Store, StoreError, ThreadRow};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
-use switchboard_bytecode::bytecode::Bundle;
+use switchboard_bytecode::bytecode::{Bundle, Medium};
 use switchboard_bytecode::types::Channel;
 use switchboard_engine::{
     step_into, AgentAction, AgentId, Arrival, Audience, BundleHash, Command, CommandId, CommandKind, Completion,
@@ -68,6 +68,41 @@ pub enum Entry {
         outcome: String,
         note: String,
     },
+    /// A message on a messaging channel (SMS, …) from an address with no open contact:
+    /// it starts one, after ending `close` (the address's contact that went idle).
+    StartThread {
+        thread: String,
+        key: String,
+        arrival: Arrival,
+        close: Option<ContactId>,
+    },
+    /// The customer's message on a thread that is open (`Customer`, and the thread's clock).
+    ThreadMessage {
+        thread: String,
+        contact: ContactId,
+        key: String,
+        text: String,
+    },
+    /// What a provider said of a message sent (a status callback, or a refusal): kept as
+    /// an event; an opt-out (`STOP`, error 21610) is remembered for the address.
+    Delivery(Delivery),
+    /// The customer asked for no more messages on `thread` (`STOP`), or for them again.
+    OptOut {
+        thread: String,
+        out: bool,
+    },
+}
+
+/// A provider's word on one message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// The feed row's or the command's key.
+    pub key: String,
+    /// `channel:address` of the recipient.
+    pub thread: String,
+    /// `sent`, `delivered`, `undelivered`, `failed`, `opted_out`, …
+    pub status: String,
+    pub error: Option<String>,
 }
 
 /// What the daemon knows besides the engine's state; snapshotted with it.
@@ -90,6 +125,33 @@ pub struct Side {
     pub deployed: Vec<BundleHash>,
     /// Contacts whose conversation has ended.
     pub ended: BTreeMap<u64, i64>,
+    /// Messaging threads open: `channel:address` → (contact, when it last spoke).
+    pub threads: BTreeMap<String, (u64, i64)>,
+    /// The thread of each contact that has one.
+    pub thread_of: BTreeMap<u64, String>,
+    /// `channel:address`es that asked for no more messages.
+    pub opted_out: std::collections::BTreeSet<String>,
+}
+
+impl Side {
+    /// The open contact of `thread` at `now_ms`, if it has spoken within `idle_ms`; else
+    /// the contact to close first (one that went quiet but has not ended).
+    pub fn thread_contact(&self, thread: &str, now_ms: i64, idle_ms: i64) -> Result<u64, Option<u64>> {
+        match self.threads.get(thread) {
+            Some(&(contact, _)) if self.ended.contains_key(&contact) => Err(None),
+            Some(&(contact, last)) if now_ms - last > idle_ms => Err(Some(contact)),
+            Some(&(contact, _)) => Ok(contact),
+            None => Err(None),
+        }
+    }
+
+    fn close_thread(&mut self, contact: u64) {
+        if let Some(thread) = self.thread_of.remove(&contact) {
+            if self.threads.get(&thread).is_some_and(|(c, _)| *c == contact) {
+                self.threads.remove(&thread);
+            }
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -175,6 +237,23 @@ pub enum Request {
     CustomerTyping {
         contact: u64,
     },
+    /// A message on a messaging channel (SMS, WhatsApp, Telegram, email, social): it joins
+    /// the open contact of its sender, or starts one. `key` (the provider's message id)
+    /// makes a resend harmless.
+    Inbound {
+        arrival: Arrival,
+        key: String,
+        /// Silence after which the sender's next message starts a new contact.
+        idle_ms: i64,
+    },
+    /// A message went out through a provider, which took it (`provider_id`): it is not
+    /// sent again. Not journaled: bookkeeping of the outbox, written with the outputs.
+    Sent {
+        key: String,
+        provider_id: String,
+    },
+    /// A provider's status for a message (journaled, kept as an event).
+    Delivery(Delivery),
     Agent {
         agent: String,
         request: AgentRequest,
@@ -199,6 +278,9 @@ impl std::fmt::Debug for Request {
             Request::StartChat { .. } => "StartChat",
             Request::Customer { .. } => "Customer",
             Request::CustomerTyping { .. } => "CustomerTyping",
+            Request::Inbound { .. } => "Inbound",
+            Request::Sent { .. } => "Sent",
+            Request::Delivery(_) => "Delivery",
             Request::Agent { .. } => "Agent",
             Request::Deploy { .. } => "Deploy",
             Request::Rollback => "Rollback",
@@ -485,7 +567,13 @@ impl Core {
                     _ => self.state.session_bundle(command.id.session),
                 };
                 let sources = sources.and_then(|b| self.sources.get(&b).cloned());
-                let _ = perform.send(Performed { command, sources });
+                let opted_out = match &command.kind {
+                    CommandKind::Send { medium, to, .. } => {
+                        self.side.opted_out.contains(&thread_key(medium_channel(*medium), to.as_str()))
+                    }
+                    _ => false,
+                };
+                let _ = perform.send(Performed { command, sources, opted_out });
             }
             let wait = match self.state.next_due() {
                 Some(due) => {
@@ -515,6 +603,12 @@ impl Core {
                 match request {
                     Request::Stop => stop = true,
                     Request::Query(f) => replies.push((reply, Ok(f(&self.state, &self.side, &self.world)))),
+                    Request::Sent { key, provider_id } => {
+                        let at_ms = now_ms().as_millisecond();
+                        let status = "accepted".to_string();
+                        self.outputs.sent.push(SentRow { key, provider_id, status, error: None, at_ms });
+                        replies.push((reply, Ok(json!({}))));
+                    }
                     Request::CustomerTyping { contact } => {
                         let agent = self.side.assigned.get(&contact).cloned();
                         let body =
@@ -563,6 +657,10 @@ impl Core {
                 entries.push((Entry::Engine(Input::Tick), None));
             }
             if let Err(e) = self.commit(entries, &mut replies) {
+                return self.fail(e, replies);
+            }
+            // Marks of messages sent, when nothing was journaled to carry them.
+            if let Err(e) = self.flush_outputs() {
                 return self.fail(e, replies);
             }
             for (id, row) in self.pushed.drain(..) {
@@ -663,6 +761,25 @@ impl Core {
         };
         Ok(Some(match request {
             Request::StartChat { token, arrival } => Entry::StartChat { token, arrival },
+            Request::Inbound { arrival, key, idle_ms } => {
+                if self.store.feed_has(&key).unwrap_or(false) {
+                    return Ok(None);
+                }
+                let answers = match self.world.get(&self.state.current_bundle()) {
+                    Some(d) => d.answers(arrival.channel, arrival.to.as_deref()),
+                    None => Err("no project is deployed".to_string()),
+                };
+                answers.map_err(|why| Refusal::new(404, why))?;
+                let thread = thread_key(arrival.channel, &arrival.from);
+                let text = arrival.text.to_string();
+                // `STOP` with no conversation open starts none: it is only remembered.
+                match (self.side.thread_contact(&thread, now_ms().as_millisecond(), idle_ms), opt_out_word(&text)) {
+                    (Ok(contact), _) => Entry::ThreadMessage { thread, contact: ContactId(contact), key, text },
+                    (Err(_), Some(out)) => Entry::OptOut { thread, out },
+                    (Err(close), None) => Entry::StartThread { thread, key, arrival, close: close.map(ContactId) },
+                }
+            }
+            Request::Delivery(delivery) => Entry::Delivery(delivery),
             Request::Customer { contact, key, text } => {
                 if self.store.feed_has(&key).unwrap_or(false) {
                     return Ok(None);
@@ -764,9 +881,11 @@ impl Core {
                 }
                 AgentRequest::Typing { .. } => return Ok(None),
             },
-            Request::CustomerTyping { .. } | Request::Deploy { .. } | Request::Query(_) | Request::Stop => {
-                return Ok(None)
-            }
+            Request::CustomerTyping { .. }
+            | Request::Sent { .. }
+            | Request::Deploy { .. }
+            | Request::Query(_)
+            | Request::Stop => return Ok(None),
         }))
     }
 
@@ -814,6 +933,63 @@ impl Core {
                 let body = json!({"type": "wrap_note", "contact": contact.0, "outcome": name, "text": note});
                 self.feed(format!("note-{seq}"), contact.0, "agent", Some(agent), at, body);
                 Ok(answer)
+            }
+            Entry::StartThread { thread, key, arrival, close } => {
+                if let Some(old) = close {
+                    // Gone quiet: that conversation is over, as if the customer had left.
+                    let _ = self.step(seq, at, Input::HangUp { contact: old });
+                    self.side.close_thread(old.0);
+                }
+                let text = arrival.text.to_string();
+                let (channel, via) = (arrival.channel, arrival.to.as_deref().unwrap_or_default().to_string());
+                let address = arrival.from.to_string();
+                match self.step(seq, at, Input::Arrive(arrival)) {
+                    Ok(Some(Started::Contact(contact))) => {
+                        let c = contact.0;
+                        self.side.threads.insert(thread.clone(), (c, at.as_millisecond()));
+                        self.side.thread_of.insert(c, thread);
+                        self.outputs.threads.push(ThreadRow {
+                            contact: c,
+                            channel: channel_name(channel),
+                            address,
+                            via,
+                            at_ms: at.as_millisecond(),
+                        });
+                        let agent = self.side.assigned.get(&c).cloned();
+                        let body = json!({"type": "message", "from": "customer", "text": text});
+                        self.feed(key, c, "customer", agent, at, body);
+                        Ok(json!({"contact": c, "new": true}))
+                    }
+                    Ok(_) => Err(Refusal::new(404, "no entry answers this message")),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            Entry::ThreadMessage { thread, contact, key, text } => {
+                if let Some(out) = opt_out_word(&text) {
+                    self.opt(&thread, out);
+                }
+                if let Some(t) = self.side.threads.get_mut(&thread) {
+                    t.1 = at.as_millisecond();
+                }
+                self.apply(seq, at, Entry::Customer { contact, key, text })?;
+                Ok(json!({"contact": contact.0, "new": false}))
+            }
+            Entry::OptOut { thread, out } => {
+                self.opt(&thread, out);
+                Ok(json!({"opted_out": out}))
+            }
+            Entry::Delivery(delivery) => {
+                if delivery.status == "opted_out" {
+                    self.opt(&delivery.thread, true);
+                }
+                self.outputs.sent.push(SentRow {
+                    key: delivery.key,
+                    provider_id: String::new(),
+                    status: delivery.status,
+                    error: delivery.error,
+                    at_ms: at.as_millisecond(),
+                });
+                Ok(json!({}))
             }
             Entry::Rollback => {
                 if self.side.deployed.len() < 2 {
@@ -972,6 +1148,7 @@ impl Core {
             }
             EventKind::End | EventKind::HangUp => {
                 let contact = event.session.0;
+                self.side.close_thread(contact);
                 if self.state.contact(ContactId(contact)).is_some() {
                     self.side.ended.entry(contact).or_insert(event.at.as_millisecond());
                     while self.side.ended.len() > 10_000 {
@@ -1049,6 +1226,15 @@ impl Core {
         self.outputs.delivered.push((key, at.as_millisecond()));
     }
 
+    /// Remembers that `thread` asked for no more messages (`out`), or for them again.
+    fn opt(&mut self, thread: &str, out: bool) {
+        if out {
+            self.side.opted_out.insert(thread.to_string());
+        } else {
+            self.side.opted_out.remove(thread);
+        }
+    }
+
     /// The agent a script's or a contact's rows go to.
     fn agent_for(&self, session: SessionId, contact: u64) -> Option<String> {
         self.side.scripts.get(&session.0).map(|(_, a)| a.clone()).or_else(|| self.side.assigned.get(&contact).cloned())
@@ -1107,6 +1293,23 @@ impl Core {
 }
 
 const TYPING_MS: u64 = 5000;
+
+/// A messaging thread's key: `sms:+447700900001`, `email:raj@example.org`.
+pub fn thread_key(channel: Channel, address: &str) -> String {
+    let address = switchboard_engine::address_key(channel, address);
+    format!("{}:{address}", channel_name(channel))
+}
+
+/// The words that opt a number out of messages, or back in, as carriers and Twilio take
+/// them (the whole message, any case): `Some(true)` out, `Some(false)` back in.
+pub fn opt_out_word(text: &str) -> Option<bool> {
+    let word = text.trim().to_ascii_uppercase();
+    match word.as_str() {
+        "STOP" | "STOPALL" | "UNSUBSCRIBE" | "CANCEL" | "END" | "QUIT" | "OPTOUT" | "REVOKE" => Some(true),
+        "START" | "UNSTOP" => Some(false),
+        _ => None,
+    }
+}
 
 /// What an input was, kept past the step that consumes it.
 #[derive(Clone, Debug)]
@@ -1219,14 +1422,21 @@ pub fn channel_name(channel: Channel) -> &'static str {
 pub struct Performed {
     pub command: Command,
     pub sources: Option<Arc<Vec<LiveSource>>>,
+    /// A send to an address that asked for no more messages: it is not sent.
+    pub opted_out: bool,
 }
 
 /// Performs what the core cannot do inline: look-ups on a blocking thread (each within its
 /// source's timeout), and the sends, calls and payments no adapter takes yet (they fail,
 /// and the flow or strategy reacts to the failure as it would to a provider's).
-pub async fn perform(mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>, core: CoreHandle) {
-    while let Some(Performed { command, sources }) = rx.recv().await {
+pub async fn perform(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>,
+    core: CoreHandle,
+    providers: Arc<crate::channels::Providers>,
+) {
+    while let Some(Performed { command, sources, opted_out }) = rx.recv().await {
         let core = core.clone();
+        let providers = providers.clone();
         tokio::spawn(async move {
             let result = match &command.kind {
                 CommandKind::Lookup { source, key, .. } => {
@@ -1246,8 +1456,33 @@ pub async fn perform(mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>, co
                         LookupOutcome::Failed(why) => LookupResult::Failed(why),
                     })
                 }
-                CommandKind::Send { medium, .. } => {
-                    Completion::Failed(format!("no {} adapter is configured", format!("{medium:?}").to_lowercase()))
+                CommandKind::Send { .. } if opted_out => Completion::OptedOut,
+                CommandKind::Send { medium, to, text } => {
+                    let channel = channel_name(medium_channel(*medium));
+                    let from = match (channel, &providers.twilio) {
+                        ("sms", Some(t)) => t.sms_from.clone(),
+                        _ => None,
+                    };
+                    match from {
+                        None if channel == "sms" && providers.twilio.is_some() => Completion::Failed(
+                            "no number to send from: set sms_from in [twilio], or give the project one sms entry"
+                                .to_string(),
+                        ),
+                        from => {
+                            let out = crate::channels::Outgoing {
+                                key: command.id.to_string(),
+                                to: to.to_string(),
+                                from: from.unwrap_or_default(),
+                                text: text.to_string(),
+                            };
+                            match providers.send_retrying(channel.to_string(), out).await {
+                                crate::channels::SendOutcome::Accepted(_) => Completion::Delivered,
+                                crate::channels::SendOutcome::OptedOut(_) => Completion::OptedOut,
+                                crate::channels::SendOutcome::Refused(why)
+                                | crate::channels::SendOutcome::Transient(why) => Completion::Failed(why),
+                            }
+                        }
+                    }
                 }
                 CommandKind::Dial { .. } => Completion::Failed("no voice adapter is configured".to_string()),
                 // Web chat has no secure card form: the payment is declined, never typed.
@@ -1256,6 +1491,14 @@ pub async fn perform(mut rx: tokio::sync::mpsc::UnboundedReceiver<Performed>, co
             };
             core.tell(Request::Completed { command: command.id, result });
         });
+    }
+}
+
+/// The channel a `send` goes out on.
+pub fn medium_channel(medium: Medium) -> Channel {
+    match medium {
+        Medium::Sms => Channel::Sms,
+        Medium::Email => Channel::Email,
     }
 }
 

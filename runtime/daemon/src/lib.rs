@@ -7,6 +7,7 @@
 //!
 //! This is the only crate that depends on tokio.
 
+pub mod channels;
 pub mod config;
 pub mod connect;
 pub mod core;
@@ -36,6 +37,14 @@ macro_rules! say {
 pub fn serve(settings: Settings) -> Result<(), String> {
     let bundle = project::compile_dir(&settings.project)
         .map_err(|diagnostics| format!("{diagnostics}the project has errors; fix them and start again"))?;
+    // What flows' `send sms` send from when `[twilio]` names no number: the only sms entry.
+    let sms_entry = {
+        let mut sms = bundle.entries.iter().filter(|e| e.channel == switchboard_bytecode::types::Channel::Sms);
+        match (sms.next(), sms.next()) {
+            (Some(e), None) => Some(e.address.clone()),
+            _ => None,
+        }
+    };
     let store = store::Store::open(&settings.data).map_err(|e| e.to_string())?;
     let reader = store.reader().map_err(|e| e.to_string())?;
     let admin_token = admin_token(&settings)?;
@@ -62,7 +71,15 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(core::perform(perform_rx, handle.clone()));
+        let providers = Arc::new(channels::Providers {
+            twilio: settings.twilio.clone().map(|t| {
+                let from = t.sms_from.clone().or_else(|| sms_entry.clone());
+                Arc::new(channels::twilio::Twilio::new(t, from))
+            }),
+        });
+        tokio::spawn(core::perform(perform_rx, handle.clone(), providers.clone()));
+        let outbox_reader = store::Reader::open(&settings.data).map_err(|e| e.to_string())?;
+        tokio::spawn(channels::outbox(handle.clone(), outbox_reader, providers.clone()));
         if settings.watch {
             tokio::spawn(watch(settings.project.clone(), handle.clone()));
         }
@@ -71,6 +88,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         tokio::spawn(wallboard::run(handle.clone(), board_reader, settings.project.clone(), board_tx));
         let mut app = web::App::new(handle.clone(), reader, settings.clone(), admin_token);
         app.wallboard = board_rx;
+        app.providers = providers;
         let app = Arc::new(app);
         let router = web::router(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
         say!("switchboard is serving {} on http://{addr}/", settings.project.display());

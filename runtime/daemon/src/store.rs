@@ -144,6 +144,10 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER NOT NULL, n INTEGER NOT NULL, ses
   kind TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (seq, n));
 CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE TABLE IF NOT EXISTS conversations (token TEXT PRIMARY KEY, contact INTEGER NOT NULL, at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS threads (contact INTEGER PRIMARY KEY, channel TEXT NOT NULL, address TEXT NOT NULL, via TEXT NOT NULL,
+  at_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sent (key TEXT PRIMARY KEY, provider_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
+  at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS records (contact INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_customer ON records (json_extract(body, '$.customer'));
 CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY AUTOINCREMENT, contact INTEGER NOT NULL, reviewer TEXT NOT NULL,
@@ -433,6 +437,20 @@ impl Store {
             for (command, at_ms) in &out.delivered {
                 delivered.execute(params![command, at_ms])?;
             }
+            let mut threads = tx.prepare_cached(
+                "INSERT OR IGNORE INTO threads (contact, channel, address, via, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for t in &out.threads {
+                threads.execute(params![t.contact as i64, t.channel, t.address, t.via, t.at_ms])?;
+            }
+            let mut sent = tx.prepare_cached(
+                "INSERT INTO sent (key, provider_id, status, error, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (key) DO UPDATE SET status = excluded.status, error = excluded.error, at_ms = excluded.at_ms,
+                 provider_id = CASE WHEN excluded.provider_id = '' THEN sent.provider_id ELSE excluded.provider_id END",
+            )?;
+            for r in &out.sent {
+                sent.execute(params![r.key, r.provider_id, r.status, r.error, r.at_ms])?;
+            }
         }
         tx.commit()?;
         Ok(written)
@@ -461,6 +479,32 @@ pub struct Outputs {
     pub records: Vec<(u64, i64, String)>,
     pub conversations: Vec<(String, u64, i64)>,
     pub delivered: Vec<(String, i64)>,
+    /// Messaging threads started: whom a contact's messages go to, and through what.
+    pub threads: Vec<ThreadRow>,
+    /// What providers said of messages sent.
+    pub sent: Vec<SentRow>,
+}
+
+/// A contact on a messaging channel: its customer's `address` on `channel`, and `via`, the
+/// number or address they wrote to (what replies are sent from).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadRow {
+    pub contact: u64,
+    pub channel: &'static str,
+    pub address: String,
+    pub via: String,
+    pub at_ms: i64,
+}
+
+/// A provider's word on a message (a feed row's or a command's key): `accepted` with its
+/// id, or a later status; a row here is never sent again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SentRow {
+    pub key: String,
+    pub provider_id: String,
+    pub status: String,
+    pub error: Option<String>,
+    pub at_ms: i64,
 }
 
 impl Outputs {
@@ -470,6 +514,8 @@ impl Outputs {
             && self.records.is_empty()
             && self.conversations.is_empty()
             && self.delivered.is_empty()
+            && self.threads.is_empty()
+            && self.sent.is_empty()
     }
 
     pub fn clear(&mut self) {
@@ -478,6 +524,8 @@ impl Outputs {
         self.records.clear();
         self.conversations.clear();
         self.delivered.clear();
+        self.threads.clear();
+        self.sent.clear();
     }
 }
 
@@ -640,7 +688,61 @@ fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFeed> {
     })
 }
 
+/// A message for a customer on a messaging channel that no provider has taken yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsent {
+    pub id: i64,
+    pub key: String,
+    pub contact: u64,
+    pub channel: String,
+    pub address: String,
+    pub via: String,
+    pub text: String,
+}
+
 impl Reader {
+    /// Messages for customers on messaging channels (from the flow or an agent) after feed
+    /// row `after`, that no provider has taken: the outbox of those channels.
+    pub fn unsent(&self, after: i64, limit: usize) -> Result<Vec<Unsent>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.key, f.contact, t.channel, t.address, t.via, json_extract(f.body, '$.text')
+             FROM feed f JOIN threads t ON t.contact = f.contact
+             WHERE f.id > ?1 AND f.audience = 'customer'
+               AND json_extract(f.body, '$.type') = 'message' AND json_extract(f.body, '$.from') IN ('flow', 'agent')
+               AND NOT EXISTS (SELECT 1 FROM sent s WHERE s.key = f.key)
+             ORDER BY f.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok(Unsent {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                contact: r.get::<_, i64>(2)? as u64,
+                channel: r.get(3)?,
+                address: r.get(4)?,
+                via: r.get(5)?,
+                text: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The newest feed row's id (0 when there is none).
+    pub fn feed_end(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM feed", [], |r| r.get(0))?)
+    }
+
+    /// A contact's messaging thread: (channel, address, via).
+    pub fn thread(&self, contact: u64) -> Result<Option<(String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT channel, address, via FROM threads WHERE contact = ?1")?;
+        Ok(stmt.query_row([contact as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?)
+    }
+
+    /// What providers said of the message keyed `key`: (provider id, status, error).
+    pub fn sent(&self, key: &str) -> Result<Option<(String, String, Option<String>)>> {
+        let mut stmt = self.conn.prepare_cached("SELECT provider_id, status, error FROM sent WHERE key = ?1")?;
+        Ok(stmt.query_row([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?)
+    }
+
     /// A reader on the store in `dir`, opened read-only (for `graph --data` and reports,
     /// beside a daemon that may be running).
     pub fn open(dir: &Path) -> Result<Reader> {

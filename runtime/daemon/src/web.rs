@@ -50,6 +50,8 @@ pub struct App {
     pub reviews: Mutex<Option<crate::store::Reviews>>,
     /// The wallboard as last made ([`crate::wallboard`]).
     pub wallboard: tokio::sync::watch::Receiver<Arc<crate::wallboard::Snapshot>>,
+    /// The messaging providers configured (their webhooks answer 404 without).
+    pub providers: Arc<crate::channels::Providers>,
 }
 
 impl App {
@@ -66,6 +68,7 @@ impl App {
             agent_tokens: Mutex::new(HashMap::new()),
             agent_sockets: Mutex::new(HashMap::new()),
             reviews: Mutex::new(None),
+            providers: Arc::default(),
         }
     }
 }
@@ -149,6 +152,14 @@ pub fn router(app: Shared) -> Router {
         )
         .route("/review/contacts", get(review_list))
         .route("/review/contacts/{id}", get(review_contact).post(review_post))
+        .route(
+            "/channels/twilio/sms",
+            post(crate::channels::web::twilio_sms).layer(DefaultBodyLimit::max(crate::channels::twilio::MAX_BODY)),
+        )
+        .route(
+            "/channels/twilio/status",
+            post(crate::channels::web::twilio_status).layer(DefaultBodyLimit::max(crate::channels::twilio::MAX_BODY)),
+        )
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))
@@ -166,7 +177,7 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn refusal(status: u16, message: impl Into<String>) -> Response {
+pub(crate) fn refusal(status: u16, message: impl Into<String>) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, Json(json!({"error": message.into()}))).into_response()
 }

@@ -39,6 +39,15 @@ pub struct Deployed {
 }
 
 impl Deployed {
+    /// Whether an entry of this bundle answers a contact on `channel` addressed to `to`:
+    /// `Err` says why not, in words for the sender.
+    pub fn answers(&self, channel: switchboard_bytecode::types::Channel, to: Option<&str>) -> Result<(), String> {
+        match self.prepared.entries.find(channel, to)? {
+            Some(_) => Ok(()),
+            None => Err(format!("the project has no {channel} entry")),
+        }
+    }
+
     pub fn bundle(&self) -> &Arc<Bundle> {
         &self.prepared.bundle
     }

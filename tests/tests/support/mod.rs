@@ -219,3 +219,51 @@ pub fn chromium() {
         assert!(present(), "chromium and chromedriver are not in /usr/bin after installing them");
     });
 }
+
+/// The pinned Prism (`@stoplight/prism-cli` from npm), installed once under the build's
+/// temporary folder with the machine's npm: the stand-in that checks requests against a
+/// provider's published OpenAPI description.
+pub fn prism() -> &'static Path {
+    const VERSION: &str = "5.16.0";
+    static PRISM: OnceLock<PathBuf> = OnceLock::new();
+    PRISM.get_or_init(|| {
+        let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("prism-{VERSION}"));
+        let bin = home.join("node_modules/.bin/prism");
+        if bin.exists() {
+            return bin;
+        }
+        let making = home.with_extension(format!("making-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&making);
+        std::fs::create_dir_all(&making).expect("a folder for prism");
+        let installed = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix"])
+            .arg(&making)
+            .arg(format!("@stoplight/prism-cli@{VERSION}"))
+            .status();
+        assert!(
+            installed.is_ok_and(|s| s.success()),
+            "the provider tests need Node.js and npm to install @stoplight/prism-cli@{VERSION}"
+        );
+        if std::fs::rename(&making, &home).is_err() {
+            let _ = std::fs::remove_dir_all(&making);
+        }
+        bin
+    })
+}
+
+/// A port free on 127.0.0.1 now (for a helper process that needs one given).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// Waits until something listens on `addr`, for up to `seconds`.
+pub fn wait_listening(addr: &str, seconds: u64) -> bool {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < until {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}

@@ -1,0 +1,154 @@
+//! The providers' webhooks. Each checks its signature before it reads anything, answers
+//! 400 for a body it cannot read, 404 for a number no entry answers, and acknowledges a
+//! duplicate without doing anything twice. What the flow says goes out through the outbox
+//! ([`super::outbox`]), not in the webhook's answer.
+
+use super::twilio::{self, field};
+use crate::core::{Delivery, Request};
+use crate::web::{refusal, App};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, State as Extract};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_bytecode::types::Channel;
+use switchboard_engine::Arrival;
+
+/// How long a webhook waits for its input to be journaled before it answers anyway (the
+/// input is queued; providers want an answer within seconds).
+const ACK_WITHIN: Duration = Duration::from_millis(900);
+
+fn xml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// The Twilio account, and the form once its signature holds.
+fn signed(
+    app: &App,
+    headers: &HeaderMap,
+    uri: &OriginalUri,
+    body: &[u8],
+) -> Result<(Arc<twilio::Twilio>, twilio::Form), Box<Response>> {
+    let Some(t) = app.providers.twilio.clone() else {
+        return Err(Box::new(refusal(404, "Twilio is not configured here ([twilio] in switchboard.toml)")));
+    };
+    let form = twilio::parse_form(body).map_err(|why| Box::new(refusal(400, why)))?;
+    let given = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    match given {
+        None => return Err(Box::new(refusal(403, "X-Twilio-Signature is missing"))),
+        Some(given) if !t.verify(path, &form, given) => {
+            return Err(Box::new(refusal(403, "X-Twilio-Signature does not sign this request for the public URL")))
+        }
+        Some(_) => {}
+    }
+    if let Some(sid) = field(&form, "AccountSid") {
+        if sid != t.settings.account_sid {
+            return Err(Box::new(refusal(403, "the request is for another account")));
+        }
+    }
+    Ok((t, form))
+}
+
+/// `POST /channels/twilio/sms`: an inbound SMS (Twilio's form: `MessageSid`, `From`, `To`,
+/// `Body`, `NumMedia`, `MediaUrl0`…). Answered with an empty `<Response/>` once the
+/// message is journaled: the flow's answer is sent through the REST API.
+pub async fn twilio_sms(
+    Extract(app): Extract<Arc<App>>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Response {
+    let (t, form) = match signed(&app, &headers, &uri, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let Some(sid) = field(&form, "MessageSid").or_else(|| field(&form, "SmsSid")).filter(|s| !s.is_empty()) else {
+        return refusal(400, "the form has no MessageSid");
+    };
+    let (Some(from), Some(to)) = (field(&form, "From"), field(&form, "To")) else {
+        return refusal(400, "the form needs From and To");
+    };
+    let text = field(&form, "Body").unwrap_or_default();
+    if text.len() > crate::web::MAX_TEXT {
+        return refusal(413, format!("a message is at most {} bytes", crate::web::MAX_TEXT));
+    }
+    let mut attributes = vec![("message_sid".into(), sid.into())];
+    let media: Vec<&str> = (0..field(&form, "NumMedia").and_then(|n| n.parse::<usize>().ok()).unwrap_or(0).min(10))
+        .filter_map(|i| form.iter().find(|(k, _)| *k == format!("MediaUrl{i}")).map(|(_, v)| v.as_str()))
+        .collect();
+    if !media.is_empty() {
+        attributes.push(("media".into(), media.join(" ").into()));
+    }
+    // A card number texted in is masked before anything keeps it.
+    let text = switchboard_engine::cards::redact(text.trim()).into_owned();
+    let arrival = Arrival {
+        channel: Channel::Sms,
+        from: from.into(),
+        to: Some(to.into()),
+        subject: "".into(),
+        text: text.into(),
+        attributes,
+    };
+    let request = Request::Inbound { arrival, key: format!("twilio:{sid}"), idle_ms: t.settings.sms_idle_ms };
+    match tokio::time::timeout(ACK_WITHIN, app.core.ask(request)).await {
+        Ok(Err(r)) if r.status != 503 => refusal(r.status, r.message),
+        Ok(Err(r)) => refusal(503, r.message),
+        Ok(Ok(_)) | Err(_) => xml(twilio::twiml("")),
+    }
+}
+
+/// `POST /channels/twilio/status?key=…`: a message's status callback (`MessageStatus`,
+/// `ErrorCode`): kept with the message; error 21610 marks the number opted out.
+pub async fn twilio_status(
+    Extract(app): Extract<Arc<App>>,
+    headers: HeaderMap,
+    uri: OriginalUri,
+    body: Bytes,
+) -> Response {
+    let (_, form) = match signed(&app, &headers, &uri, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let query = uri.query().unwrap_or_default();
+    let Some(key) = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned())
+    else {
+        return refusal(400, "the callback URL has no key");
+    };
+    let (Some(status), Some(to)) = (field(&form, "MessageStatus"), field(&form, "To")) else {
+        return refusal(400, "the form needs MessageStatus and To");
+    };
+    const STATUSES: [&str; 11] = [
+        "accepted",
+        "scheduled",
+        "queued",
+        "sending",
+        "sent",
+        "delivered",
+        "undelivered",
+        "failed",
+        "read",
+        "receiving",
+        "received",
+    ];
+    if !STATUSES.contains(&status) {
+        return refusal(400, format!("`{status}` is not a message status"));
+    }
+    let code = field(&form, "ErrorCode").filter(|c| !c.is_empty());
+    // On its way: nothing to keep until it is sent, delivered or lost.
+    if ["accepted", "scheduled", "queued", "sending", "receiving", "received"].contains(&status) && code.is_none() {
+        return xml(twilio::twiml(""));
+    }
+    let status = if code == Some("21610") { "opted_out" } else { status };
+    let delivery = Delivery {
+        key,
+        thread: crate::core::thread_key(Channel::Sms, to),
+        status: status.to_string(),
+        error: code.map(|c| format!("error {c}")),
+    };
+    match tokio::time::timeout(ACK_WITHIN, app.core.ask(Request::Delivery(delivery))).await {
+        Ok(Err(r)) => refusal(r.status, r.message),
+        Ok(Ok(_)) | Err(_) => xml(twilio::twiml("")),
+    }
+}
