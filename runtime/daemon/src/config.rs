@@ -34,6 +34,158 @@ pub struct File {
     pub sources: BTreeMap<String, SourceFile>,
     /// Twilio (or any provider speaking its API): SMS in and out (`[twilio]`).
     pub twilio: Option<TwilioFile>,
+    /// The WhatsApp Cloud API (`[whatsapp]`).
+    pub whatsapp: Option<WhatsAppFile>,
+    /// A Telegram bot (`[telegram]`).
+    pub telegram: Option<TelegramFile>,
+}
+
+/// `[whatsapp]`, as written: every secret may be named by a variable instead (`…_env`).
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WhatsAppFile {
+    /// The app secret that signs webhooks (`X-Hub-Signature-256`).
+    pub app_secret: Option<Secret>,
+    pub app_secret_env: Option<String>,
+    /// What Meta's verification `GET` must present (`hub.verify_token`).
+    pub verify_token: Option<Secret>,
+    pub verify_token_env: Option<String>,
+    /// The Graph API token the send API is called with.
+    pub access_token: Option<Secret>,
+    pub access_token_env: Option<String>,
+    /// The business number's id, which messages are sent from.
+    pub phone_number_id: Option<String>,
+    /// `https://graph.facebook.com/v21.0` unless given.
+    pub api_base: Option<String>,
+    /// The `social` entry WhatsApp messages start on (the project's only one otherwise).
+    pub entry: Option<String>,
+    /// Silence after which a customer's next message starts a new contact (`24h`).
+    pub idle: Option<String>,
+}
+
+/// `[telegram]`, as written.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramFile {
+    pub bot_token: Option<Secret>,
+    pub bot_token_env: Option<String>,
+    /// What Telegram sends in `X-Telegram-Bot-Api-Secret-Token` (set with `setWebhook`).
+    pub secret_token: Option<Secret>,
+    pub secret_token_env: Option<String>,
+    /// `https://api.telegram.org` unless given.
+    pub api_base: Option<String>,
+    pub entry: Option<String>,
+    pub idle: Option<String>,
+}
+
+impl std::fmt::Debug for WhatsAppFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsAppFile").field("phone_number_id", &self.phone_number_id).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for TelegramFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelegramFile").field("api_base", &self.api_base).finish_non_exhaustive()
+    }
+}
+
+/// `[whatsapp]`, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WhatsAppSettings {
+    pub app_secret: Secret,
+    pub verify_token: Secret,
+    pub access_token: Secret,
+    pub phone_number_id: String,
+    pub api_base: String,
+    pub entry: Option<String>,
+    pub idle_ms: i64,
+}
+
+/// `[telegram]`, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TelegramSettings {
+    pub bot_token: Secret,
+    pub secret_token: Secret,
+    pub api_base: String,
+    pub entry: Option<String>,
+    pub idle_ms: i64,
+}
+
+/// A secret given in the file or named by a variable: exactly one of them.
+fn secret_of(
+    at: &str,
+    key: &str,
+    given: &Option<Secret>,
+    var: &Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret, String> {
+    match (given, var) {
+        (Some(_), Some(_)) => Err(format!("{at}: give `{key}` or `{key}_env`, not both")),
+        (Some(t), None) if !t.0.is_empty() => Ok(t.clone()),
+        (Some(_), None) => Err(format!("{at}: {key} is empty")),
+        (None, Some(var)) => match env(var).filter(|v| !v.is_empty()) {
+            Some(v) => Ok(Secret(v)),
+            None => Err(format!("{at}: `{key}_env` names ${var}, which is not set")),
+        },
+        (None, None) => Err(format!("{at}: {key} (or {key}_env) is missing")),
+    }
+}
+
+fn base_url(at: &str, key: &str, text: &str) -> Result<String, String> {
+    let text = text.trim_end_matches('/');
+    match text.strip_prefix("https://").or_else(|| text.strip_prefix("http://")) {
+        Some(host) if !host.is_empty() && !host.contains(['?', '#']) => Ok(text.to_string()),
+        _ => Err(format!("{at}: {key} `{text}` must be http(s)://host[:port][/path]")),
+    }
+}
+
+fn idle_of(at: &str, given: &Option<String>) -> Result<i64, String> {
+    match given {
+        None => Ok(DEFAULT_SMS_IDLE_MS),
+        Some(text) => match duration_ms(text) {
+            Some(ms) if ms >= 60_000 => Ok(ms),
+            _ => Err(format!("{at}: idle `{text}` is not a time of at least a minute (30m, 2h, 1d)")),
+        },
+    }
+}
+
+impl WhatsAppFile {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<WhatsAppSettings, String> {
+        let at = "[whatsapp]";
+        let phone_number_id = match &self.phone_number_id {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
+            Some(id) => return Err(format!("{at}: phone_number_id `{id}` is not the number's numeric id")),
+            None => return Err(format!("{at}: phone_number_id is missing")),
+        };
+        Ok(WhatsAppSettings {
+            app_secret: secret_of(at, "app_secret", &self.app_secret, &self.app_secret_env, env)?,
+            verify_token: secret_of(at, "verify_token", &self.verify_token, &self.verify_token_env, env)?,
+            access_token: secret_of(at, "access_token", &self.access_token, &self.access_token_env, env)?,
+            phone_number_id,
+            api_base: base_url(at, "api_base", self.api_base.as_deref().unwrap_or("https://graph.facebook.com/v21.0"))?,
+            entry: self.entry.clone(),
+            idle_ms: idle_of(at, &self.idle)?,
+        })
+    }
+}
+
+impl TelegramFile {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<TelegramSettings, String> {
+        let at = "[telegram]";
+        let secret_token = secret_of(at, "secret_token", &self.secret_token, &self.secret_token_env, env)?;
+        let ok = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if secret_token.0.len() > 256 || !secret_token.0.chars().all(ok) {
+            return Err(format!("{at}: secret_token is 1 to 256 of A-Z, a-z, 0-9, _ and - (as Telegram takes it)"));
+        }
+        Ok(TelegramSettings {
+            bot_token: secret_of(at, "bot_token", &self.bot_token, &self.bot_token_env, env)?,
+            secret_token,
+            api_base: base_url(at, "api_base", self.api_base.as_deref().unwrap_or("https://api.telegram.org"))?,
+            entry: self.entry.clone(),
+            idle_ms: idle_of(at, &self.idle)?,
+        })
+    }
 }
 
 /// `[twilio]`, as written.
@@ -284,6 +436,8 @@ pub struct Settings {
     pub sources: BTreeMap<String, SourceSettings>,
     /// `[twilio]`, resolved: without it, the Twilio webhooks answer 404.
     pub twilio: Option<TwilioSettings>,
+    pub whatsapp: Option<WhatsAppSettings>,
+    pub telegram: Option<TelegramSettings>,
 }
 
 impl Settings {
@@ -340,8 +494,12 @@ impl Settings {
             sources.insert(name.clone(), source.resolve(name, env)?);
         }
         let twilio = file.twilio.as_ref().map(|t| t.resolve(env)).transpose()?;
+        let whatsapp = file.whatsapp.as_ref().map(|t| t.resolve(env)).transpose()?;
+        let telegram = file.telegram.as_ref().map(|t| t.resolve(env)).transpose()?;
         Ok(Settings {
             twilio,
+            whatsapp,
+            telegram,
             sources,
             project: flags.project,
             data,

@@ -75,6 +75,9 @@ pub enum Entry {
         key: String,
         arrival: Arrival,
         close: Option<ContactId>,
+        /// The adapter (`sms`, `whatsapp`, `telegram`) and the customer's address on it.
+        adapter: String,
+        reply_to: String,
     },
     /// The customer's message on a thread that is open (`Customer`, and the thread's clock).
     ThreadMessage {
@@ -245,6 +248,10 @@ pub enum Request {
         key: String,
         /// Silence after which the sender's next message starts a new contact.
         idle_ms: i64,
+        /// The adapter it came through (`sms`, `whatsapp`, `telegram`), and where on it
+        /// the answers go (the sender's number, a chat id).
+        adapter: &'static str,
+        reply_to: String,
     },
     /// A message went out through a provider, which took it (`provider_id`): it is not
     /// sent again. Not journaled: bookkeeping of the outbox, written with the outputs.
@@ -569,7 +576,7 @@ impl Core {
                 let sources = sources.and_then(|b| self.sources.get(&b).cloned());
                 let opted_out = match &command.kind {
                     CommandKind::Send { medium, to, .. } => {
-                        self.side.opted_out.contains(&thread_key(medium_channel(*medium), to.as_str()))
+                        self.side.opted_out.contains(&thread_key(channel_name(medium_channel(*medium)), to.as_str()))
                     }
                     _ => false,
                 };
@@ -761,7 +768,7 @@ impl Core {
         };
         Ok(Some(match request {
             Request::StartChat { token, arrival } => Entry::StartChat { token, arrival },
-            Request::Inbound { arrival, key, idle_ms } => {
+            Request::Inbound { arrival, key, idle_ms, adapter, reply_to } => {
                 if self.store.feed_has(&key).unwrap_or(false) {
                     return Ok(None);
                 }
@@ -770,13 +777,20 @@ impl Core {
                     None => Err("no project is deployed".to_string()),
                 };
                 answers.map_err(|why| Refusal::new(404, why))?;
-                let thread = thread_key(arrival.channel, &arrival.from);
+                let thread = thread_key(adapter, &reply_to);
                 let text = arrival.text.to_string();
                 // `STOP` with no conversation open starts none: it is only remembered.
                 match (self.side.thread_contact(&thread, now_ms().as_millisecond(), idle_ms), opt_out_word(&text)) {
                     (Ok(contact), _) => Entry::ThreadMessage { thread, contact: ContactId(contact), key, text },
                     (Err(_), Some(out)) => Entry::OptOut { thread, out },
-                    (Err(close), None) => Entry::StartThread { thread, key, arrival, close: close.map(ContactId) },
+                    (Err(close), None) => Entry::StartThread {
+                        thread,
+                        key,
+                        arrival,
+                        close: close.map(ContactId),
+                        adapter: adapter.to_string(),
+                        reply_to,
+                    },
                 }
             }
             Request::Delivery(delivery) => Entry::Delivery(delivery),
@@ -934,15 +948,14 @@ impl Core {
                 self.feed(format!("note-{seq}"), contact.0, "agent", Some(agent), at, body);
                 Ok(answer)
             }
-            Entry::StartThread { thread, key, arrival, close } => {
+            Entry::StartThread { thread, key, arrival, close, adapter, reply_to } => {
                 if let Some(old) = close {
                     // Gone quiet: that conversation is over, as if the customer had left.
                     let _ = self.step(seq, at, Input::HangUp { contact: old });
                     self.side.close_thread(old.0);
                 }
                 let text = arrival.text.to_string();
-                let (channel, via) = (arrival.channel, arrival.to.as_deref().unwrap_or_default().to_string());
-                let address = arrival.from.to_string();
+                let via = arrival.to.as_deref().unwrap_or_default().to_string();
                 match self.step(seq, at, Input::Arrive(arrival)) {
                     Ok(Some(Started::Contact(contact))) => {
                         let c = contact.0;
@@ -950,8 +963,8 @@ impl Core {
                         self.side.thread_of.insert(c, thread);
                         self.outputs.threads.push(ThreadRow {
                             contact: c,
-                            channel: channel_name(channel),
-                            address,
+                            channel: adapter,
+                            address: reply_to,
                             via,
                             at_ms: at.as_millisecond(),
                         });
@@ -1294,10 +1307,14 @@ impl Core {
 
 const TYPING_MS: u64 = 5000;
 
-/// A messaging thread's key: `sms:+447700900001`, `email:raj@example.org`.
-pub fn thread_key(channel: Channel, address: &str) -> String {
-    let address = switchboard_engine::address_key(channel, address);
-    format!("{}:{address}", channel_name(channel))
+/// A messaging thread's key: its adapter and the customer's address there
+/// (`sms:+447700900001`, numbers in E.164; `telegram:12345`).
+pub fn thread_key(adapter: &str, address: &str) -> String {
+    match adapter {
+        "sms" => format!("sms:{}", switchboard_engine::address_key(Channel::Sms, address)),
+        "email" => format!("email:{}", address.trim().to_lowercase()),
+        _ => format!("{adapter}:{}", address.trim()),
+    }
 }
 
 /// The words that opt a number out of messages, or back in, as carriers and Twilio take
@@ -1474,6 +1491,7 @@ pub async fn perform(
                                 to: to.to_string(),
                                 from: from.unwrap_or_default(),
                                 text: text.to_string(),
+                                last_in_ms: None,
                             };
                             match providers.send_retrying(channel.to_string(), out).await {
                                 crate::channels::SendOutcome::Accepted(_) => Completion::Delivered,

@@ -76,6 +76,8 @@ pub fn serve(settings: Settings) -> Result<(), String> {
                 let from = t.sms_from.clone().or_else(|| sms_entry.clone());
                 Arc::new(channels::twilio::Twilio::new(t, from))
             }),
+            whatsapp: settings.whatsapp.clone().map(|w| Arc::new(channels::social::WhatsApp::new(w))),
+            telegram: settings.telegram.clone().map(|t| Arc::new(channels::social::Telegram::new(t))),
         });
         tokio::spawn(core::perform(perform_rx, handle.clone(), providers.clone()));
         let outbox_reader = store::Reader::open(&settings.data).map_err(|e| e.to_string())?;

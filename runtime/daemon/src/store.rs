@@ -148,6 +148,7 @@ CREATE TABLE IF NOT EXISTS threads (contact INTEGER PRIMARY KEY, channel TEXT NO
   at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sent (key TEXT PRIMARY KEY, provider_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
   at_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sent_provider_id ON sent (provider_id);
 CREATE TABLE IF NOT EXISTS records (contact INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS records_customer ON records (json_extract(body, '$.customer'));
 CREATE TABLE IF NOT EXISTS reviews (id INTEGER PRIMARY KEY AUTOINCREMENT, contact INTEGER NOT NULL, reviewer TEXT NOT NULL,
@@ -490,7 +491,8 @@ pub struct Outputs {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ThreadRow {
     pub contact: u64,
-    pub channel: &'static str,
+    /// The adapter: `sms`, `whatsapp`, `telegram`.
+    pub channel: String,
     pub address: String,
     pub via: String,
     pub at_ms: i64,
@@ -698,6 +700,8 @@ pub struct Unsent {
     pub address: String,
     pub via: String,
     pub text: String,
+    /// When the customer last wrote on the contact.
+    pub last_in_ms: Option<i64>,
 }
 
 impl Reader {
@@ -705,7 +709,9 @@ impl Reader {
     /// row `after`, that no provider has taken: the outbox of those channels.
     pub fn unsent(&self, after: i64, limit: usize) -> Result<Vec<Unsent>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.id, f.key, f.contact, t.channel, t.address, t.via, json_extract(f.body, '$.text')
+            "SELECT f.id, f.key, f.contact, t.channel, t.address, t.via, json_extract(f.body, '$.text'),
+               (SELECT MAX(c.at_ms) FROM feed c WHERE c.contact = f.contact AND c.audience = 'customer'
+                  AND json_extract(c.body, '$.from') = 'customer')
              FROM feed f JOIN threads t ON t.contact = f.contact
              WHERE f.id > ?1 AND f.audience = 'customer'
                AND json_extract(f.body, '$.type') = 'message' AND json_extract(f.body, '$.from') IN ('flow', 'agent')
@@ -721,9 +727,16 @@ impl Reader {
                 address: r.get(4)?,
                 via: r.get(5)?,
                 text: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                last_in_ms: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The key of the message a provider knows as `provider_id`.
+    pub fn sent_key(&self, provider_id: &str) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached("SELECT key FROM sent WHERE provider_id = ?1 AND provider_id != ''")?;
+        Ok(stmt.query_row([provider_id], |r| r.get(0)).optional()?)
     }
 
     /// The newest feed row's id (0 when there is none).

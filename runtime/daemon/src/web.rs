@@ -160,6 +160,16 @@ pub fn router(app: Shared) -> Router {
             "/channels/twilio/status",
             post(crate::channels::web::twilio_status).layer(DefaultBodyLimit::max(crate::channels::twilio::MAX_BODY)),
         )
+        .route(
+            "/channels/whatsapp",
+            get(crate::channels::web::whatsapp_verify)
+                .post(crate::channels::web::whatsapp_post)
+                .layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
+        )
+        .route(
+            "/channels/telegram",
+            post(crate::channels::web::telegram_post).layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
+        )
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))
@@ -189,7 +199,7 @@ fn answer_response(answer: Answer) -> Response {
     }
 }
 
-async fn read<T: Send + 'static>(app: &Shared, f: impl FnOnce(&Reader) -> T + Send + 'static) -> T {
+pub(crate) async fn read<T: Send + 'static>(app: &Shared, f: impl FnOnce(&Reader) -> T + Send + 'static) -> T {
     let app = app.clone();
     tokio::task::spawn_blocking(move || {
         let reader = app.reader.lock().unwrap_or_else(|e| e.into_inner());

@@ -7,6 +7,7 @@
 //! `sent` table; after a crash the rest go again with the same key, which the provider
 //! takes as the same message (Twilio's idempotency token).
 
+pub mod social;
 pub mod twilio;
 pub mod web;
 
@@ -24,6 +25,8 @@ pub struct Outgoing {
     pub to: String,
     pub from: String,
     pub text: String,
+    /// When the customer last wrote (WhatsApp's 24-hour window is counted from it).
+    pub last_in_ms: Option<i64>,
 }
 
 /// What a provider made of a message.
@@ -43,14 +46,18 @@ pub enum SendOutcome {
 #[derive(Clone, Debug, Default)]
 pub struct Providers {
     pub twilio: Option<Arc<twilio::Twilio>>,
+    pub whatsapp: Option<Arc<social::WhatsApp>>,
+    pub telegram: Option<Arc<social::Telegram>>,
 }
 
 impl Providers {
     /// Sends `out` on `channel` (blocking: call it off the runtime's threads).
     pub fn send(&self, channel: &str, out: &Outgoing) -> SendOutcome {
-        match (channel, &self.twilio) {
-            ("sms", Some(t)) => t.send_sms(out),
-            (channel, _) => SendOutcome::Refused(format!("no {channel} adapter is configured")),
+        match (channel, &self.twilio, &self.whatsapp, &self.telegram) {
+            ("sms", Some(t), _, _) => t.send_sms(out),
+            ("whatsapp", _, Some(w), _) => w.send(out, out.last_in_ms, jiff::Timestamp::now().as_millisecond()),
+            ("telegram", _, _, Some(t)) => t.send(out),
+            (channel, ..) => SendOutcome::Refused(format!("no {channel} adapter is configured")),
         }
     }
 
@@ -154,8 +161,14 @@ pub async fn outbox(core: CoreHandle, reader: Reader, providers: Arc<Providers>)
 /// Sends one row and tells the core how it went (a provider's refusal is final and kept;
 /// a message that cannot go now stays in the outbox for the next pass).
 async fn send_row(core: &CoreHandle, providers: &Arc<Providers>, row: Unsent) {
-    let out = Outgoing { key: row.key.clone(), to: row.address.clone(), from: row.via.clone(), text: row.text };
-    let thread = format!("{}:{}", row.channel, row.address);
+    let out = Outgoing {
+        key: row.key.clone(),
+        to: row.address.clone(),
+        from: row.via.clone(),
+        text: row.text,
+        last_in_ms: row.last_in_ms,
+    };
+    let thread = crate::core::thread_key(&row.channel, &row.address);
     let outcome = providers.send_retrying(row.channel.clone(), out).await;
     let request = match outcome {
         SendOutcome::Accepted(provider_id) => Request::Sent { key: row.key, provider_id },

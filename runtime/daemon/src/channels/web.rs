@@ -91,7 +91,13 @@ pub async fn twilio_sms(
         text: text.into(),
         attributes,
     };
-    let request = Request::Inbound { arrival, key: format!("twilio:{sid}"), idle_ms: t.settings.sms_idle_ms };
+    let request = Request::Inbound {
+        arrival,
+        key: format!("twilio:{sid}"),
+        idle_ms: t.settings.sms_idle_ms,
+        adapter: "sms",
+        reply_to: from.to_string(),
+    };
     match tokio::time::timeout(ACK_WITHIN, app.core.ask(request)).await {
         Ok(Err(r)) if r.status != 503 => refusal(r.status, r.message),
         Ok(Err(r)) => refusal(503, r.message),
@@ -143,12 +149,130 @@ pub async fn twilio_status(
     let status = if code == Some("21610") { "opted_out" } else { status };
     let delivery = Delivery {
         key,
-        thread: crate::core::thread_key(Channel::Sms, to),
+        thread: crate::core::thread_key("sms", to),
         status: status.to_string(),
         error: code.map(|c| format!("error {c}")),
     };
     match tokio::time::timeout(ACK_WITHIN, app.core.ask(Request::Delivery(delivery))).await {
         Ok(Err(r)) => refusal(r.status, r.message),
         Ok(Ok(_)) | Err(_) => xml(twilio::twiml("")),
+    }
+}
+
+/// A message from a messaging app, into the core: it joins the sender's open contact on
+/// the `social` channel or starts one on `entry`.
+async fn social_inbound(
+    app: &App,
+    adapter: &'static str,
+    m: super::social::Incoming,
+    entry: Option<String>,
+    idle_ms: i64,
+) -> Result<(), Response> {
+    if m.text.len() > crate::web::MAX_TEXT {
+        return Err(refusal(413, format!("a message is at most {} bytes", crate::web::MAX_TEXT)));
+    }
+    let mut attributes = vec![("adapter".into(), adapter.into())];
+    if let Some(name) = &m.name {
+        attributes.push(("name".into(), switchboard_engine::cards::redact(name).into_owned().into()));
+    }
+    let text = switchboard_engine::cards::redact(m.text.trim()).into_owned();
+    let arrival = Arrival {
+        channel: Channel::Social,
+        from: m.from.as_str().into(),
+        to: entry.map(Into::into),
+        subject: "".into(),
+        text: text.into(),
+        attributes,
+    };
+    let request =
+        Request::Inbound { arrival, key: format!("{adapter}:{}", m.id), idle_ms, adapter, reply_to: m.reply_to };
+    match tokio::time::timeout(ACK_WITHIN, app.core.ask(request)).await {
+        Ok(Err(r)) => Err(refusal(r.status, r.message)),
+        Ok(Ok(_)) | Err(_) => Ok(()),
+    }
+}
+
+/// `GET /channels/whatsapp?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`: Meta's
+/// check of the webhook: the challenge back if the token is ours, else 403.
+pub async fn whatsapp_verify(
+    Extract(app): Extract<Arc<App>>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(w) = app.providers.whatsapp.clone() else {
+        return refusal(404, "WhatsApp is not configured here ([whatsapp] in switchboard.toml)");
+    };
+    let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+    match (get("hub.mode"), get("hub.verify_token"), get("hub.challenge")) {
+        (Some("subscribe"), Some(token), Some(challenge))
+            if super::social::same_secret(token, w.settings.verify_token.expose()) =>
+        {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], challenge.to_string()).into_response()
+        }
+        (Some("subscribe"), Some(_), Some(_)) => refusal(403, "hub.verify_token is not this webhook's"),
+        _ => refusal(400, "expected hub.mode=subscribe, hub.verify_token and hub.challenge"),
+    }
+}
+
+/// `POST /channels/whatsapp`: messages and statuses, signed with `X-Hub-Signature-256`
+/// over the raw body.
+pub async fn whatsapp_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(w) = app.providers.whatsapp.clone() else {
+        return refusal(404, "WhatsApp is not configured here ([whatsapp] in switchboard.toml)");
+    };
+    let given = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !super::social::hub_signature_holds(w.settings.app_secret.expose(), &body, given) {
+        return refusal(403, "X-Hub-Signature-256 does not sign this body");
+    }
+    let json: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return refusal(400, format!("the body is not JSON: {e}")),
+    };
+    let (messages, statuses) = match super::social::whatsapp_parse(&json) {
+        Ok(v) => v,
+        Err(why) => return refusal(400, why),
+    };
+    for m in messages {
+        if let Err(r) = social_inbound(&app, "whatsapp", m, w.settings.entry.clone(), w.settings.idle_ms).await {
+            return r;
+        }
+    }
+    for s in statuses.into_iter().filter(|s| ["sent", "delivered", "read", "failed"].contains(&s.status.as_str())) {
+        // A status names the provider's id: the message it is of is found by it.
+        let id = s.id.clone();
+        let Ok(Some(key)) = crate::web::read(&app, move |r| r.sent_key(&id)).await else { continue };
+        let delivery = Delivery {
+            key,
+            thread: crate::core::thread_key("whatsapp", &s.recipient),
+            status: s.status,
+            error: s.error,
+        };
+        app.core.tell(Request::Delivery(delivery));
+    }
+    axum::http::StatusCode::OK.into_response()
+}
+
+/// `POST /channels/telegram`: a bot's update, with `X-Telegram-Bot-Api-Secret-Token`;
+/// duplicates (by `update_id`) are acknowledged and dropped.
+pub async fn telegram_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(t) = app.providers.telegram.clone() else {
+        return refusal(404, "Telegram is not configured here ([telegram] in switchboard.toml)");
+    };
+    let given = headers.get("x-telegram-bot-api-secret-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !super::social::same_secret(given, t.settings.secret_token.expose()) {
+        return refusal(403, "X-Telegram-Bot-Api-Secret-Token is not this bot's");
+    }
+    let json: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return refusal(400, format!("the body is not JSON: {e}")),
+    };
+    match super::social::telegram_parse(&json) {
+        Err(why) => refusal(400, why),
+        Ok((_, None)) => axum::http::StatusCode::OK.into_response(),
+        Ok((_, Some(m))) => {
+            match social_inbound(&app, "telegram", m, t.settings.entry.clone(), t.settings.idle_ms).await {
+                Ok(()) => axum::http::StatusCode::OK.into_response(),
+                Err(r) => r,
+            }
+        }
     }
 }
