@@ -38,6 +38,110 @@ pub struct File {
     pub whatsapp: Option<WhatsAppFile>,
     /// A Telegram bot (`[telegram]`).
     pub telegram: Option<TelegramFile>,
+    /// Email: the SMTP listener and the relay (`[email]`).
+    pub email: Option<EmailFile>,
+}
+
+/// `[email]`, as written.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailFile {
+    /// Where the SMTP listener listens (`0.0.0.0:25` for an MX; `127.0.0.1:2525` unless given).
+    pub listen: Option<String>,
+    /// The domains mail is taken for (`acme.example`); the project's email entries' unless given.
+    pub domains: Vec<String>,
+    /// The name the listener greets with (`mx.acme.example`).
+    pub hostname: Option<String>,
+    /// The largest mail taken, in bytes (10 MiB unless given).
+    pub max_bytes: Option<usize>,
+    /// Where mail goes out: `smtp://host:port` (plain), `smtp+starttls://…`, `smtps://…`.
+    pub relay: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_env: Option<String>,
+    /// The address flows' `send email` send from (the project's only email entry otherwise).
+    pub from: Option<String>,
+}
+
+impl std::fmt::Debug for EmailFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailFile").field("listen", &self.listen).field("relay", &self.relay).finish_non_exhaustive()
+    }
+}
+
+/// `[email]`, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmailSettings {
+    pub listen: String,
+    /// Lower case; empty: the project's email entries' domains.
+    pub domains: Vec<String>,
+    pub hostname: String,
+    pub max_bytes: usize,
+    pub relay: Option<Relay>,
+    pub from: Option<String>,
+}
+
+/// An SMTP relay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub security: String,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+}
+
+impl EmailFile {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<EmailSettings, String> {
+        let at = "[email]";
+        let listen = self.listen.clone().unwrap_or_else(|| "127.0.0.1:2525".to_string());
+        listen.parse::<std::net::SocketAddr>().map_err(|_| format!("{at}: listen `{listen}` is not host:port"))?;
+        let relay = match &self.relay {
+            None => None,
+            Some(url) => {
+                let (security, rest, port) = if let Some(r) = url.strip_prefix("smtp+starttls://") {
+                    ("starttls", r, 587)
+                } else if let Some(r) = url.strip_prefix("smtps://") {
+                    ("tls", r, 465)
+                } else if let Some(r) = url.strip_prefix("smtp://") {
+                    ("none", r, 25)
+                } else {
+                    return Err(format!("{at}: relay `{url}` must start smtp://, smtp+starttls:// or smtps://"));
+                };
+                let rest = rest.trim_end_matches('/');
+                let (host, port) = match rest.rsplit_once(':') {
+                    Some((h, p)) => (h, p.parse().map_err(|_| format!("{at}: relay port `{p}` is not a number"))?),
+                    None => (rest, port),
+                };
+                if host.is_empty() || host.contains(['/', '@', '?']) {
+                    return Err(format!("{at}: relay `{url}` has no host (credentials go in username and password)"));
+                }
+                let password = match (&self.password, &self.password_env) {
+                    (None, None) => None,
+                    _ => Some(secret_of(at, "password", &self.password, &self.password_env, env)?),
+                };
+                if password.is_some() != self.username.is_some() {
+                    return Err(format!("{at}: username and password go together"));
+                }
+                Some(Relay {
+                    host: host.to_string(),
+                    port,
+                    security: security.to_string(),
+                    username: self.username.clone(),
+                    password,
+                })
+            }
+        };
+        Ok(EmailSettings {
+            listen,
+            domains: self.domains.iter().map(|d| d.trim().to_lowercase()).collect(),
+            hostname: self.hostname.clone().unwrap_or_else(|| "switchboard".to_string()),
+            max_bytes: self.max_bytes.unwrap_or(10 * 1024 * 1024),
+            relay,
+            from: self.from.clone(),
+        })
+    }
 }
 
 /// `[whatsapp]`, as written: every secret may be named by a variable instead (`…_env`).
@@ -438,6 +542,7 @@ pub struct Settings {
     pub twilio: Option<TwilioSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
     pub telegram: Option<TelegramSettings>,
+    pub email: Option<EmailSettings>,
 }
 
 impl Settings {
@@ -496,7 +601,9 @@ impl Settings {
         let twilio = file.twilio.as_ref().map(|t| t.resolve(env)).transpose()?;
         let whatsapp = file.whatsapp.as_ref().map(|t| t.resolve(env)).transpose()?;
         let telegram = file.telegram.as_ref().map(|t| t.resolve(env)).transpose()?;
+        let email = file.email.as_ref().map(|t| t.resolve(env)).transpose()?;
         Ok(Settings {
+            email,
             twilio,
             whatsapp,
             telegram,

@@ -252,6 +252,8 @@ pub enum Request {
         /// the answers go (the sender's number, a chat id).
         adapter: &'static str,
         reply_to: String,
+        /// The contact it answers, when the channel says (an email's `In-Reply-To`).
+        thread_to: Option<u64>,
     },
     /// A message went out through a provider, which took it (`provider_id`): it is not
     /// sent again. Not journaled: bookkeeping of the outbox, written with the outputs.
@@ -768,7 +770,7 @@ impl Core {
         };
         Ok(Some(match request {
             Request::StartChat { token, arrival } => Entry::StartChat { token, arrival },
-            Request::Inbound { arrival, key, idle_ms, adapter, reply_to } => {
+            Request::Inbound { arrival, key, idle_ms, adapter, reply_to, thread_to } => {
                 if self.store.feed_has(&key).unwrap_or(false) {
                     return Ok(None);
                 }
@@ -779,18 +781,28 @@ impl Core {
                 answers.map_err(|why| Refusal::new(404, why))?;
                 let thread = thread_key(adapter, &reply_to);
                 let text = arrival.text.to_string();
+                let open = |c: &u64| !self.side.ended.contains_key(c) && self.state.contact(ContactId(*c)).is_some();
+                if let Some(contact) = thread_to.filter(open) {
+                    let thread = self.side.thread_of.get(&contact).cloned().unwrap_or(thread);
+                    return Ok(Some(Entry::ThreadMessage { thread, contact: ContactId(contact), key, text }));
+                }
+                let start = |close: Option<u64>| Entry::StartThread {
+                    thread: thread.clone(),
+                    key: key.clone(),
+                    arrival: arrival.clone(),
+                    close: close.map(ContactId),
+                    adapter: adapter.to_string(),
+                    reply_to: reply_to.clone(),
+                };
+                if adapter == "email" {
+                    // A mail that answers no open contact is a new one.
+                    return Ok(Some(start(None)));
+                }
                 // `STOP` with no conversation open starts none: it is only remembered.
                 match (self.side.thread_contact(&thread, now_ms().as_millisecond(), idle_ms), opt_out_word(&text)) {
                     (Ok(contact), _) => Entry::ThreadMessage { thread, contact: ContactId(contact), key, text },
                     (Err(_), Some(out)) => Entry::OptOut { thread, out },
-                    (Err(close), None) => Entry::StartThread {
-                        thread,
-                        key,
-                        arrival,
-                        close: close.map(ContactId),
-                        adapter: adapter.to_string(),
-                        reply_to,
-                    },
+                    (Err(close), None) => start(close),
                 }
             }
             Request::Delivery(delivery) => Entry::Delivery(delivery),
@@ -956,6 +968,7 @@ impl Core {
                 }
                 let text = arrival.text.to_string();
                 let via = arrival.to.as_deref().unwrap_or_default().to_string();
+                let subject = arrival.subject.to_string();
                 match self.step(seq, at, Input::Arrive(arrival)) {
                     Ok(Some(Started::Contact(contact))) => {
                         let c = contact.0;
@@ -966,6 +979,7 @@ impl Core {
                             channel: adapter,
                             address: reply_to,
                             via,
+                            subject,
                             at_ms: at.as_millisecond(),
                         });
                         let agent = self.side.assigned.get(&c).cloned();
@@ -1476,13 +1490,18 @@ pub async fn perform(
                 CommandKind::Send { .. } if opted_out => Completion::OptedOut,
                 CommandKind::Send { medium, to, text } => {
                     let channel = channel_name(medium_channel(*medium));
-                    let from = match (channel, &providers.twilio) {
-                        ("sms", Some(t)) => t.sms_from.clone(),
+                    let from = match (channel, &providers.twilio, &providers.email) {
+                        ("sms", Some(t), _) => t.sms_from.clone(),
+                        ("email", _, Some(e)) => e.from.clone(),
                         _ => None,
                     };
                     match from {
                         None if channel == "sms" && providers.twilio.is_some() => Completion::Failed(
                             "no number to send from: set sms_from in [twilio], or give the project one sms entry"
+                                .to_string(),
+                        ),
+                        None if channel == "email" && providers.email.is_some() => Completion::Failed(
+                            "no address to send from: set from in [email], or give the project one email entry"
                                 .to_string(),
                         ),
                         from => {
@@ -1492,6 +1511,9 @@ pub async fn perform(
                                 from: from.unwrap_or_default(),
                                 text: text.to_string(),
                                 last_in_ms: None,
+                                subject: None,
+                                in_reply_to: None,
+                                contact: None,
                             };
                             match providers.send_retrying(channel.to_string(), out).await {
                                 crate::channels::SendOutcome::Accepted(_) => Completion::Delivered,

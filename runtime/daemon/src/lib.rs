@@ -45,6 +45,12 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             _ => None,
         }
     };
+    let email_entries: Vec<String> = bundle
+        .entries
+        .iter()
+        .filter(|e| e.channel == switchboard_bytecode::types::Channel::Email)
+        .map(|e| e.address.to_lowercase())
+        .collect();
     let store = store::Store::open(&settings.data).map_err(|e| e.to_string())?;
     let reader = store.reader().map_err(|e| e.to_string())?;
     let admin_token = admin_token(&settings)?;
@@ -78,7 +84,31 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             }),
             whatsapp: settings.whatsapp.clone().map(|w| Arc::new(channels::social::WhatsApp::new(w))),
             telegram: settings.telegram.clone().map(|t| Arc::new(channels::social::Telegram::new(t))),
+            email: match settings.email.clone() {
+                None => None,
+                Some(mut e) => {
+                    if e.domains.is_empty() {
+                        e.domains = email_entries
+                            .iter()
+                            .filter_map(|a| a.rsplit_once('@'))
+                            .map(|(_, d)| d.to_string())
+                            .collect();
+                    }
+                    let from = e.from.clone().or_else(|| (email_entries.len() == 1).then(|| email_entries[0].clone()));
+                    Some(Arc::new(channels::email::Email::new(e, from)?))
+                }
+            },
         });
+        if let Some(email) = providers.email.clone() {
+            let listener = tokio::net::TcpListener::bind(&email.settings.listen)
+                .await
+                .map_err(|e| format!("cannot listen for mail on {}: {e}", email.settings.listen))?;
+            let smtp_at = listener.local_addr().map_err(|e| e.to_string())?;
+            say!("  mail:       smtp://{smtp_at} (for {})", email.settings.domains.join(", "));
+            let reader = store::Reader::open(&settings.data).map_err(|e| e.to_string())?;
+            let reader = Arc::new(std::sync::Mutex::new(reader));
+            tokio::spawn(channels::email::listen(email, handle.clone(), reader, listener));
+        }
         tokio::spawn(core::perform(perform_rx, handle.clone(), providers.clone()));
         let outbox_reader = store::Reader::open(&settings.data).map_err(|e| e.to_string())?;
         tokio::spawn(channels::outbox(handle.clone(), outbox_reader, providers.clone()));

@@ -145,7 +145,7 @@ CREATE TABLE IF NOT EXISTS events (seq INTEGER NOT NULL, n INTEGER NOT NULL, ses
 CREATE INDEX IF NOT EXISTS events_session ON events (session);
 CREATE TABLE IF NOT EXISTS conversations (token TEXT PRIMARY KEY, contact INTEGER NOT NULL, at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS threads (contact INTEGER PRIMARY KEY, channel TEXT NOT NULL, address TEXT NOT NULL, via TEXT NOT NULL,
-  at_ms INTEGER NOT NULL);
+  subject TEXT NOT NULL, at_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS sent (key TEXT PRIMARY KEY, provider_id TEXT NOT NULL, status TEXT NOT NULL, error TEXT,
   at_ms INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sent_provider_id ON sent (provider_id);
@@ -439,10 +439,10 @@ impl Store {
                 delivered.execute(params![command, at_ms])?;
             }
             let mut threads = tx.prepare_cached(
-                "INSERT OR IGNORE INTO threads (contact, channel, address, via, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR IGNORE INTO threads (contact, channel, address, via, subject, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for t in &out.threads {
-                threads.execute(params![t.contact as i64, t.channel, t.address, t.via, t.at_ms])?;
+                threads.execute(params![t.contact as i64, t.channel, t.address, t.via, t.subject, t.at_ms])?;
             }
             let mut sent = tx.prepare_cached(
                 "INSERT INTO sent (key, provider_id, status, error, at_ms) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -495,6 +495,8 @@ pub struct ThreadRow {
     pub channel: String,
     pub address: String,
     pub via: String,
+    /// An email's subject (what replies are `Re:`).
+    pub subject: String,
     pub at_ms: i64,
 }
 
@@ -702,6 +704,9 @@ pub struct Unsent {
     pub text: String,
     /// When the customer last wrote on the contact.
     pub last_in_ms: Option<i64>,
+    pub subject: String,
+    /// The key of the customer's message it answers (an email's `In-Reply-To`).
+    pub reply_to_key: Option<String>,
 }
 
 impl Reader {
@@ -711,7 +716,10 @@ impl Reader {
         let mut stmt = self.conn.prepare_cached(
             "SELECT f.id, f.key, f.contact, t.channel, t.address, t.via, json_extract(f.body, '$.text'),
                (SELECT MAX(c.at_ms) FROM feed c WHERE c.contact = f.contact AND c.audience = 'customer'
-                  AND json_extract(c.body, '$.from') = 'customer')
+                  AND json_extract(c.body, '$.from') = 'customer'),
+               t.subject,
+               (SELECT c.key FROM feed c WHERE c.contact = f.contact AND c.id < f.id AND c.audience = 'customer'
+                  AND json_extract(c.body, '$.from') = 'customer' ORDER BY c.id DESC LIMIT 1)
              FROM feed f JOIN threads t ON t.contact = f.contact
              WHERE f.id > ?1 AND f.audience = 'customer'
                AND json_extract(f.body, '$.type') = 'message' AND json_extract(f.body, '$.from') IN ('flow', 'agent')
@@ -728,9 +736,19 @@ impl Reader {
                 via: r.get(5)?,
                 text: r.get::<_, Option<String>>(6)?.unwrap_or_default(),
                 last_in_ms: r.get(7)?,
+                subject: r.get(8)?,
+                reply_to_key: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The contact a mail with `Message-ID` `id` belongs to: one the daemon sent, or one
+    /// the customer sent before.
+    pub fn contact_of_mail(&self, id: &str) -> Result<Option<u64>> {
+        let key = self.sent_key(id)?.unwrap_or_else(|| format!("email:{id}"));
+        let mut stmt = self.conn.prepare_cached("SELECT contact FROM feed WHERE key = ?1")?;
+        Ok(stmt.query_row([key], |r| r.get::<_, i64>(0)).optional()?.map(|c| c as u64))
     }
 
     /// The key of the message a provider knows as `provider_id`.

@@ -267,3 +267,28 @@ pub fn wait_listening(addr: &str, seconds: u64) -> bool {
     }
     false
 }
+
+/// Debian's `swaks`, the SMTP test tool, installed with apt-get when missing (as root).
+pub fn swaks() -> &'static Path {
+    static READY: OnceLock<PathBuf> = OnceLock::new();
+    READY.get_or_init(|| {
+        let path = PathBuf::from("/usr/bin/swaks");
+        if path.exists() {
+            return path;
+        }
+        let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+        assert!(root, "the email tests need Debian's swaks: sudo apt-get install swaks");
+        let apt = |args: &[&str]| {
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !apt(&["install", "-y", "-q", "swaks"]) {
+            assert!(apt(&["update", "-q"]), "apt-get update failed");
+            assert!(apt(&["install", "-y", "-q", "swaks"]), "apt-get could not install swaks");
+        }
+        path
+    })
+}

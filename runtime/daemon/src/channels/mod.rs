@@ -7,6 +7,7 @@
 //! `sent` table; after a crash the rest go again with the same key, which the provider
 //! takes as the same message (Twilio's idempotency token).
 
+pub mod email;
 pub mod social;
 pub mod twilio;
 pub mod web;
@@ -27,6 +28,11 @@ pub struct Outgoing {
     pub text: String,
     /// When the customer last wrote (WhatsApp's 24-hour window is counted from it).
     pub last_in_ms: Option<i64>,
+    /// An email's subject, and the `Message-ID` it answers.
+    pub subject: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// The contact it is for (an email invites replies to it).
+    pub contact: Option<u64>,
 }
 
 /// What a provider made of a message.
@@ -48,6 +54,7 @@ pub struct Providers {
     pub twilio: Option<Arc<twilio::Twilio>>,
     pub whatsapp: Option<Arc<social::WhatsApp>>,
     pub telegram: Option<Arc<social::Telegram>>,
+    pub email: Option<Arc<email::Email>>,
 }
 
 impl Providers {
@@ -57,6 +64,10 @@ impl Providers {
             ("sms", Some(t), _, _) => t.send_sms(out),
             ("whatsapp", _, Some(w), _) => w.send(out, out.last_in_ms, jiff::Timestamp::now().as_millisecond()),
             ("telegram", _, _, Some(t)) => t.send(out),
+            ("email", ..) => match &self.email {
+                Some(e) => e.send(out),
+                None => SendOutcome::Refused("no email adapter is configured".to_string()),
+            },
             (channel, ..) => SendOutcome::Refused(format!("no {channel} adapter is configured")),
         }
     }
@@ -167,6 +178,9 @@ async fn send_row(core: &CoreHandle, providers: &Arc<Providers>, row: Unsent) {
         from: row.via.clone(),
         text: row.text,
         last_in_ms: row.last_in_ms,
+        subject: Some(row.subject).filter(|s| !s.is_empty()),
+        in_reply_to: row.reply_to_key.and_then(|k| k.strip_prefix("email:").map(str::to_string)),
+        contact: Some(row.contact),
     };
     let thread = crate::core::thread_key(&row.channel, &row.address);
     let outcome = providers.send_retrying(row.channel.clone(), out).await;

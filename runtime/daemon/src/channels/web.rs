@@ -97,6 +97,7 @@ pub async fn twilio_sms(
         idle_ms: t.settings.sms_idle_ms,
         adapter: "sms",
         reply_to: from.to_string(),
+        thread_to: None,
     };
     match tokio::time::timeout(ACK_WITHIN, app.core.ask(request)).await {
         Ok(Err(r)) if r.status != 503 => refusal(r.status, r.message),
@@ -184,8 +185,14 @@ async fn social_inbound(
         text: text.into(),
         attributes,
     };
-    let request =
-        Request::Inbound { arrival, key: format!("{adapter}:{}", m.id), idle_ms, adapter, reply_to: m.reply_to };
+    let request = Request::Inbound {
+        arrival,
+        key: format!("{adapter}:{}", m.id),
+        idle_ms,
+        adapter,
+        reply_to: m.reply_to,
+        thread_to: None,
+    };
     match tokio::time::timeout(ACK_WITHIN, app.core.ask(request)).await {
         Ok(Err(r)) => Err(refusal(r.status, r.message)),
         Ok(Ok(_)) | Err(_) => Ok(()),

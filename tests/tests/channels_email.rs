@@ -1,0 +1,173 @@
+//! Email in and out with tools Switchboard did not write: Debian's `swaks` sends mail to
+//! the daemon's SMTP listener, and `aiosmtpd` (PyPI, `tests/python/smtp_relay.py`) is the
+//! relay that receives what the daemon sends: the flow's auto-reply and the agent's answer,
+//! each threaded onto the customer's mail with `In-Reply-To`. A reply threads onto its
+//! contact by its headers, and by the plus-address token without them.
+
+mod serving;
+mod support;
+use serde_json::{json, Value};
+use serving::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+struct Relay(std::process::Child);
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn relay(out: &Path) -> (Relay, u16) {
+    let port = free_port();
+    let child = Command::new(python())
+        .arg(repo().join("tests/python/smtp_relay.py"))
+        .arg(port.to_string())
+        .arg(out)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the relay starts");
+    assert!(wait_listening(&format!("127.0.0.1:{port}"), 20), "the relay listens");
+    (Relay(child), port)
+}
+
+/// What the relay took, in order.
+fn relayed(out: &Path) -> Vec<Value> {
+    std::fs::read_to_string(out).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn wait_relayed(out: &Path, what: &str, n: usize) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let got = relayed(out);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the relay never got {what}: {got:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `swaks` sends one mail; (exit code, what it printed).
+fn swaks_send(port: u16, to: &str, headers: &[&str], body: &str) -> (i32, String) {
+    let mut c = Command::new(swaks());
+    c.args(["--server", &format!("127.0.0.1:{port}"), "--from", "raj@example.org", "--to", to]);
+    c.args(["--h-From", "\"Raj Kumar\" <raj@example.org>", "--body", body, "--timeout", "20"]);
+    for h in headers {
+        c.args(["--header", h]);
+    }
+    let o = c.output().expect("swaks runs");
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+    )
+}
+
+/// The next message from the customer on the agent's socket.
+async fn from_customer(socket: &mut Socket) -> Value {
+    loop {
+        let (m, _) = until(socket, "message", None).await;
+        if m["from"] == "customer" {
+            return m;
+        }
+    }
+}
+
+fn bracketed(v: &Value) -> String {
+    v.as_str().unwrap_or_default().trim().to_string()
+}
+
+#[test]
+fn mail_in_by_smtp_replies_out_through_the_relay_threaded() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("relayed.jsonl");
+    let (_relay, relay_port) = relay(&out);
+    let smtp = free_port();
+    let project = copy_of("flows");
+    let config = project.path().join("switchboard.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!("\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\n"));
+    std::fs::write(&config, toml).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = start(project.path(), data.path());
+
+    // A domain not served here is refused at RCPT, and nothing is sent.
+    let (code, said) = swaks_send(smtp, "someone@other.example", &[], "hello");
+    assert_ne!(code, 0, "{said}");
+    assert!(said.contains("550"), "{said}");
+
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "demo").await;
+        // Raj writes about a double charge: the flow's `say` is the auto-reply.
+        let (code, said) = swaks_send(
+            smtp,
+            "support@acme.example",
+            &["Subject: Invoice 4411", "Message-Id: <m1.raj@example.org>"],
+            "I was charged twice for invoice 4411.",
+        );
+        assert_eq!(code, 0, "{said}");
+        let got = wait_relayed(&out, "the auto-reply", 1);
+        let auto = &got[0];
+        assert_eq!(auto["rcpt_tos"], json!(["raj@example.org"]), "{auto:#}");
+        assert_eq!(
+            auto["text"], "Thanks for writing to Acme. We answer every email within 4 hours, usually much sooner.",
+            "{auto:#}"
+        );
+        assert_eq!(auto["subject"], "Re: Invoice 4411");
+        assert_eq!(bracketed(&auto["in_reply_to"]), "<m1.raj@example.org>", "{auto:#}");
+        let auto_id = bracketed(&auto["message_id"]);
+        assert!(auto_id.starts_with("<sb.") && auto_id.ends_with("@acme.example>"), "{auto_id}");
+
+        // Ann takes it (billing) and answers: threaded onto Raj's mail.
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        assert_eq!((offer["channel"].as_str(), offer["from"].as_str()), (Some("email"), Some("raj@example.org")));
+        let contact = offer["contact"].as_u64().unwrap();
+        assert!(
+            auto["reply_to"].as_str().unwrap_or_default().contains(&format!("support+c{contact}@acme.example")),
+            "replies are invited to the contact's plus address: {auto:#}"
+        );
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
+        put(
+            &mut ann,
+            json!({"type": "message", "contact": contact, "id": "e-1", "text": "I have refunded the second charge."}),
+        )
+        .await;
+        let got = wait_relayed(&out, "the agent's answer", 2);
+        assert_eq!(got[1]["text"], "I have refunded the second charge.");
+        assert_eq!(bracketed(&got[1]["in_reply_to"]), "<m1.raj@example.org>", "{:#}", got[1]);
+        assert_eq!(got[1]["subject"], "Re: Invoice 4411");
+
+        // Raj answers the auto-reply, quoting it: the reply threads onto the contact by
+        // In-Reply-To, and the agent sees only what is new.
+        let (code, said) = swaks_send(
+            smtp,
+            "support@acme.example",
+            &["Subject: Re: Invoice 4411", "Message-Id: <m2.raj@example.org>", &format!("In-Reply-To: {auto_id}")],
+            "Thank you!\n\nOn Thu, Acme wrote:\n> Thanks for writing to Acme.",
+        );
+        assert_eq!(code, 0, "{said}");
+        let m = from_customer(&mut ann).await;
+        assert_eq!((m["contact"].as_u64(), m["text"].as_str()), (Some(contact), Some("Thank you!")), "{m}");
+
+        // With no headers to go by, the plus address finds the contact.
+        let plus = format!("support+c{contact}@acme.example");
+        let headers = ["Subject: one more thing", "Message-Id: <m3.raj@example.org>"];
+        let (code, said) = swaks_send(smtp, &plus, &headers, "Also, my address changed.");
+        assert_eq!(code, 0, "{said}");
+        let m = from_customer(&mut ann).await;
+        assert_eq!((m["contact"].as_u64(), m["text"].as_str()), (Some(contact), Some("Also, my address changed.")));
+        // The same mail again (a server retrying) is taken once.
+        let (code, said) = swaks_send(smtp, &plus, &headers, "Also, my address changed.");
+        assert_eq!(code, 0, "{said}");
+        let (code, said) = swaks_send(smtp, &plus, &["Message-Id: <m4.raj@example.org>"], "Last one.");
+        assert_eq!(code, 0, "{said}");
+        let m = from_customer(&mut ann).await;
+        assert_eq!(m["text"], "Last one.", "the repeated mail was dropped: {m}");
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(relayed(&out).len(), 2, "the relay took the auto-reply and the answer, once each");
+}
