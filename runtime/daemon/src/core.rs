@@ -263,6 +263,10 @@ pub enum Request {
     },
     /// A provider's status for a message (journaled, kept as an event).
     Delivery(Delivery),
+    /// The customer hung up (a call's status callback said it was completed).
+    HangUp {
+        contact: u64,
+    },
     Agent {
         agent: String,
         request: AgentRequest,
@@ -290,6 +294,7 @@ impl std::fmt::Debug for Request {
             Request::Inbound { .. } => "Inbound",
             Request::Sent { .. } => "Sent",
             Request::Delivery(_) => "Delivery",
+            Request::HangUp { .. } => "HangUp",
             Request::Agent { .. } => "Agent",
             Request::Deploy { .. } => "Deploy",
             Request::Rollback => "Rollback",
@@ -582,7 +587,17 @@ impl Core {
                     }
                     _ => false,
                 };
-                let _ = perform.send(Performed { command, sources, opted_out });
+                // A payment on a call is taken by the provider's own form on that call.
+                let call = match &command.kind {
+                    CommandKind::CapturePayment { contact, .. } => self
+                        .side
+                        .thread_of
+                        .get(&contact.0)
+                        .and_then(|t| t.strip_prefix("voice:"))
+                        .map(|sid| (contact.0, sid.to_string())),
+                    _ => None,
+                };
+                let _ = perform.send(Performed { command, sources, opted_out, call });
             }
             let wait = match self.state.next_due() {
                 Some(due) => {
@@ -806,6 +821,12 @@ impl Core {
                 }
             }
             Request::Delivery(delivery) => Entry::Delivery(delivery),
+            Request::HangUp { contact } => {
+                if self.side.ended.contains_key(&contact) || self.state.contact(ContactId(contact)).is_none() {
+                    return Ok(None);
+                }
+                Entry::Engine(Input::HangUp { contact: ContactId(contact) })
+            }
             Request::Customer { contact, key, text } => {
                 if self.store.feed_has(&key).unwrap_or(false) {
                     return Ok(None);
@@ -1173,6 +1194,38 @@ impl Core {
                     self.feed(key, contact.unwrap_or(0), "agent", Some(agent.to_string()), event.at, body);
                 }
             }
+            // A queue's callback offer has no words of the flow's: a call hears these.
+            EventKind::Callback { keep_place } => {
+                let contact = event.contact.map_or(event.session.0, |c| c.0);
+                if self.side.thread_of.get(&contact).is_some_and(|t| t.starts_with("voice:")) {
+                    let offer = if *keep_place {
+                        "We can call you back instead, and you'll keep your place in the queue. To be called back, press 1. To stay on the line, press 2."
+                    } else {
+                        "We can call you back as soon as an agent is free. To be called back, press 1. To stay on the line, press 2."
+                    };
+                    let body = json!({"type": "message", "from": "flow", "text": offer, "channel": "voice",
+                                      "ask": "callback", "timeout_ms": 10_000});
+                    self.feed(format!("offer-{seq}-{}", self.event_n), contact, "customer", None, event.at, body);
+                }
+            }
+            EventKind::Routing(RoutingEvent::CallbackKept { to }) => {
+                let contact = event.contact.map_or(event.session.0, |c| c.0);
+                if self.side.thread_of.get(&contact).is_some_and(|t| t.starts_with("voice:")) {
+                    let digits: String = to.as_str().chars().filter(char::is_ascii_digit).collect();
+                    let ending = &digits[digits.len().saturating_sub(4)..];
+                    let text = format!("Thank you. We'll call you back on the number ending {ending}, and you keep your place in the queue. Goodbye.");
+                    let body = json!({"type": "message", "from": "flow", "text": text, "channel": "voice"});
+                    self.feed(format!("kept-{seq}-{}", self.event_n), contact, "customer", None, event.at, body);
+                    self.feed(
+                        format!("bye-{seq}-{}", self.event_n),
+                        contact,
+                        "customer",
+                        None,
+                        event.at,
+                        json!({"type": "ended"}),
+                    );
+                }
+            }
             EventKind::End | EventKind::HangUp => {
                 let contact = event.session.0;
                 self.side.close_thread(contact);
@@ -1275,6 +1328,12 @@ impl Core {
         else {
             return;
         };
+        // How long the engine waits for an answer (a phone's keypad is given as long).
+        match gather {
+            Gather::Menu { timeout_ms, .. } | Gather::Callback { timeout_ms } => body["timeout_ms"] = json!(timeout_ms),
+            Gather::Ask { timeout_ms: Some(ms), .. } => body["timeout_ms"] = json!(ms),
+            _ => {}
+        }
         match gather {
             Gather::Menu { menu, .. } => {
                 if let Some(info) = bundle.menus.get(menu.index()) {
@@ -1455,6 +1514,8 @@ pub struct Performed {
     pub sources: Option<Arc<Vec<LiveSource>>>,
     /// A send to an address that asked for no more messages: it is not sent.
     pub opted_out: bool,
+    /// A payment's contact and call (its provider's id), when the contact is a call.
+    pub call: Option<(u64, String)>,
 }
 
 /// Performs what the core cannot do inline: look-ups on a blocking thread (each within its
@@ -1465,7 +1526,7 @@ pub async fn perform(
     core: CoreHandle,
     providers: Arc<crate::channels::Providers>,
 ) {
-    while let Some(Performed { command, sources, opted_out }) = rx.recv().await {
+    while let Some(Performed { command, sources, opted_out, call }) = rx.recv().await {
         let core = core.clone();
         let providers = providers.clone();
         tokio::spawn(async move {
@@ -1525,8 +1586,23 @@ pub async fn perform(
                     }
                 }
                 CommandKind::Dial { .. } => Completion::Failed("no voice adapter is configured".to_string()),
-                // Web chat has no secure card form: the payment is declined, never typed.
-                CommandKind::CapturePayment { .. } => Completion::PaymentDeclined,
+                CommandKind::CapturePayment { .. } => match (&providers.twilio, call) {
+                    // The call is sent to the daemon's `Pay`; its result completes it.
+                    (Some(t), Some((contact, sid))) => {
+                        let t = t.clone();
+                        let moved = tokio::task::spawn_blocking(move || t.redirect_call(&sid, contact)).await;
+                        match moved {
+                            Ok(Ok(())) => return,
+                            Ok(Err(why)) => {
+                                tracing::warn!(contact, %why, "the call could not be sent to the payment form");
+                                Completion::PaymentDeclined
+                            }
+                            Err(_) => Completion::PaymentDeclined,
+                        }
+                    }
+                    // Web chat has no secure card form: the payment is declined, never typed.
+                    _ => Completion::PaymentDeclined,
+                },
                 _ => return,
             };
             core.tell(Request::Completed { command: command.id, result });

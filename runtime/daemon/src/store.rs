@@ -721,7 +721,7 @@ impl Reader {
                (SELECT c.key FROM feed c WHERE c.contact = f.contact AND c.id < f.id AND c.audience = 'customer'
                   AND json_extract(c.body, '$.from') = 'customer' ORDER BY c.id DESC LIMIT 1)
              FROM feed f JOIN threads t ON t.contact = f.contact
-             WHERE f.id > ?1 AND f.audience = 'customer'
+             WHERE f.id > ?1 AND f.audience = 'customer' AND t.channel != 'voice'
                AND json_extract(f.body, '$.type') = 'message' AND json_extract(f.body, '$.from') IN ('flow', 'agent')
                AND NOT EXISTS (SELECT 1 FROM sent s WHERE s.key = f.key)
              ORDER BY f.id LIMIT ?2",

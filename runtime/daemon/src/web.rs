@@ -52,6 +52,9 @@ pub struct App {
     pub wallboard: tokio::sync::watch::Receiver<Arc<crate::wallboard::Snapshot>>,
     /// The messaging providers configured (their webhooks answer 404 without).
     pub providers: Arc<crate::channels::Providers>,
+    /// The last feed row each call has heard (so a `Redirect` or a queue's `action` does
+    /// not say a line again).
+    pub heard: Mutex<HashMap<u64, i64>>,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
             agent_sockets: Mutex::new(HashMap::new()),
             reviews: Mutex::new(None),
             providers: Arc::default(),
+            heard: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -170,6 +174,13 @@ pub fn router(app: Shared) -> Router {
             "/channels/telegram",
             post(crate::channels::web::telegram_post).layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
         )
+        .route("/channels/twilio/voice", post(crate::channels::voice::incoming))
+        .route("/channels/twilio/voice/input", post(crate::channels::voice::input))
+        .route("/channels/twilio/voice/next", post(crate::channels::voice::again))
+        .route("/channels/twilio/voice/wait", post(crate::channels::voice::wait))
+        .route("/channels/twilio/voice/after", post(crate::channels::voice::after))
+        .route("/channels/twilio/voice/paid", post(crate::channels::voice::paid))
+        .route("/channels/twilio/voice/status", post(crate::channels::voice::status))
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))

@@ -10,6 +10,7 @@
 pub mod email;
 pub mod social;
 pub mod twilio;
+pub mod voice;
 pub mod web;
 
 use crate::core::{CoreHandle, Delivery, Request};

@@ -121,6 +121,32 @@ impl Twilio {
     }
 }
 
+impl Twilio {
+    /// Sends a call in progress to the daemon's voice URL for `contact` (the REST API's
+    /// `POST /Calls/{CallSid}.json` with `Url`): how a payment reaches a call bridged to
+    /// an agent.
+    pub fn redirect_call(&self, sid: &str, contact: u64) -> Result<(), String> {
+        let s = &self.settings;
+        let url = format!("{}/2010-04-01/Accounts/{}/Calls/{sid}.json", s.api_base, s.account_sid);
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.account_sid, s.auth_token.expose()));
+        let next = format!("{}/channels/twilio/voice/next?contact={contact}&after=0", s.public_url);
+        let answer = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Basic {basic}"))
+            .header("Accept", "application/json")
+            .send_form([("Url", next.as_str()), ("Method", "POST")]);
+        let mut response = answer.map_err(|e| format!("POST Calls/{{sid}}.json: {e}"))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(1024 * 1024).read_to_string().unwrap_or_default();
+        match status {
+            200..=299 => Ok(()),
+            _ => Err(error_text(status, &serde_json::from_str(&text).unwrap_or_default())),
+        }
+    }
+}
+
 /// A provider's refusal in words: `400: 21211 The 'To' number … is not valid`.
 fn error_text(status: u16, json: &serde_json::Value) -> String {
     match (json["code"].as_u64(), json["message"].as_str()) {

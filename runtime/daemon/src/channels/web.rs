@@ -24,7 +24,7 @@ fn xml(body: String) -> Response {
 }
 
 /// The Twilio account, and the form once its signature holds.
-fn signed(
+pub(crate) fn signed(
     app: &App,
     headers: &HeaderMap,
     uri: &OriginalUri,

@@ -1,0 +1,157 @@
+"""A call through the acme voice flow as Twilio drives it: every webhook signed with the
+`twilio` library's RequestValidator, and every answer compared, verb for verb, with what
+that library's TwiML builder (VoiceResponse) makes for the expected verbs.
+
+    python twilio_voice.py DAEMON PUBLIC_URL ACCOUNT_SID AUTH_TOKEN
+
+An unknown caller hears the greeting and the menu (a Gather), presses a wrong key (the
+menu again, as in `switchboard test`), presses 1 (billing: Enqueue, whose waitUrl plays
+"You are number 1 in line"), takes the callback the queue offers and keeps the number
+they called from; the call ends and its status callback ends the contact. Bad
+signatures and unknown numbers are refused. Prints the calls' contact ids and OK.
+"""
+
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+from twilio.request_validator import RequestValidator
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+DAEMON, PUBLIC, ACCOUNT, TOKEN = sys.argv[1:5]
+NUMBER = "+441632960000"
+CALLER = "+447700900555"
+SID = "CA" + "5" * 32
+validator = RequestValidator(TOKEN)
+
+
+def fail(why):
+    print(f"FAIL: {why}")
+    sys.exit(1)
+
+
+def check(condition, why):
+    if not condition:
+        fail(why)
+
+
+def post(url, params, signature=None):
+    """POSTs `params` to `url` (a public URL, as Twilio has it) at the daemon."""
+    if signature is None:
+        signature = validator.compute_signature(url, params)
+    path = url[len(PUBLIC):]
+    request = urllib.request.Request(f"http://{DAEMON}{path}", data=urllib.parse.urlencode(params).encode(),
+                                     method="POST", headers={"X-Twilio-Signature": signature,
+                                                             "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def call(**extra):
+    return dict({"CallSid": SID, "AccountSid": ACCOUNT, "From": CALLER, "To": NUMBER, "CallStatus": "in-progress",
+                 "Direction": "inbound", "ApiVersion": "2010-04-01"}, **extra)
+
+
+def tree(text):
+    def walk(e):
+        return (e.tag, sorted(e.attrib.items()), (e.text or "").strip(), [walk(c) for c in e])
+    return walk(ET.fromstring(text.encode()))
+
+
+def same(got, want, what):
+    check(tree(got) == tree(str(want)), f"{what}:\n got  {got}\n want {want}")
+
+
+def root(text):
+    return ET.fromstring(text.encode())
+
+
+def main():
+    url = PUBLIC + "/channels/twilio/voice"
+    status, body = post(url, call(), signature="bm90IGEgc2lnbmF0dXJl")
+    check(status == 403, f"a bad signature is 403: {status} {body}")
+    status, body = post(url, call(CallSid="CA" + "6" * 32, To="+441632960999"))
+    check(status == 404, f"a number no entry answers is 404: {status} {body}")
+
+    # The greeting and the menu, gathered: the library's Gather with the same action.
+    status, body = post(url, call(CallStatus="ringing"))
+    check(status == 200, f"the call is answered: {status} {body}")
+    r = root(body)
+    gather = r.find("Gather")
+    check(gather is not None, f"the menu waits for a key: {body}")
+    action = gather.get("action")
+    language = r.find("Gather/Say").get("language")
+    want = VoiceResponse()
+    g = Gather(input="dtmf speech", action=action, method="POST", timeout=8, num_digits=1)
+    g.say("Welcome to Acme Devices.", language=language)
+    g.say("For billing press 1. For technical support press 2.", language=language)
+    want.append(g)
+    want.redirect(action, method="POST")
+    same(body, want, "the greeting and the menu")
+    check(language == "en-GB", f"spoken in the caller's language and country: {language}")
+    contact = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(action).query))["contact"]
+
+    # A wrong key: the menu again, as `switchboard test` has it.
+    status, body = post(action, call(Digits="9"))
+    r = root(body)
+    check(r.find("Gather") is not None and "For billing press 1" in body, f"the menu again after 9: {body}")
+    action = r.find("Gather").get("action")
+
+    # 1: billing. The call waits in the queue: the library's Enqueue, with our waitUrl.
+    status, body = post(action, call(Digits="1"))
+    r = root(body)
+    enqueue = r.find("Enqueue")
+    check(enqueue is not None, f"the call is queued: {body}")
+    want = VoiceResponse()
+    for say in r.findall("Say"):
+        want.say(say.text, language=say.get("language"))
+    want.enqueue(f"contact-{contact}", wait_url=enqueue.get("waitUrl"), wait_url_method="POST",
+                 action=enqueue.get("action"))
+    same(body, want, "the Enqueue")
+
+    # The waitUrl: the queue's announcement, then a pause and back; then the callback
+    # offer takes the call out of the queue (Leave) to answer it.
+    wait = enqueue.get("waitUrl")
+    heard, left = [], False
+    deadline = time.time() + 20
+    while time.time() < deadline and not left:
+        status, body = post(wait, call(QueuePosition="1", QueueTime="2"))
+        r = root(body)
+        heard += [s.text for s in r.findall("Say")]
+        if r.find("Leave") is not None:
+            left = True
+            want = VoiceResponse()
+            want.leave()
+            same(body, want, "leaving the queue")
+        else:
+            wait = r.find("Redirect").text
+    check("You are number 1 in line." in heard, f"the queue's announcement: {heard}")
+    check(left, f"the callback offer takes the call out of the queue: heard {heard}, last {body}")
+    status, body = post(enqueue.get("action"), call(QueueResult="leave"))
+    check("To be called back, press 1" in body and root(body).find("Gather") is not None,
+          f"the callback offer, gathered: {body}")
+    status, body = post(root(body).find("Gather").get("action"), call(Digits="1"))
+    r = root(body)
+    want = VoiceResponse()
+    for say in r.findall("Say"):
+        want.say(say.text, language=say.get("language"))
+    want.hangup()
+    same(body, want, "the callback kept")
+    check("We'll call you back on the number ending 0555, and you keep your place" in r.find("Say").text,
+          f"the callback kept on the caller's number, and the call ends: {body}")
+
+    # The call's status callback.
+    status, body = post(PUBLIC + "/channels/twilio/voice/status", call(CallStatus="completed", CallDuration="31"))
+    same(body, VoiceResponse(), "the status callback's answer")
+    print(f"contact {contact}")
+    print("OK")
+
+
+if __name__ == "__main__":
+    main()
