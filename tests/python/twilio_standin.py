@@ -5,7 +5,8 @@ token already seen is the same message, answered the same and not counted again.
 
     python twilio_standin.py PORT SPEC
 
-GET /sent answers what was taken: {"messages": [...], "requests": N, "repeats": N}.
+GET /sent answers what was taken: {"messages": [...], "calls": [...], "requests": N, "repeats": N}.
+A call in progress is updated with POST …/Calls/{CallSid}.json (a new Url for it).
 A message to +15005550009 is refused as Twilio refuses an opted-out number (21610).
 Answers are the spec's own example of a created message, with this message's fields.
 """
@@ -22,10 +23,13 @@ with open(SPEC) as f:
     spec = json.load(f)
 EXAMPLE = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]["post"]["responses"]["201"][
     "content"]["application/json"]["examples"]["create"]["value"]
+CALL = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json"]["post"]["responses"]["200"][
+    "content"]["application/json"]["examples"]["update"]["value"]
 
 lock = threading.Lock()
 by_token = {}
 messages = []
+calls = []
 counts = {"requests": 0, "repeats": 0}
 
 
@@ -44,12 +48,20 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/sent":
             with lock:
-                self.answer(200, {"messages": messages, **counts})
+                self.answer(200, {"messages": messages, "calls": calls, **counts})
         else:
             self.answer(404, {"message": "not here"})
 
     def do_POST(self):
         parts = self.path.split("/")
+        if len(parts) == 6 and parts[4] == "Calls" and parts[5].endswith(".json"):
+            length = int(self.headers.get("Content-Length", "0"))
+            form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+            sid = parts[5][:-len(".json")]
+            with lock:
+                calls.append({"sid": sid, "url": form.get("Url"), "method": form.get("Method")})
+            return self.answer(200, dict(CALL, sid=sid, account_sid=parts[3],
+                                         uri=f"/2010-04-01/Accounts/{parts[3]}/Calls/{sid}.json"))
         if len(parts) != 5 or parts[1] != "2010-04-01" or parts[4] != "Messages.json":
             return self.answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
         account = parts[3]

@@ -2,13 +2,16 @@
 `twilio` library's RequestValidator, and every answer compared, verb for verb, with what
 that library's TwiML builder (VoiceResponse) makes for the expected verbs.
 
-    python twilio_voice.py DAEMON PUBLIC_URL ACCOUNT_SID AUTH_TOKEN
+    python twilio_voice.py DAEMON PUBLIC_URL ACCOUNT_SID AUTH_TOKEN STANDIN
 
 An unknown caller hears the greeting and the menu (a Gather), presses a wrong key (the
 menu again, as in `switchboard test`), presses 1 (billing: Enqueue, whose waitUrl plays
 "You are number 1 in line"), takes the callback the queue offers and keeps the number
 they called from; the call ends and its status callback ends the contact. Bad
-signatures and unknown numbers are refused. Prints the calls' contact ids and OK.
+signatures and unknown numbers are refused. Then Ann Baker (gold) calls: the agent Ann
+accepts, the call is connected to her (Dial), her script takes a payment, the daemon
+moves the call to Pay through the REST API, and Pay's result reaches her screen.
+Prints the calls' contact ids and OK.
 """
 
 import sys
@@ -19,9 +22,11 @@ import urllib.request
 import xml.etree.ElementTree as ET
 
 from twilio.request_validator import RequestValidator
-from twilio.twiml.voice_response import Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from websockets.sync.client import connect
+import json
 
-DAEMON, PUBLIC, ACCOUNT, TOKEN = sys.argv[1:5]
+DAEMON, PUBLIC, ACCOUNT, TOKEN, STANDIN = sys.argv[1:6]
 NUMBER = "+441632960000"
 CALLER = "+447700900555"
 SID = "CA" + "5" * 32
@@ -53,8 +58,8 @@ def post(url, params, signature=None):
         return e.code, e.read().decode()
 
 
-def call(**extra):
-    return dict({"CallSid": SID, "AccountSid": ACCOUNT, "From": CALLER, "To": NUMBER, "CallStatus": "in-progress",
+def call(sid=SID, caller=CALLER, **extra):
+    return dict({"CallSid": sid, "AccountSid": ACCOUNT, "From": caller, "To": NUMBER, "CallStatus": "in-progress",
                  "Direction": "inbound", "ApiVersion": "2010-04-01"}, **extra)
 
 
@@ -78,6 +83,8 @@ def main():
     check(status == 403, f"a bad signature is 403: {status} {body}")
     status, body = post(url, call(CallSid="CA" + "6" * 32, To="+441632960999"))
     check(status == 404, f"a number no entry answers is 404: {status} {body}")
+    # First the caller an agent takes (before a kept callback claims the agent).
+    paying_call()
 
     # The greeting and the menu, gathered: the library's Gather with the same action.
     status, body = post(url, call(CallStatus="ringing"))
@@ -151,6 +158,81 @@ def main():
     same(body, VoiceResponse(), "the status callback's answer")
     print(f"contact {contact}")
     print("OK")
+
+
+def paying_call():
+    sid, ann_phone = "CA" + "7" * 32, "+447700900001"
+    agent = connect(f"ws://{DAEMON}/agent/ws", open_timeout=10)
+
+    def recv(kind, **match):
+        while True:
+            m = json.loads(agent.recv(timeout=20))
+            if m.get("type") == kind and all(m.get(k) == v for k, v in match.items()):
+                return m
+
+    agent.send(json.dumps({"type": "login", "agent": "ann", "password": "demo"}))
+    recv("welcome")
+    agent.send(json.dumps({"type": "presence", "presence": "available", "ref": "p"}))
+    recv("ok", ref="p")
+    status, body = post(PUBLIC + "/channels/twilio/voice", call(sid=sid, caller=ann_phone))
+    check("Welcome back, Ann Baker." in body, f"Ann is greeted by name: {body}")
+    offer = recv("offer")
+    check(offer["channel"] == "voice" and offer["from"] == ann_phone, f"the offer says voice and who: {offer}")
+    agent.send(json.dumps({"type": "accept", "offer": offer["offer"], "ref": "a"}))
+    recv("ok", ref="a")
+    contact = offer["contact"]
+
+    # The call, ringing or queued, is connected to Ann: the library's Dial to her Client.
+    deadline = time.time() + 20
+    while root(body).find("Dial") is None and time.time() < deadline:
+        r = root(body)
+        if r.find("Redirect") is not None:
+            status, body = post(r.find("Redirect").text, call(sid=sid, caller=ann_phone))
+        elif r.find("Enqueue") is not None:
+            status, wait = post(r.find("Enqueue").get("waitUrl"), call(sid=sid, caller=ann_phone))
+            if root(wait).find("Leave") is not None:
+                status, body = post(r.find("Enqueue").get("action"), call(sid=sid, caller=ann_phone,
+                                                                         QueueResult="leave"))
+        else:
+            break
+    dial = root(body).find("Dial")
+    check(dial is not None, f"the call is connected to the agent: {body}")
+    want = VoiceResponse()
+    d = Dial(action=dial.get("action"))
+    d.client("ann")
+    want.append(d)
+    same(body, want, "the Dial to Ann")
+
+    # Her script takes a payment: the daemon moves the call to Pay through the REST API.
+    agent.send(json.dumps({"type": "script", "contact": contact, "script": "billing_call", "ref": "s"}))
+    choose = recv("script", text="What is the call about?")
+    agent.send(json.dumps({"type": "script_reply", "session": choose["session"], "text": "Paying a balance"}))
+    ask = recv("script", text="How much does the customer want to pay?")
+    agent.send(json.dumps({"type": "script_reply", "session": ask["session"], "text": "£25"}))
+    waiting = recv("payment")
+    check(waiting["status"] == "waiting", f"Ann sees the payment under way: {waiting}")
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with urllib.request.urlopen(f"http://{STANDIN}/sent", timeout=10) as r:
+            calls = json.loads(r.read())["calls"]
+        if calls:
+            break
+        time.sleep(0.1)
+    check(len(calls) == 1 and calls[0]["sid"] == sid, f"the call was updated once through Calls/{{sid}}.json: {calls}")
+    status, body = post(calls[0]["url"], call(sid=sid, caller=ann_phone))
+    pay = root(body).find("Pay")
+    check(pay is not None, f"the call is sent to Pay: {body}")
+    want = VoiceResponse()
+    want.pay(charge_amount="25.00", currency="gbp", action=pay.get("action"))
+    same(body, want, "the Pay")
+    status, body = post(pay.get("action"), call(sid=sid, caller=ann_phone, Result="success",
+                                               PaymentConfirmationCode="ch_a9dc6297cd1a4fb095e61b1a9cf2dd1d",
+                                               PaymentCardNumber="xxxxxxxxxxxx1111", PaymentCardType="visa"))
+    check(root(body).find("Dial/Client") is not None, f"after paying, the caller is back with Ann: {body}")
+    done = recv("payment", status="captured")
+    check("1111" not in json.dumps(done), f"no digit of the card on Ann's screen: {done}")
+    agent.close()
+    print(f"paying contact {contact}")
 
 
 if __name__ == "__main__":

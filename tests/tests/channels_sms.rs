@@ -6,16 +6,14 @@
 //! it, counting messages by idempotency token. Then the daemon is killed mid-conversation
 //! and started again: every text reaches the phone once.
 
+mod provider;
 mod serving;
 mod support;
+use provider::*;
 use serving::*;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;
-
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "twilio-test-auth-token-1234";
-const PUBLIC: &str = "https://switchboard.example.test";
 
 /// An SMS flow for the served copy of `flows/` (the spec's acme has no SMS entry).
 const TEXTS: &str = r#"entry sms +441632960000 -> texts
@@ -44,42 +42,6 @@ flow texts on sms {
   }
 }
 "#;
-
-struct Killed(Vec<Child>);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// The stand-in provider behind Prism: (the helpers, Prism's address, the stand-in's).
-fn provider() -> (Killed, String, String) {
-    let spec = repo().join("tests/fixtures/twilio/twilio_api_v2010.json");
-    let standin_port = free_port();
-    let standin = Command::new(python())
-        .arg(repo().join("tests/python/twilio_standin.py"))
-        .arg(standin_port.to_string())
-        .arg(&spec)
-        .spawn()
-        .expect("the stand-in starts");
-    let prism_port = free_port();
-    let prism = Command::new(prism())
-        .args(["proxy", "--errors", "--host", "127.0.0.1", "--port", &prism_port.to_string()])
-        .arg(&spec)
-        .arg(format!("http://127.0.0.1:{standin_port}"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("prism starts");
-    let helpers = Killed(vec![standin, prism]);
-    let (prism_addr, standin_addr) = (format!("127.0.0.1:{prism_port}"), format!("127.0.0.1:{standin_port}"));
-    assert!(wait_listening(&standin_addr, 20), "the stand-in listens");
-    assert!(wait_listening(&prism_addr, 60), "prism listens");
-    (helpers, prism_addr, standin_addr)
-}
 
 fn project(prism: &str) -> tempfile::TempDir {
     let project = copy_of("flows");

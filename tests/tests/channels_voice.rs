@@ -1,20 +1,22 @@
 //! A call through the acme voice flow as Twilio drives it (`tests/python/twilio_voice.py`,
 //! with the `twilio` library from PyPI signing the webhooks and building the TwiML the
 //! answers must equal): the menu with a wrong key, the billing queue's announcements
-//! through `Enqueue`'s waitUrl, the callback it offers, kept, and the status callback.
+//! through `Enqueue`'s waitUrl, the callback it offers, kept, and the status callback;
+//! then a caller connected to an agent by `Dial`, whose script takes a payment through
+//! `Pay` (the call moved there by the REST API, checked by Prism against Twilio's
+//! OpenAPI description).
 
+mod provider;
 mod serving;
 mod support;
+use provider::*;
 use serving::*;
 use std::process::Command;
 use support::*;
 
-const ACCOUNT: &str = "AC0123456789abcdef0123456789abcdef";
-const TOKEN: &str = "twilio-test-auth-token-1234";
-const PUBLIC: &str = "https://switchboard.example.test";
-
 #[test]
 fn a_call_walks_the_menu_the_queue_and_keeps_a_callback() {
+    let (_helpers, prism, standin) = provider();
     let project = copy_of("flows");
     // Open at any hour, and a queue that announces and offers its callback in seconds, so
     // the walk does not depend on the clock (the acme in `flows/` is kept as it is).
@@ -25,14 +27,14 @@ fn a_call_walks_the_menu_the_queue_and_keeps_a_callback() {
     let config = project.path().join("switchboard.toml");
     let mut toml = std::fs::read_to_string(&config).unwrap();
     toml.push_str(&format!(
-        "\n[twilio]\naccount_sid = \"{ACCOUNT}\"\nauth_token = \"{TOKEN}\"\npublic_url = \"{PUBLIC}\"\napi_base = \"http://127.0.0.1:9\"\n"
+        "\n[twilio]\naccount_sid = \"{ACCOUNT}\"\nauth_token = \"{TOKEN}\"\npublic_url = \"{PUBLIC}\"\napi_base = \"http://{prism}\"\n"
     ));
     std::fs::write(&config, toml).unwrap();
     let data = tempfile::tempdir().unwrap();
     let daemon = start(project.path(), data.path());
     let out = Command::new(python())
         .arg(repo().join("tests/python/twilio_voice.py"))
-        .args([daemon.addr.as_str(), PUBLIC, ACCOUNT, TOKEN])
+        .args([daemon.addr.as_str(), PUBLIC, ACCOUNT, TOKEN, standin.as_str()])
         .output()
         .expect("python runs");
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));

@@ -96,8 +96,10 @@ async fn next(app: &Arc<App>, t: &twilio::Twilio, contact: u64, after: i64, pati
     let started = Instant::now();
     let after = heard(app, contact, after);
     loop {
-        let rows = crate::web::read(app, move |r| r.customer_feed(contact, after)).await.unwrap_or_default();
+        // Where the call is first, then what it has to hear: lines written after the first
+        // look are read too, so a contact that has moved on is never answered without them.
         let here = where_is(app, contact).await;
+        let rows = crate::web::read(app, move |r| r.customer_feed(contact, after)).await.unwrap_or_default();
         let mut says = String::new();
         let mut last = after;
         if let Some(row) = rows.last() {
@@ -125,8 +127,16 @@ async fn next(app: &Arc<App>, t: &twilio::Twilio, contact: u64, after: i64, pati
         }
         if let Some((command, amount)) = &here.payment {
             let action = format!("{base}/paid?contact={contact}&after={last}&command={command}");
-            let pay =
-                verb("Pay", &[("chargeAmount", amount.trim_start_matches(['£', '$', '€'])), ("action", &action)], "");
+            let currency = match amount.chars().next() {
+                Some('£') => "gbp",
+                Some('€') => "eur",
+                _ => "usd",
+            };
+            // Pay takes a decimal amount with its cents: `25.00`.
+            let figure = amount.trim_start_matches(['£', '$', '€']).replace(',', "");
+            let charge = figure.parse::<f64>().map_or(figure.clone(), |n| format!("{n:.2}"));
+            let charge = charge.as_str();
+            let pay = verb("Pay", &[("chargeAmount", charge), ("currency", currency), ("action", &action)], "");
             return twilio::twiml(&format!("{says}{pay}"));
         }
         // A queue's callback offer is answered while the call waits in the queue.
@@ -359,7 +369,10 @@ pub async fn paid(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Orig
         Some(_) => switchboard_engine::Completion::PaymentDeclined,
         None => return refusal(400, "the form has no Result"),
     };
-    app.core.tell(Request::Completed { command, result });
+    // Applied before the call is answered, so the answer no longer asks for the card.
+    if let Err(r) = app.core.ask(Request::Completed { command, result }).await {
+        return refusal(r.status, r.message);
+    }
     xml(next(&app, &t, contact as u64, after, Duration::from_secs(3)).await)
 }
 
