@@ -14,7 +14,8 @@
 //!
 //! The wallboard part builds a day that way too (a thousand agents, ten thousand waiting),
 //! then starts the daemon on it and watches its `/wallboard/stream`; the offer part drives
-//! the agent desktop in Chromium with `tests/python/offer_latency.py`.
+//! the agent desktop in Chromium with `tests/python/offer_latency.py`. The channels part
+//! (`load/channels.rs`) sends signed SMS webhooks and mail over SMTP.
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) every size is tiny: it checks that
 //! the benchmark works, in a few seconds, and its figures mean nothing.
@@ -34,6 +35,9 @@ use switchboard_daemon::core::{self, Core, Request, Side, Tuning};
 use switchboard_daemon::store::Store;
 use switchboard_engine::{step_into, Arrival, BundleHash, Input, NoExterns, OfferId, Output, Started, State, World};
 use tokio_tungstenite::tungstenite::Message;
+
+#[path = "load/channels.rs"]
+mod channels;
 
 const ROLE: &str = "SWITCHBOARD_LOAD_ROLE";
 
@@ -194,6 +198,9 @@ fn main() {
     }
     if runs("offer") {
         rt.block_on(offer_latency(&scratch, sizes, &mut table));
+    }
+    if runs("channels") {
+        rt.block_on(channels::channels(&scratch, full, &mut table));
     }
     table.print();
 }
