@@ -171,3 +171,62 @@ fn mail_in_by_smtp_replies_out_through_the_relay_threaded() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(relayed(&out).len(), 2, "the relay took the auto-reply and the answer, once each");
 }
+
+/// `kill -9` while auto-replies are going out: after each restart the outbox sends what
+/// the relay has not taken, with the same `Message-ID`, so every customer has one
+/// auto-reply (a resend, if the kill fell between the relay's 250 and the mark, carries
+/// the same id and is the same mail to the receiver).
+#[test]
+fn a_killed_daemon_sends_every_auto_reply_once() {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("relayed.jsonl");
+    let (_relay, relay_port) = relay(&out);
+    let smtp = free_port();
+    let project = copy_of("flows");
+    let config = project.path().join("switchboard.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!("\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\n"));
+    std::fs::write(&config, toml).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut daemon = start(project.path(), data.path());
+    let senders: Vec<String> = (0..24).map(|i| format!("customer{i}@example.net")).collect();
+    for (round, chunk) in senders.chunks(8).enumerate() {
+        for (i, sender) in chunk.iter().enumerate() {
+            let o = Command::new(swaks())
+                .args(["--server", &format!("127.0.0.1:{smtp}"), "--from", sender, "--to", "support@acme.example"])
+                .args(["--header", &format!("Subject: Question {round}-{i}"), "--body", "Where is my order?"])
+                .args(["--header", &format!("Message-Id: <q{round}.{i}@example.net>")])
+                .output()
+                .expect("swaks runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        }
+        std::thread::sleep(Duration::from_millis(40 * round as u64));
+        let _ = daemon.child.kill();
+        let _ = daemon.child.wait();
+        daemon = start(project.path(), data.path());
+    }
+    let started = Instant::now();
+    loop {
+        let got = relayed(&out);
+        let mut ids: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+        for m in &got {
+            let to = m["rcpt_tos"][0].as_str().unwrap().to_string();
+            ids.entry(to).or_default().insert(m["message_id"].as_str().unwrap().to_string());
+        }
+        if senders.iter().all(|s| ids.contains_key(s)) {
+            for s in &senders {
+                assert_eq!(ids[s].len(), 1, "{s} got one auto-reply, not {:?}", ids[s]);
+            }
+            eprintln!(
+                "{} customers, {} auto-replies relayed ({} resent with the same Message-ID)",
+                senders.len(),
+                got.len(),
+                got.len() - senders.len()
+            );
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "not every auto-reply went out: {ids:#?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(daemon);
+}

@@ -39,7 +39,6 @@ struct Where {
     ended: bool,
     agent: Option<String>,
     queued: bool,
-    waits: bool,
     language: String,
     payment: Option<(String, String)>,
 }
@@ -64,12 +63,10 @@ async fn where_is(app: &App, contact: u64) -> Where {
                 }
                 _ => None,
             });
-            let waits = state.customer_session(c).is_some_and(|s| state.waits_for_input(s));
             json!({
                 "ended": side.ended.contains_key(&contact) || view.is_none(),
                 "agent": side.assigned.get(&contact),
                 "queued": state.acd().position(&format!("c{contact}")).is_some(),
-                "waits": waits,
                 "language": language,
                 "payment": payment,
             })
@@ -80,7 +77,6 @@ async fn where_is(app: &App, contact: u64) -> Where {
         ended: answer["ended"].as_bool().unwrap_or(true),
         agent: answer["agent"].as_str().map(str::to_string),
         queued: answer["queued"].as_bool().unwrap_or(false),
-        waits: answer["waits"].as_bool().unwrap_or(false),
         language: answer["language"].as_str().unwrap_or_default().to_string(),
         payment: answer["payment"]
             .as_array()
@@ -139,9 +135,9 @@ async fn next(app: &Arc<App>, t: &twilio::Twilio, contact: u64, after: i64, pati
             let pay = verb("Pay", &[("chargeAmount", charge), ("currency", currency), ("action", &action)], "");
             return twilio::twiml(&format!("{says}{pay}"));
         }
-        // A queue's callback offer is answered while the call waits in the queue.
-        let answerable = |g: &Value| here.waits || g["ask"] == "callback";
-        if let Some(g) = gather.as_ref().filter(|g| answerable(g)) {
+        // The last line asks (a menu, an ask, a queue's callback offer): gather the answer.
+        // The line itself says so: the state looked at before it may predate it.
+        if let Some(g) = &gather {
             let seconds = (g["timeout_ms"].as_i64().unwrap_or(5000) + 999) / 1000;
             let digits = g["digits"].as_u64().map(|d| d.to_string());
             let action = format!("{base}/input?contact={contact}&after={last}");
