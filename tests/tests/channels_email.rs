@@ -230,3 +230,106 @@ fn a_killed_daemon_sends_every_auto_reply_once() {
     }
     drop(daemon);
 }
+
+fn mailgun_form(key: &str, timestamp: i64, fields: &[(&str, &str)]) -> String {
+    use hmac::Mac;
+    let token = "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0";
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}{token}").as_bytes());
+    let signature: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let ts = timestamp.to_string();
+    let mut all: Vec<(&str, &str)> = fields.to_vec();
+    all.extend([("timestamp", ts.as_str()), ("token", token), ("signature", signature.as_str())]);
+    all.iter()
+        .map(|(k, v)| {
+            let enc = |t: &str| -> String {
+                t.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+                        b => format!("%{b:02X}"),
+                    })
+                    .collect()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn post_form(addr: &str, kind: &str, body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        s,
+        "POST /channels/email/inbound HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    (out[9..12].parse().unwrap(), out.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string())
+}
+
+/// The inbound-parse webhook (Mailgun's form and signature) is another way in: the same
+/// auto-reply, the same threading by In-Reply-To, and refusals for what is not signed.
+#[test]
+fn mail_from_an_inbound_parse_webhook_threads_as_smtp_mail_does() {
+    const KEY: &str = "mailgun-signing-key";
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("relayed.jsonl");
+    let (_relay, relay_port) = relay(&out);
+    let smtp = free_port();
+    let project = copy_of("flows");
+    let config = project.path().join("switchboard.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\nwebhook_key_env = \"TEST_MAILGUN_KEY\"\n"
+    ));
+    std::fs::write(&config, toml).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let d = start_with_env(project.path(), data.path(), &[("TEST_MAILGUN_KEY", KEY)]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let form = "application/x-www-form-urlencoded";
+    let first = [
+        ("recipient", "support@acme.example"),
+        ("sender", "raj@example.org"),
+        ("from", "Raj Kumar <raj@example.org>"),
+        ("subject", "Broken router"),
+        ("body-plain", "My router is broken."),
+        ("Message-Id", "<w1.raj@example.org>"),
+    ];
+    let (status, said) = post_form(&d.addr, form, &mailgun_form("wrong-key", now, &first));
+    assert_eq!(status, 403, "{said}");
+    let (status, said) = post_form(&d.addr, form, &mailgun_form(KEY, now - 3600, &first));
+    assert_eq!(status, 403, "a stale timestamp: {said}");
+    let (status, said) = post_form(&d.addr, "multipart/form-data; boundary=x", "--x--");
+    assert_eq!(status, 415, "{said}");
+    let mut elsewhere = first;
+    elsewhere[0] = ("recipient", "someone@other.example");
+    let (status, said) = post_form(&d.addr, form, &mailgun_form(KEY, now, &elsewhere));
+    assert_eq!(status, 404, "{said}");
+
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "demo").await;
+        let (status, said) = post_form(&d.addr, form, &mailgun_form(KEY, now, &first));
+        assert_eq!(status, 200, "{said}");
+        let got = wait_relayed(&out, "the auto-reply", 1);
+        assert_eq!(bracketed(&got[0]["in_reply_to"]), "<w1.raj@example.org>", "{:#}", got[0]);
+        let auto_id = bracketed(&got[0]["message_id"]);
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        let contact = offer["contact"].as_u64().unwrap();
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
+        let reply = [
+            ("recipient", "support@acme.example"),
+            ("sender", "raj@example.org"),
+            ("subject", "Re: Broken router"),
+            ("stripped-text", "It is the red light."),
+            ("Message-Id", "<w2.raj@example.org>"),
+            ("In-Reply-To", auto_id.as_str()),
+        ];
+        let (status, said) = post_form(&d.addr, form, &mailgun_form(KEY, now, &reply));
+        assert_eq!(status, 200, "{said}");
+        let m = from_customer(&mut ann).await;
+        assert_eq!((m["contact"].as_u64(), m["text"].as_str()), (Some(contact), Some("It is the red light.")), "{m}");
+    });
+}

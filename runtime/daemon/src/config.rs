@@ -61,6 +61,10 @@ pub struct EmailFile {
     pub password_env: Option<String>,
     /// The address flows' `send email` send from (the project's only email entry otherwise).
     pub from: Option<String>,
+    /// The signing key of a Mailgun-style inbound webhook (`POST /channels/email/inbound`);
+    /// without one, that webhook answers 404.
+    pub webhook_key: Option<Secret>,
+    pub webhook_key_env: Option<String>,
 }
 
 impl std::fmt::Debug for EmailFile {
@@ -79,6 +83,7 @@ pub struct EmailSettings {
     pub max_bytes: usize,
     pub relay: Option<Relay>,
     pub from: Option<String>,
+    pub webhook_key: Option<Secret>,
 }
 
 /// An SMTP relay.
@@ -140,6 +145,10 @@ impl EmailFile {
             max_bytes: self.max_bytes.unwrap_or(10 * 1024 * 1024),
             relay,
             from: self.from.clone(),
+            webhook_key: match (&self.webhook_key, &self.webhook_key_env) {
+                (None, None) => None,
+                _ => Some(secret_of(at, "webhook_key", &self.webhook_key, &self.webhook_key_env, env)?),
+            },
         })
     }
 }

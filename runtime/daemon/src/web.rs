@@ -171,6 +171,11 @@ pub fn router(app: Shared) -> Router {
                 .layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
         )
         .route(
+            "/channels/email/inbound",
+            post(crate::channels::web::email_inbound)
+                .layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY * 4)),
+        )
+        .route(
             "/channels/telegram",
             post(crate::channels::web::telegram_post).layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
         )

@@ -330,6 +330,11 @@ async fn deliver(c: Collected, email: &Email, core: &CoreHandle, reader: &Arc<Mu
     }
 }
 
+/// The open contact a mail answers, by the ids it refers to.
+pub fn thread_of(reader: &Reader, mail: &Mail) -> Option<u64> {
+    mail.refers_to.iter().find_map(|id| reader.contact_of_mail(id).ok().flatten())
+}
+
 /// Threads `mail` onto its contact (by the ids it refers to, then by the plus-address
 /// token) and hands it to the core; `Err` has a status and why.
 pub async fn inbound(
@@ -340,19 +345,27 @@ pub async fn inbound(
     tag: Option<u64>,
     via: &str,
 ) -> Result<(), (u16, String)> {
+    let r = reader.clone();
+    let m = mail.clone();
+    let threaded = tokio::task::spawn_blocking(move || thread_of(&r.lock().unwrap_or_else(|e| e.into_inner()), &m))
+        .await
+        .ok()
+        .flatten()
+        .or(tag);
+    hand_in(core, mail, to, threaded, via).await
+}
+
+/// Hands `mail` to the core, on contact `threaded` if it is open, else as a new contact.
+pub async fn hand_in(
+    core: &CoreHandle,
+    mail: Mail,
+    to: String,
+    threaded: Option<u64>,
+    via: &str,
+) -> Result<(), (u16, String)> {
     if mail.text.len() > 64 * 1024 {
         return Err((413, "the text of a mail is at most 64 KiB".to_string()));
     }
-    let refs = mail.refers_to.clone();
-    let r = reader.clone();
-    let threaded = tokio::task::spawn_blocking(move || {
-        let r = r.lock().unwrap_or_else(|e| e.into_inner());
-        refs.iter().find_map(|id| r.contact_of_mail(id).ok().flatten())
-    })
-    .await
-    .ok()
-    .flatten()
-    .or(tag);
     let text = switchboard_engine::cards::redact(&mail.text).into_owned();
     let subject = switchboard_engine::cards::redact(&mail.subject).into_owned();
     let mut attributes = vec![("adapter".into(), "email".into()), ("via".into(), via.into())];

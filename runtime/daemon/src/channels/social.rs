@@ -27,10 +27,14 @@ fn agent() -> ureq::Agent {
 /// Whether `header` (`sha256=` and hex) is the HMAC-SHA256 of `body` keyed by `secret`,
 /// compared in constant time.
 pub fn hub_signature_holds(secret: &str, body: &[u8], header: &str) -> bool {
-    let Some(hex) = header.trim().strip_prefix("sha256=") else { return false };
-    let Some(given) = unhex(hex) else { return false };
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(body);
+    header.trim().strip_prefix("sha256=").is_some_and(|hex| hmac_hex_holds(secret, body, hex))
+}
+
+/// Whether `hex` is the HMAC-SHA256 of `data` keyed by `key` (constant time).
+pub fn hmac_hex_holds(key: &str, data: &[u8], hex: &str) -> bool {
+    let Some(given) = unhex(hex.trim()) else { return false };
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(data);
     mac.verify_slice(&given).is_ok()
 }
 

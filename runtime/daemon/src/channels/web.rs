@@ -283,3 +283,76 @@ pub async fn telegram_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, 
         }
     }
 }
+
+/// `POST /channels/email/inbound`: a mail from an inbound-parse service, in Mailgun's
+/// form (`recipient`, `sender`, `from`, `subject`, `body-plain` or `stripped-text`,
+/// `Message-Id`, `In-Reply-To`, `References`), signed with `timestamp`, `token` and
+/// `signature` (HMAC-SHA256 of timestamp and token with the signing key, hex). A timestamp
+/// more than 15 minutes from now is refused, so a captured request cannot be replayed
+/// later; the same mail twice is dropped by its Message-Id.
+pub async fn email_inbound(Extract(app): Extract<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(email) = app.providers.email.clone() else {
+        return refusal(404, "email is not configured here ([email] in switchboard.toml)");
+    };
+    let Some(key) = email.settings.webhook_key.clone() else {
+        return refusal(404, "no inbound webhook is configured ([email] webhook_key)");
+    };
+    let kind = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !kind.starts_with("application/x-www-form-urlencoded") {
+        return refusal(415, "send the webhook as application/x-www-form-urlencoded (without attachments)");
+    }
+    let form = match twilio::parse_form(&body) {
+        Ok(f) => f,
+        Err(why) => return refusal(400, why),
+    };
+    let (Some(timestamp), Some(token), Some(signature)) =
+        (field(&form, "timestamp"), field(&form, "token"), field(&form, "signature"))
+    else {
+        return refusal(403, "the webhook is not signed (timestamp, token, signature)");
+    };
+    if !super::social::hmac_hex_holds(key.expose(), format!("{timestamp}{token}").as_bytes(), signature) {
+        return refusal(403, "the signature does not sign this timestamp and token");
+    }
+    let now = jiff::Timestamp::now().as_second();
+    match timestamp.parse::<i64>() {
+        Ok(t) if (now - t).abs() <= 15 * 60 => {}
+        _ => return refusal(403, "the timestamp is more than 15 minutes from now"),
+    }
+    let (Some(recipient), Some(sender)) = (field(&form, "recipient"), field(&form, "sender")) else {
+        return refusal(400, "the form needs recipient and sender");
+    };
+    let ids = |name: &str| -> Vec<String> {
+        field(&form, name)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|id| id.trim_matches(['<', '>']).to_string())
+            .filter(|id| !id.is_empty())
+            .collect()
+    };
+    let mut refers_to = ids("In-Reply-To");
+    for id in ids("References").into_iter().rev() {
+        if !refers_to.contains(&id) {
+            refers_to.push(id);
+        }
+    }
+    let text = field(&form, "stripped-text").or_else(|| field(&form, "body-plain")).unwrap_or_default();
+    let mail = super::email::Mail {
+        message_id: field(&form, "Message-Id").map(|id| id.trim_matches(['<', '>']).to_string()),
+        from: sender.trim().to_lowercase(),
+        name: None,
+        subject: field(&form, "subject").unwrap_or_default().trim().to_string(),
+        text: super::email::without_quote(text),
+        refers_to,
+    };
+    let (to, tag) = super::email::plus_address(recipient);
+    let domain = to.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+    if !email.settings.domains.iter().any(|d| d.eq_ignore_ascii_case(&domain)) {
+        return refusal(404, format!("{to} is not an address served here"));
+    }
+    let m = mail.clone();
+    let threaded = crate::web::read(&app, move |r| super::email::thread_of(r, &m)).await.or(tag);
+    match super::email::hand_in(&app.core, mail, to, threaded, "webhook").await {
+        Ok(()) => axum::http::StatusCode::OK.into_response(),
+        Err((status, why)) => refusal(status, why),
+    }
+}
