@@ -23,6 +23,8 @@ with open(SPEC) as f:
     spec = json.load(f)
 EXAMPLE = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Messages.json"]["post"]["responses"]["201"][
     "content"]["application/json"]["examples"]["create"]["value"]
+PLACED = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Calls.json"]["post"]["responses"]["201"][
+    "content"]["application/json"]["examples"]["create"]["value"]
 CALL = spec["paths"]["/2010-04-01/Accounts/{AccountSid}/Calls/{Sid}.json"]["post"]["responses"]["200"][
     "content"]["application/json"]["examples"]["update"]["value"]
 
@@ -61,6 +63,18 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 calls.append({"sid": sid, "url": form.get("Url"), "method": form.get("Method")})
             return self.answer(200, dict(CALL, sid=sid, account_sid=parts[3],
+                                         uri=f"/2010-04-01/Accounts/{parts[3]}/Calls/{sid}.json"))
+        if len(parts) == 5 and parts[4] == "Calls.json":
+            length = int(self.headers.get("Content-Length", "0"))
+            pairs = urllib.parse.parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True)
+            form = dict(pairs)
+            with lock:
+                sid = "CA%032x" % (len(calls) + 1000)
+                calls.append({"placed": True, "sid": sid, "to": form.get("To"), "from": form.get("From"),
+                              "url": form.get("Url"), "status_callback": form.get("StatusCallback"),
+                              "events": [v for k, v in pairs if k == "StatusCallbackEvent"],
+                              "token": self.headers.get("I-Twilio-Idempotency-Token", "")})
+            return self.answer(201, dict(PLACED, sid=sid, account_sid=parts[3], to=form.get("To"),
                                          uri=f"/2010-04-01/Accounts/{parts[3]}/Calls/{sid}.json"))
         if len(parts) != 5 or parts[1] != "2010-04-01" or parts[4] != "Messages.json":
             return self.answer(404, {"code": 20404, "message": "The requested resource was not found", "status": 404})

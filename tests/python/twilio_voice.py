@@ -157,6 +157,50 @@ def main():
     status, body = post(PUBLIC + "/channels/twilio/voice/status", call(CallStatus="completed", CallDuration="31"))
     same(body, VoiceResponse(), "the status callback's answer")
     print(f"contact {contact}")
+    callback_call(contact)
+
+
+def callback_call(contact):
+    """The kept callback's turn: Ann takes it, the daemon places the call through the
+    Calls API (checked by Prism), and the answered call is connected to Ann."""
+    agent = connect(f"ws://{DAEMON}/agent/ws", open_timeout=10)
+
+    def recv(kind, **match):
+        while True:
+            m = json.loads(agent.recv(timeout=20))
+            if m.get("type") == kind and all(m.get(k) == v for k, v in match.items()):
+                return m
+
+    agent.send(json.dumps({"type": "login", "agent": "ann", "password": "demo"}))
+    recv("welcome")
+    agent.send(json.dumps({"type": "presence", "presence": "available", "ref": "p"}))
+    recv("ok", ref="p")
+    offer = recv("offer")
+    check(str(offer["contact"]) == str(contact), f"the callback is offered to Ann: {offer}")
+    agent.send(json.dumps({"type": "accept", "offer": offer["offer"], "ref": "a"}))
+    recv("ok", ref="a")
+    deadline, placed = time.time() + 10, []
+    while time.time() < deadline and not placed:
+        with urllib.request.urlopen(f"http://{STANDIN}/sent", timeout=10) as r:
+            placed = [c for c in json.loads(r.read())["calls"] if c.get("placed")]
+        time.sleep(0.1)
+    check(len(placed) == 1, f"one call placed through Calls.json: {placed}")
+    c = placed[0]
+    check(c["to"] == CALLER and c["from"] == NUMBER and c["token"],
+          f"to the caller, from the number they called, with its statuses: {c}")
+    out_sid = c["sid"]
+    status, body = post(c["url"], call(sid=out_sid, caller=NUMBER, To=CALLER, Direction="outbound-api"))
+    r = root(body)
+    want = VoiceResponse()
+    want.say(r.find("Say").text)
+    d = Dial()
+    d.client("ann")
+    want.append(d)
+    same(body, want, "the answered callback connected to Ann")
+    status, body = post(c["status_callback"], call(sid=out_sid, caller=NUMBER, To=CALLER, CallStatus="completed",
+                                                   Direction="outbound-api", CallDuration="95"))
+    same(body, VoiceResponse(), "the call's end")
+    agent.close()
     print("OK")
 
 
@@ -231,6 +275,10 @@ def paying_call():
     check(root(body).find("Dial/Client") is not None, f"after paying, the caller is back with Ann: {body}")
     done = recv("payment", status="captured")
     check("1111" not in json.dumps(done), f"no digit of the card on Ann's screen: {done}")
+    agent.send(json.dumps({"type": "finish", "contact": contact, "ref": "f"}))
+    recv("ok", ref="f")
+    agent.send(json.dumps({"type": "outcome", "contact": contact, "outcome": "resolved", "ref": "o"}))
+    recv("ok", ref="o")
     agent.close()
     print(f"paying contact {contact}")
 

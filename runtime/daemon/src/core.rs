@@ -1585,7 +1585,24 @@ pub async fn perform(
                         }
                     }
                 }
-                CommandKind::Dial { .. } => Completion::Failed("no voice adapter is configured".to_string()),
+                CommandKind::Dial { to, .. } => match &providers.twilio {
+                    Some(t) => {
+                        // Placed now; answered, busy or no answer comes by the status callback.
+                        let (t, id, to) = (t.clone(), command.id.to_string(), to.to_string());
+                        let placed = tokio::task::spawn_blocking(move || t.place_call(&id, &to)).await;
+                        match placed {
+                            Ok(crate::channels::SendOutcome::Accepted(_)) => return,
+                            Ok(crate::channels::SendOutcome::OptedOut(why))
+                            | Ok(crate::channels::SendOutcome::Refused(why))
+                            | Ok(crate::channels::SendOutcome::Transient(why)) => {
+                                tracing::warn!(command = %command.id, %why, "a call could not be placed");
+                                Completion::Failed(why)
+                            }
+                            Err(e) => Completion::Failed(format!("the call could not be placed: {e}")),
+                        }
+                    }
+                    None => Completion::Failed("no voice adapter is configured".to_string()),
+                },
                 CommandKind::CapturePayment { .. } => match (&providers.twilio, call) {
                     // The call is sent to the daemon's `Pay`; its result completes it.
                     (Some(t), Some((contact, sid))) => {

@@ -45,6 +45,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             _ => None,
         }
     };
+    let voice_entry = bundle
+        .entries
+        .iter()
+        .find(|e| e.channel == switchboard_bytecode::types::Channel::Voice)
+        .map(|e| e.address.clone());
     let email_entries: Vec<String> = bundle
         .entries
         .iter()
@@ -80,7 +85,9 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         let providers = Arc::new(channels::Providers {
             twilio: settings.twilio.clone().map(|t| {
                 let from = t.sms_from.clone().or_else(|| sms_entry.clone());
-                Arc::new(channels::twilio::Twilio::new(t, from))
+                let mut twilio = channels::twilio::Twilio::new(t, from);
+                twilio.voice_from = voice_entry.clone();
+                Arc::new(twilio)
             }),
             whatsapp: settings.whatsapp.clone().map(|w| Arc::new(channels::social::WhatsApp::new(w))),
             telegram: settings.telegram.clone().map(|t| Arc::new(channels::social::Telegram::new(t))),

@@ -186,6 +186,7 @@ pub fn router(app: Shared) -> Router {
         .route("/channels/twilio/voice/after", post(crate::channels::voice::after))
         .route("/channels/twilio/voice/paid", post(crate::channels::voice::paid))
         .route("/channels/twilio/voice/status", post(crate::channels::voice::status))
+        .route("/channels/twilio/voice/outbound", post(crate::channels::voice::outbound))
         .route("/admin/bundles", get(bundles))
         .route("/admin/deploy", post(deploy))
         .route("/admin/rollback", post(rollback))

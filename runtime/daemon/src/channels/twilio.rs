@@ -21,6 +21,8 @@ pub struct Twilio {
     agent: ureq::Agent,
     /// The number flows' `send sms` send from.
     pub sms_from: Option<String>,
+    /// The number calls are placed from (the project's first voice entry unless set).
+    pub voice_from: Option<String>,
 }
 
 impl std::fmt::Debug for Twilio {
@@ -40,7 +42,7 @@ impl Twilio {
             .max_redirects(0)
             .build()
             .into();
-        Twilio { settings, agent, sms_from }
+        Twilio { settings, agent, sms_from, voice_from: None }
     }
 
     /// `X-Twilio-Signature` for a POST of `form` to `url`: base64 of HMAC-SHA1, keyed by
@@ -122,6 +124,52 @@ impl Twilio {
 }
 
 impl Twilio {
+    /// Places a call with `POST /Calls.json`: answered, it asks `{public}/voice/outbound`
+    /// what to do (which answers the command `answered`); its end (`completed`, `busy`,
+    /// `no-answer`, `failed`) comes to `/voice/status?command=…`. Only the placing is done
+    /// here; the outcome comes later.
+    pub fn place_call(&self, command: &str, to: &str) -> SendOutcome {
+        let s = &self.settings;
+        let Some(from) = self.voice_from.clone().or_else(|| self.sms_from.clone()) else {
+            return SendOutcome::Refused("no number to call from: give the project a voice entry".to_string());
+        };
+        let url = format!("{}/2010-04-01/Accounts/{}/Calls.json", s.api_base, s.account_sid);
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", s.account_sid, s.auth_token.expose()));
+        let command_q: String = form_urlencoded::byte_serialize(command.as_bytes()).collect();
+        let answer_url = format!("{}/channels/twilio/voice/outbound?command={command_q}", s.public_url);
+        let status_url = format!("{}/channels/twilio/voice/status?command={command_q}", s.public_url);
+        let form = [
+            ("To", to),
+            ("From", from.as_str()),
+            ("Url", answer_url.as_str()),
+            ("Method", "POST"),
+            // Only `completed` (the default event): its CallStatus says busy, no-answer or
+            // failed; an answer is known sooner, when Twilio asks `Url` what to do.
+            ("StatusCallback", status_url.as_str()),
+            ("StatusCallbackMethod", "POST"),
+        ];
+        let answer = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Basic {basic}"))
+            .header("Accept", "application/json")
+            .header("I-Twilio-Idempotency-Token", command)
+            .send_form(form);
+        let mut response = match answer {
+            Ok(r) => r,
+            Err(e) => return SendOutcome::Transient(format!("POST Calls.json: {e}")),
+        };
+        let status = response.status().as_u16();
+        let text = response.body_mut().with_config().limit(1024 * 1024).read_to_string().unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        match status {
+            200..=299 => SendOutcome::Accepted(json["sid"].as_str().unwrap_or_default().to_string()),
+            429 | 500..=599 => SendOutcome::Transient(error_text(status, &json)),
+            _ => SendOutcome::Refused(error_text(status, &json)),
+        }
+    }
+
     /// Sends a call in progress to the daemon's voice URL for `contact` (the REST API's
     /// `POST /Calls/{CallSid}.json` with `Url`): how a payment reaches a call bridged to
     /// an agent.
@@ -152,7 +200,26 @@ fn error_text(status: u16, json: &serde_json::Value) -> String {
     match (json["code"].as_u64(), json["message"].as_str()) {
         (Some(code), Some(message)) => format!("{status}: {code} {message}"),
         (None, Some(message)) => format!("{status}: {message}"),
-        _ => format!("the provider answered {status}"),
+        // A problem document (RFC 7807), as gateways and validating proxies answer.
+        _ => match (json["title"].as_str(), json["validation"].as_array()) {
+            (Some(title), Some(found)) => {
+                let found: Vec<String> = found
+                    .iter()
+                    .map(|v| {
+                        format!(
+                            "{} {}",
+                            v["location"].as_array().map_or(String::new(), |l| {
+                                l.iter().filter_map(|p| p.as_str()).collect::<Vec<_>>().join(".")
+                            }),
+                            v["message"].as_str().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                format!("{status}: {title}: {}", found.join("; "))
+            }
+            (Some(title), None) => format!("{status}: {title}"),
+            _ => format!("the provider answered {status}"),
+        },
     }
 }
 

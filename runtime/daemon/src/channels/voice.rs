@@ -351,12 +351,7 @@ pub async fn paid(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Orig
     let Some(given) = q.iter().find(|(k, _)| k == "command").map(|(_, v)| v.clone()) else {
         return refusal(400, "the URL needs the payment's command");
     };
-    // The payment waiting in the outbox under that id.
-    let found = app
-        .core
-        .query(move |_, side| side.outbox.keys().find(|k| k.to_string() == given).map_or(Value::Null, |k| json!(k)))
-        .await;
-    let Some(command) = found.ok().and_then(|v| serde_json::from_value::<switchboard_engine::CommandId>(v).ok()) else {
+    let Some(command) = pending(&app, given).await else {
         // Taken already (a repeated callback), or never asked for.
         return xml(next(&app, &t, contact as u64, after, Duration::from_secs(3)).await);
     };
@@ -372,6 +367,57 @@ pub async fn paid(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Orig
     xml(next(&app, &t, contact as u64, after, Duration::from_secs(3)).await)
 }
 
+/// The command waiting in the outbox whose id is written `given`.
+async fn pending(app: &App, given: String) -> Option<switchboard_engine::CommandId> {
+    let found = app
+        .core
+        .query(move |_, side| side.outbox.keys().find(|k| k.to_string() == given).map_or(Value::Null, |k| json!(k)))
+        .await;
+    found.ok().and_then(|v| serde_json::from_value(v).ok())
+}
+
+/// `POST /channels/twilio/voice/outbound?command=ID`: a call the daemon placed has been
+/// answered. A callback is connected to the agent who took it; a call no agent has yet
+/// is told so and ended (the strategy that placed it has its `answered`).
+pub async fn outbound(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: OriginalUri, body: Bytes) -> Response {
+    if let Err(r) = signed(&app, &headers, &uri, &body) {
+        return *r;
+    }
+    let q = query_of(&uri);
+    let Some(given) = q.iter().find(|(k, _)| k == "command").map(|(_, v)| v.clone()) else {
+        return refusal(400, "the URL needs the call's command");
+    };
+    // Asked what to do: the call was answered.
+    if let Some(command) = pending(&app, given.clone()).await {
+        let result = switchboard_engine::Completion::Answered;
+        if let Err(r) = app.core.ask(Request::Completed { command, result }).await {
+            return refusal(r.status, r.message);
+        }
+    }
+    let agent = app
+        .core
+        .query(move |_, side| {
+            let session = given.split('-').next().and_then(|s| s.trim_start_matches('s').parse::<u64>().ok());
+            json!(session.and_then(|s| side.assigned.get(&s)))
+        })
+        .await
+        .ok()
+        .and_then(|a| a.as_str().map(str::to_string));
+    let verbs = match agent {
+        Some(agent) => format!(
+            "{}<Dial>{}</Dial>",
+            verb("Say", &[], "Hello, we're calling you back as you asked. Connecting you now."),
+            verb("Client", &[], &agent)
+        ),
+        None => format!(
+            "{}{}",
+            verb("Say", &[], "Hello, this is a call from our contact centre. We'll be in touch again soon. Goodbye."),
+            verb("Hangup", &[], "")
+        ),
+    };
+    xml(twilio::twiml(&verbs))
+}
+
 /// `POST /channels/twilio/voice/status`: the call's status callback: `completed` (or
 /// `busy`, `no-answer`, `failed`, `canceled`) ends its contact, so surveys, abandonment
 /// and handling time follow.
@@ -383,6 +429,24 @@ pub async fn status(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Or
     let (Some(sid), Some(call_status)) = (field(&form, "CallSid"), field(&form, "CallStatus")) else {
         return refusal(400, "the form needs CallSid and CallStatus");
     };
+    // A call the daemon placed: its outcome answers the command that placed it.
+    if let Some(given) = query_of(&uri).into_iter().find(|(k, _)| k == "command").map(|(_, v)| v) {
+        use switchboard_engine::Completion;
+        let result = match call_status {
+            // Answered and over (if `Url` was not asked first, this says it was answered).
+            "in-progress" | "answered" | "completed" => Some(Completion::Answered),
+            "busy" => Some(Completion::Busy),
+            "no-answer" => Some(Completion::NoAnswer),
+            "failed" | "canceled" => Some(Completion::Failed(format!("the call {call_status}"))),
+            _ => None,
+        };
+        if let (Some(result), Some(command)) = (result, pending(&app, given).await) {
+            if let Err(r) = app.core.ask(Request::Completed { command, result }).await {
+                return refusal(r.status, r.message);
+            }
+        }
+        return xml(twilio::twiml(""));
+    }
     if ["completed", "busy", "no-answer", "failed", "canceled"].contains(&call_status) {
         let thread = crate::core::thread_key("voice", sid);
         let contact = app.core.query(move |_, side| json!(side.threads.get(&thread).map(|t| t.0))).await;
