@@ -163,18 +163,7 @@ def main():
 def callback_call(contact):
     """The kept callback's turn: Ann takes it, the daemon places the call through the
     Calls API (checked by Prism), and the answered call is connected to Ann."""
-    agent = connect(f"ws://{DAEMON}/agent/ws", open_timeout=10)
-
-    def recv(kind, **match):
-        while True:
-            m = json.loads(agent.recv(timeout=20))
-            if m.get("type") == kind and all(m.get(k) == v for k, v in match.items()):
-                return m
-
-    agent.send(json.dumps({"type": "login", "agent": "ann", "password": "demo"}))
-    recv("welcome")
-    agent.send(json.dumps({"type": "presence", "presence": "available", "ref": "p"}))
-    recv("ok", ref="p")
+    agent, recv = available_agent()
     offer = recv("offer")
     check(str(offer["contact"]) == str(contact), f"the callback is offered to Ann: {offer}")
     agent.send(json.dumps({"type": "accept", "offer": offer["offer"], "ref": "a"}))
@@ -204,8 +193,9 @@ def callback_call(contact):
     print("OK")
 
 
-def paying_call():
-    sid, ann_phone = "CA" + "7" * 32, "+447700900001"
+def available_agent():
+    """Ann, logged in over the agents' protocol and available: her socket, and a function
+    that reads it until a message of a kind (with given fields) arrives."""
     agent = connect(f"ws://{DAEMON}/agent/ws", open_timeout=10)
 
     def recv(kind, **match):
@@ -218,6 +208,12 @@ def paying_call():
     recv("welcome")
     agent.send(json.dumps({"type": "presence", "presence": "available", "ref": "p"}))
     recv("ok", ref="p")
+    return agent, recv
+
+
+def paying_call():
+    sid, ann_phone = "CA" + "7" * 32, "+447700900001"
+    agent, recv = available_agent()
     status, body = post(PUBLIC + "/channels/twilio/voice", call(sid=sid, caller=ann_phone))
     check("Welcome back, Ann Baker." in body, f"Ann is greeted by name: {body}")
     offer = recv("offer")

@@ -35,6 +35,32 @@ fn relay(out: &Path) -> (Relay, u16) {
     (Relay(child), port)
 }
 
+/// A copy of `flows/` with `[email]` on a free port, relaying to an aiosmtpd relay that
+/// writes to `out`; `extra` is more of `[email]`.
+struct Served {
+    _out_dir: tempfile::TempDir,
+    out: std::path::PathBuf,
+    _relay: Relay,
+    smtp: u16,
+    project: tempfile::TempDir,
+    data: tempfile::TempDir,
+}
+
+fn served(extra: &str) -> Served {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().join("relayed.jsonl");
+    let (relay, relay_port) = relay(&out);
+    let smtp = free_port();
+    let project = copy_of("flows");
+    let config = project.path().join("switchboard.toml");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\n{extra}"
+    ));
+    std::fs::write(&config, toml).unwrap();
+    Served { _out_dir: out_dir, out, _relay: relay, smtp, project, data: tempfile::tempdir().unwrap() }
+}
+
 /// What the relay took, in order.
 fn relayed(out: &Path) -> Vec<Value> {
     std::fs::read_to_string(out).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -83,16 +109,7 @@ fn bracketed(v: &Value) -> String {
 
 #[test]
 fn mail_in_by_smtp_replies_out_through_the_relay_threaded() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("relayed.jsonl");
-    let (_relay, relay_port) = relay(&out);
-    let smtp = free_port();
-    let project = copy_of("flows");
-    let config = project.path().join("switchboard.toml");
-    let mut toml = std::fs::read_to_string(&config).unwrap();
-    toml.push_str(&format!("\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\n"));
-    std::fs::write(&config, toml).unwrap();
-    let data = tempfile::tempdir().unwrap();
+    let Served { _out_dir, out, _relay, smtp, project, data } = served("");
     let d = start(project.path(), data.path());
 
     // A domain not served here is refused at RCPT, and nothing is sent.
@@ -178,16 +195,7 @@ fn mail_in_by_smtp_replies_out_through_the_relay_threaded() {
 /// the same id and is the same mail to the receiver).
 #[test]
 fn a_killed_daemon_sends_every_auto_reply_once() {
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("relayed.jsonl");
-    let (_relay, relay_port) = relay(&out);
-    let smtp = free_port();
-    let project = copy_of("flows");
-    let config = project.path().join("switchboard.toml");
-    let mut toml = std::fs::read_to_string(&config).unwrap();
-    toml.push_str(&format!("\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\n"));
-    std::fs::write(&config, toml).unwrap();
-    let data = tempfile::tempdir().unwrap();
+    let Served { _out_dir, out, _relay, smtp, project, data } = served("");
     let mut daemon = start(project.path(), data.path());
     let senders: Vec<String> = (0..24).map(|i| format!("customer{i}@example.net")).collect();
     for (round, chunk) in senders.chunks(8).enumerate() {
@@ -275,18 +283,7 @@ fn post_form(addr: &str, kind: &str, body: &str) -> (u16, String) {
 #[test]
 fn mail_from_an_inbound_parse_webhook_threads_as_smtp_mail_does() {
     const KEY: &str = "mailgun-signing-key";
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = out_dir.path().join("relayed.jsonl");
-    let (_relay, relay_port) = relay(&out);
-    let smtp = free_port();
-    let project = copy_of("flows");
-    let config = project.path().join("switchboard.toml");
-    let mut toml = std::fs::read_to_string(&config).unwrap();
-    toml.push_str(&format!(
-        "\n[email]\nlisten = \"127.0.0.1:{smtp}\"\nrelay = \"smtp://127.0.0.1:{relay_port}\"\nwebhook_key_env = \"TEST_MAILGUN_KEY\"\n"
-    ));
-    std::fs::write(&config, toml).unwrap();
-    let data = tempfile::tempdir().unwrap();
+    let Served { _out_dir, out, _relay, project, data, .. } = served("webhook_key_env = \"TEST_MAILGUN_KEY\"\n");
     let d = start_with_env(project.path(), data.path(), &[("TEST_MAILGUN_KEY", KEY)]);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let form = "application/x-www-form-urlencoded";

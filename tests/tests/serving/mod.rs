@@ -106,12 +106,12 @@ pub async fn put(socket: &mut Socket, v: Value) {
     socket.send(Message::Text(v.to_string().into())).await.expect("the socket takes a message");
 }
 
-/// The next JSON message, within 10 s.
+/// The next JSON message, within 30 s (a loaded machine can be slow; nothing waits for it to pass).
 pub async fn next(socket: &mut Socket) -> Value {
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        let msg = tokio::time::timeout(Duration::from_secs(30), socket.next())
             .await
-            .expect("a message within 10 s")
+            .expect("a message within 30 s")
             .expect("the socket is open")
             .expect("a frame");
         if let Message::Text(t) = msg {

@@ -202,20 +202,8 @@ pub fn chromium() {
         if present() {
             return;
         }
-        let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        assert!(root, "the browser tests need Debian's chromium and chromium-driver: sudo apt-get install chromium chromium-driver");
         eprintln!("installing Debian's chromium and chromium-driver for the browser tests (once)");
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !apt(&["install", "-y", "-q", "chromium", "chromium-driver"]) {
-            assert!(apt(&["update", "-q"]), "apt-get update failed");
-            assert!(apt(&["install", "-y", "-q", "chromium", "chromium-driver"]), "apt-get could not install chromium");
-        }
+        apt_install(&["chromium", "chromium-driver"], "the browser tests");
         assert!(present(), "chromium and chromedriver are not in /usr/bin after installing them");
     });
 }
@@ -276,19 +264,21 @@ pub fn swaks() -> &'static Path {
         if path.exists() {
             return path;
         }
-        let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
-        assert!(root, "the email tests need Debian's swaks: sudo apt-get install swaks");
-        let apt = |args: &[&str]| {
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !apt(&["install", "-y", "-q", "swaks"]) {
-            assert!(apt(&["update", "-q"]), "apt-get update failed");
-            assert!(apt(&["install", "-y", "-q", "swaks"]), "apt-get could not install swaks");
-        }
+        apt_install(&["swaks"], "the email tests");
         path
     })
+}
+
+/// Installs Debian `packages` with apt-get (as root, as on CI), for `who`.
+fn apt_install(packages: &[&str], who: &str) {
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    assert!(root, "{who} need Debian's {}: sudo apt-get install {}", packages.join(" and "), packages.join(" "));
+    let apt = |args: &[&str]| {
+        Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status().is_ok_and(|s| s.success())
+    };
+    let install: Vec<&str> = ["install", "-y", "-q"].iter().chain(packages).copied().collect();
+    if !apt(&install) {
+        assert!(apt(&["update", "-q"]), "apt-get update failed");
+        assert!(apt(&install), "apt-get could not install {}", packages.join(" "));
+    }
 }

@@ -196,6 +196,25 @@ fn attributes(attrs: &[(&str, &str)]) -> String {
     attrs.iter().map(|(k, v)| format!(" {k}=\"{}\"", twilio::escape(v))).collect()
 }
 
+/// A request about a call in progress, once its signature holds: its form and URL query,
+/// and the contact and last line heard that the URL names.
+struct On {
+    twilio: Arc<twilio::Twilio>,
+    form: twilio::Form,
+    query: Vec<(String, String)>,
+    contact: u64,
+    after: i64,
+}
+
+fn on_call(app: &App, headers: &HeaderMap, uri: &OriginalUri, body: &[u8]) -> Result<On, Box<Response>> {
+    let (twilio, form) = signed(app, headers, uri, body)?;
+    let query = query_of(uri);
+    let (Some(contact), Some(after)) = (number(&query, "contact"), number(&query, "after")) else {
+        return Err(Box::new(refusal(400, "the URL needs contact and after")));
+    };
+    Ok(On { twilio, form, query, contact: contact as u64, after })
+}
+
 /// The form, once its signature holds.
 fn signed(
     app: &App,
@@ -246,15 +265,10 @@ pub async fn incoming(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: 
 /// `POST /channels/twilio/voice/input?contact=C&after=N`: what the caller pressed or said
 /// (`Digits`, `SpeechResult`), or nothing (the `Gather` timed out).
 pub async fn input(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: OriginalUri, body: Bytes) -> Response {
-    let (t, form) = match signed(&app, &headers, &uri, &body) {
+    let On { twilio: t, form, contact, after, .. } = match on_call(&app, &headers, &uri, &body) {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let q = query_of(&uri);
-    let (Some(contact), Some(after)) = (number(&q, "contact"), number(&q, "after")) else {
-        return refusal(400, "the URL needs contact and after");
-    };
-    let contact = contact as u64;
     let said = field(&form, "Digits").or_else(|| field(&form, "SpeechResult")).map(str::trim).filter(|s| !s.is_empty());
     if let Some(said) = said {
         let sid = field(&form, "CallSid").unwrap_or_default();
@@ -274,30 +288,21 @@ pub async fn input(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Ori
 /// `POST /channels/twilio/voice/next?contact=C&after=N`: the call asks again (after a
 /// pause in which nothing happened).
 pub async fn again(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: OriginalUri, body: Bytes) -> Response {
-    let (t, _) = match signed(&app, &headers, &uri, &body) {
+    let On { twilio: t, contact, after, .. } = match on_call(&app, &headers, &uri, &body) {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let q = query_of(&uri);
-    let (Some(contact), Some(after)) = (number(&q, "contact"), number(&q, "after")) else {
-        return refusal(400, "the URL needs contact and after");
-    };
-    xml(next(&app, &t, contact as u64, after, Duration::from_secs(10)).await)
+    xml(next(&app, &t, contact, after, Duration::from_secs(10)).await)
 }
 
 /// `POST /channels/twilio/voice/wait?contact=C&after=N`: the `Enqueue`'s `waitUrl`, asked
 /// each time the last answer has played: the queue's announcements and callback offer;
 /// `Leave` once an agent has the contact (or it is kept for a callback).
 pub async fn wait(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: OriginalUri, body: Bytes) -> Response {
-    let (t, _) = match signed(&app, &headers, &uri, &body) {
+    let On { twilio: t, contact, after, .. } = match on_call(&app, &headers, &uri, &body) {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let q = query_of(&uri);
-    let (Some(contact), Some(after)) = (number(&q, "contact"), number(&q, "after")) else {
-        return refusal(400, "the URL needs contact and after");
-    };
-    let contact = contact as u64;
     let here = where_is(&app, contact).await;
     if here.agent.is_some() || here.ended || here.payment.is_some() {
         return xml(twilio::twiml(&verb("Leave", &[], "")));
@@ -340,20 +345,16 @@ pub async fn after(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Ori
 /// (`Result=success` with a confirmation code, or a failure). The card never reached the
 /// daemon; only the outcome is kept.
 pub async fn paid(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: OriginalUri, body: Bytes) -> Response {
-    let (t, form) = match signed(&app, &headers, &uri, &body) {
+    let On { twilio: t, form, query: q, contact, after } = match on_call(&app, &headers, &uri, &body) {
         Ok(v) => v,
         Err(r) => return *r,
-    };
-    let q = query_of(&uri);
-    let (Some(contact), Some(after)) = (number(&q, "contact"), number(&q, "after")) else {
-        return refusal(400, "the URL needs contact and after");
     };
     let Some(given) = q.iter().find(|(k, _)| k == "command").map(|(_, v)| v.clone()) else {
         return refusal(400, "the URL needs the payment's command");
     };
     let Some(command) = pending(&app, given).await else {
         // Taken already (a repeated callback), or never asked for.
-        return xml(next(&app, &t, contact as u64, after, Duration::from_secs(3)).await);
+        return xml(next(&app, &t, contact, after, Duration::from_secs(3)).await);
     };
     let result = match field(&form, "Result") {
         Some("success") => switchboard_engine::Completion::PaymentCaptured,
@@ -364,7 +365,7 @@ pub async fn paid(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Orig
     if let Err(r) = app.core.ask(Request::Completed { command, result }).await {
         return refusal(r.status, r.message);
     }
-    xml(next(&app, &t, contact as u64, after, Duration::from_secs(3)).await)
+    xml(next(&app, &t, contact, after, Duration::from_secs(3)).await)
 }
 
 /// The command waiting in the outbox whose id is written `given`.
