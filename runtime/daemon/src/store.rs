@@ -743,10 +743,8 @@ impl Reader {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The contact a mail with `Message-ID` `id` belongs to: one the daemon sent, or one
-    /// the customer sent before.
-    pub fn contact_of_mail(&self, id: &str) -> Result<Option<u64>> {
-        let key = self.sent_key(id)?.unwrap_or_else(|| format!("email:{id}"));
+    /// The contact of the feed row keyed `key`.
+    pub fn contact_of_key(&self, key: &str) -> Result<Option<u64>> {
         let mut stmt = self.conn.prepare_cached("SELECT contact FROM feed WHERE key = ?1")?;
         Ok(stmt.query_row([key], |r| r.get::<_, i64>(0)).optional()?.map(|c| c as u64))
     }

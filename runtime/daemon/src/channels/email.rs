@@ -330,9 +330,33 @@ async fn deliver(c: Collected, email: &Email, core: &CoreHandle, reader: &Arc<Mu
     }
 }
 
-/// The open contact a mail answers, by the ids it refers to.
+/// The open contact a mail answers, by the ids it refers to: a mail the daemon sent (its
+/// id holds its key, so this holds even before the relay's acceptance is marked), or one
+/// the customer sent before.
 pub fn thread_of(reader: &Reader, mail: &Mail) -> Option<u64> {
-    mail.refers_to.iter().find_map(|id| reader.contact_of_mail(id).ok().flatten())
+    mail.refers_to.iter().find_map(|id| {
+        let key = key_of_message_id(id).unwrap_or_else(|| format!("email:{id}"));
+        reader.contact_of_key(&key).ok().flatten()
+    })
+}
+
+/// The key a `Message-ID` made by [`message_id`] was made from.
+pub fn key_of_message_id(id: &str) -> Option<String> {
+    let (local, _) = id.rsplit_once('@')?;
+    let escaped = local.strip_prefix("sb.")?.as_bytes();
+    let mut key = Vec::with_capacity(escaped.len());
+    let mut i = 0;
+    while i < escaped.len() {
+        if escaped[i] == b'=' {
+            let hex = std::str::from_utf8(escaped.get(i + 1..i + 3)?).ok()?;
+            key.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            key.push(escaped[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(key).ok()
 }
 
 /// Threads `mail` onto its contact (by the ids it refers to, then by the plus-address
@@ -394,4 +418,22 @@ pub async fn hand_in(
         thread_to: threaded,
     };
     core.ask(request).await.map(|_| ()).map_err(|r| (r.status, r.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_give_back_their_keys() {
+        for key in ["s12-3", "pay-s1-2", "note:7/x y", "é"] {
+            let id = message_id(key, "acme.example");
+            assert!(id.ends_with("@acme.example") && !id.contains(' '), "{id}");
+            assert_eq!(key_of_message_id(&id).as_deref(), Some(key), "{id}");
+        }
+        assert_eq!(key_of_message_id("m1.raj@example.org"), None);
+        assert_eq!(key_of_message_id("sb.=Z1@x"), None);
+        assert_eq!(plus_address("Support+c42@Acme.Example"), ("support@acme.example".to_string(), Some(42)));
+        assert_eq!(without_quote("Thanks!\n\nOn Thu, Acme wrote:\n> old"), "Thanks!");
+    }
 }
