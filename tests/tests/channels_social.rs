@@ -1,4 +1,4 @@
-//! WhatsApp Cloud API and Telegram bot webhooks, with payloads in the shapes those APIs
+//! WhatsApp Cloud API, Messenger and Telegram bot webhooks, with payloads in the shapes those APIs
 //! document, signed as they sign them (HMAC-SHA256 of the raw body with the app secret;
 //! the bot's secret token), and a fake send API, started by the test, that records what
 //! the daemon sent. One acme customer writes on WhatsApp and on Telegram; the agent answers
@@ -59,6 +59,8 @@ fn fake_api() -> (String, Sent) {
             };
             let answer = if path.ends_with("/sendMessage") {
                 json!({"ok": true, "result": {"message_id": n, "chat": {"id": body["chat_id"]}, "date": 1, "text": body["text"]}})
+            } else if body.get("recipient").is_some() {
+                json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_out{n}")})
             } else {
                 json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}],
                        "messages": [{"id": format!("wamid.out{n}")}]})
@@ -148,11 +150,23 @@ api_base = "http://{api}/v21.0"
 bot_token_env = "TEST_TG_TOKEN"
 secret_token = "{BOT_SECRET}"
 api_base = "http://{api}"
+
+[messenger]
+app_secret_env = "TEST_WA_SECRET"
+verify_token = "{VERIFY}"
+page_token_env = "TEST_PAGE_TOKEN"
+page_id = "1234567890"
+api_base = "http://{api}/v21.0"
 "#
     ));
     std::fs::write(&config, toml).unwrap();
     let data = tempfile::tempdir().unwrap();
-    let env = [("TEST_WA_SECRET", SECRET), ("TEST_WA_TOKEN", "wa-access-token"), ("TEST_TG_TOKEN", "123:bot-token")];
+    let env = [
+        ("TEST_WA_SECRET", SECRET),
+        ("TEST_WA_TOKEN", "wa-access-token"),
+        ("TEST_TG_TOKEN", "123:bot-token"),
+        ("TEST_PAGE_TOKEN", "page-token"),
+    ];
     let d = start_with_env(project.path(), data.path(), &env);
 
     // Meta's verification: the challenge back for our token, 403 for another.
@@ -236,7 +250,34 @@ api_base = "http://{api}"
         let got = wait_sent(&sent, "the agent's Telegram answer", 2);
         assert_eq!(got[1].0, "/bot123:bot-token/sendMessage");
         assert_eq!((got[1].2["chat_id"].as_str(), got[1].2["text"].as_str()), (Some("777001"), Some("Hi Raj, let's fix it.")));
+        put(&mut ann, json!({"type": "finish", "contact": t, "ref": "tf"})).await;
+        put(&mut ann, json!({"type": "outcome", "contact": t, "outcome": "fixed", "ref": "to"})).await;
+
+        // Messenger: the page's echo is ignored, a bad signature refused, the message taken.
+        let (status, body) =
+            http(&d.addr, "GET", "/channels/messenger?hub.mode=subscribe&hub.verify_token=verify-me-please&hub.challenge=77", None, b"");
+        assert_eq!((status, body.as_str()), (200, "77"));
+        let page = json!({"object": "page", "entry": [{"id": "1234567890", "time": 1749416383, "messaging": [
+            {"sender": {"id": "1234567890"}, "recipient": {"id": "6283847"}, "timestamp": 1,
+             "message": {"mid": "m_echo", "text": "Our own reply", "is_echo": true}},
+            {"sender": {"id": "6283847"}, "recipient": {"id": "1234567890"}, "timestamp": 1749416383,
+             "message": {"mid": "m_in1", "text": "Do you ship to Ireland?"}}]}]})
+        .to_string();
+        let (status, _) = post(&d.addr, "/channels/messenger", &[("X-Hub-Signature-256", "sha256=00")], page.as_bytes());
+        assert_eq!(status, 403);
+        let (status, said) = post(&d.addr, "/channels/messenger", &[("X-Hub-Signature-256", &sign(page.as_bytes()))], page.as_bytes());
+        assert_eq!(status, 200, "{said}");
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        assert_eq!((offer["channel"].as_str(), offer["from"].as_str()), (Some("social"), Some("messenger:6283847")), "{offer}");
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "c"})).await;
+        let m = offer["contact"].as_u64().unwrap();
+        put(&mut ann, json!({"type": "message", "contact": m, "id": "fb-1", "text": "Yes, we do."})).await;
+        let got = wait_sent(&sent, "the agent's Messenger answer", 3);
+        assert_eq!(got[2].0, "/v21.0/1234567890/messages");
+        assert_eq!(got[2].1, "Bearer page-token");
+        assert_eq!((got[2].2["recipient"]["id"].as_str(), got[2].2["message"]["text"].as_str()), (Some("6283847"), Some("Yes, we do.")));
+        assert_eq!(got[2].2["messaging_type"], "RESPONSE");
         std::thread::sleep(Duration::from_millis(500));
-        assert_eq!(sent.lock().unwrap().len(), 2, "nothing was sent twice, nor for a refused or repeated webhook");
+        assert_eq!(sent.lock().unwrap().len(), 3, "nothing was sent twice, nor for a refused or repeated webhook");
     });
 }

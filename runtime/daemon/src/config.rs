@@ -38,6 +38,8 @@ pub struct File {
     pub whatsapp: Option<WhatsAppFile>,
     /// A Telegram bot (`[telegram]`).
     pub telegram: Option<TelegramFile>,
+    /// A Facebook page's Messenger (`[messenger]`).
+    pub messenger: Option<MessengerFile>,
     /// Email: the SMTP listener and the relay (`[email]`).
     pub email: Option<EmailFile>,
 }
@@ -174,6 +176,62 @@ pub struct WhatsAppFile {
     pub entry: Option<String>,
     /// Silence after which a customer's next message starts a new contact (`24h`).
     pub idle: Option<String>,
+}
+
+/// `[messenger]`, as written.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessengerFile {
+    pub app_secret: Option<Secret>,
+    pub app_secret_env: Option<String>,
+    pub verify_token: Option<Secret>,
+    pub verify_token_env: Option<String>,
+    /// The page access token the Send API is called with.
+    pub page_token: Option<Secret>,
+    pub page_token_env: Option<String>,
+    /// The page's id, which messages are sent from.
+    pub page_id: Option<String>,
+    pub api_base: Option<String>,
+    pub entry: Option<String>,
+    pub idle: Option<String>,
+}
+
+impl std::fmt::Debug for MessengerFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessengerFile").field("page_id", &self.page_id).finish_non_exhaustive()
+    }
+}
+
+/// `[messenger]`, resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessengerSettings {
+    pub app_secret: Secret,
+    pub verify_token: Secret,
+    pub page_token: Secret,
+    pub page_id: String,
+    pub api_base: String,
+    pub entry: Option<String>,
+    pub idle_ms: i64,
+}
+
+impl MessengerFile {
+    fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<MessengerSettings, String> {
+        let at = "[messenger]";
+        let page_id = match &self.page_id {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
+            Some(id) => return Err(format!("{at}: page_id `{id}` is not the page's numeric id")),
+            None => return Err(format!("{at}: page_id is missing")),
+        };
+        Ok(MessengerSettings {
+            app_secret: secret_of(at, "app_secret", &self.app_secret, &self.app_secret_env, env)?,
+            verify_token: secret_of(at, "verify_token", &self.verify_token, &self.verify_token_env, env)?,
+            page_token: secret_of(at, "page_token", &self.page_token, &self.page_token_env, env)?,
+            page_id,
+            api_base: base_url(at, "api_base", self.api_base.as_deref().unwrap_or("https://graph.facebook.com/v21.0"))?,
+            entry: self.entry.clone(),
+            idle_ms: idle_of(at, &self.idle)?,
+        })
+    }
 }
 
 /// `[telegram]`, as written.
@@ -551,6 +609,7 @@ pub struct Settings {
     pub twilio: Option<TwilioSettings>,
     pub whatsapp: Option<WhatsAppSettings>,
     pub telegram: Option<TelegramSettings>,
+    pub messenger: Option<MessengerSettings>,
     pub email: Option<EmailSettings>,
 }
 
@@ -611,7 +670,9 @@ impl Settings {
         let whatsapp = file.whatsapp.as_ref().map(|t| t.resolve(env)).transpose()?;
         let telegram = file.telegram.as_ref().map(|t| t.resolve(env)).transpose()?;
         let email = file.email.as_ref().map(|t| t.resolve(env)).transpose()?;
+        let messenger = file.messenger.as_ref().map(|t| t.resolve(env)).transpose()?;
         Ok(Settings {
+            messenger,
             email,
             twilio,
             whatsapp,

@@ -91,6 +91,7 @@ pub fn serve(settings: Settings) -> Result<(), String> {
             }),
             whatsapp: settings.whatsapp.clone().map(|w| Arc::new(channels::social::WhatsApp::new(w))),
             telegram: settings.telegram.clone().map(|t| Arc::new(channels::social::Telegram::new(t))),
+            messenger: settings.messenger.clone().map(|m| Arc::new(channels::social::Messenger::new(m))),
             email: match settings.email.clone() {
                 None => None,
                 Some(mut e) => {

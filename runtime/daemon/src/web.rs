@@ -176,6 +176,12 @@ pub fn router(app: Shared) -> Router {
                 .layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY * 4)),
         )
         .route(
+            "/channels/messenger",
+            get(crate::channels::web::messenger_verify)
+                .post(crate::channels::web::messenger_post)
+                .layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
+        )
+        .route(
             "/channels/telegram",
             post(crate::channels::web::telegram_post).layer(DefaultBodyLimit::max(crate::channels::social::MAX_BODY)),
         )

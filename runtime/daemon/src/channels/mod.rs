@@ -55,6 +55,7 @@ pub struct Providers {
     pub twilio: Option<Arc<twilio::Twilio>>,
     pub whatsapp: Option<Arc<social::WhatsApp>>,
     pub telegram: Option<Arc<social::Telegram>>,
+    pub messenger: Option<Arc<social::Messenger>>,
     pub email: Option<Arc<email::Email>>,
 }
 
@@ -65,6 +66,10 @@ impl Providers {
             ("sms", Some(t), _, _) => t.send_sms(out),
             ("whatsapp", _, Some(w), _) => w.send(out, out.last_in_ms, jiff::Timestamp::now().as_millisecond()),
             ("telegram", _, _, Some(t)) => t.send(out),
+            ("messenger", ..) => match &self.messenger {
+                Some(m) => m.send(out, out.last_in_ms, jiff::Timestamp::now().as_millisecond()),
+                None => SendOutcome::Refused("no messenger adapter is configured".to_string()),
+            },
             ("email", ..) => match &self.email {
                 Some(e) => e.send(out),
                 None => SendOutcome::Refused("no email adapter is configured".to_string()),

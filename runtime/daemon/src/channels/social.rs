@@ -210,6 +210,90 @@ impl WhatsApp {
     }
 }
 
+/// The messages of a Messenger webhook body (`object` = `page`): each
+/// `entry[].messaging[]` with a `message` that is not the page's own echo.
+pub fn messenger_parse(body: &Value) -> Result<Vec<Incoming>, String> {
+    if body["object"] != "page" {
+        return Err("`object` is not page".to_string());
+    }
+    let entries = body["entry"].as_array().ok_or("`entry` is not a list")?;
+    let mut out = Vec::new();
+    for m in entries.iter().filter_map(|e| e["messaging"].as_array()).flatten() {
+        let message = &m["message"];
+        if message.is_null() || message["is_echo"] == true {
+            continue;
+        }
+        let (Some(psid), Some(mid)) = (m["sender"]["id"].as_str(), message["mid"].as_str()) else {
+            return Err("a message without `sender.id` or `message.mid`".to_string());
+        };
+        let text = message["text"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| message["quick_reply"]["payload"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "[attachment]".to_string());
+        out.push(Incoming {
+            id: mid.to_string(),
+            from: format!("messenger:{psid}"),
+            reply_to: psid.to_string(),
+            name: None,
+            text,
+        });
+    }
+    Ok(out)
+}
+
+/// A Facebook page's Messenger.
+pub struct Messenger {
+    pub settings: crate::config::MessengerSettings,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for Messenger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Messenger").field("page_id", &self.settings.page_id).finish_non_exhaustive()
+    }
+}
+
+impl Messenger {
+    pub fn new(settings: crate::config::MessengerSettings) -> Messenger {
+        Messenger { settings, agent: agent() }
+    }
+
+    /// `POST {api_base}/{page_id}/messages` (`messaging_type: RESPONSE`), within the
+    /// 24-hour standard messaging window, as WhatsApp's.
+    pub fn send(&self, out: &Outgoing, last_in_ms: Option<i64>, now_ms: i64) -> SendOutcome {
+        match last_in_ms {
+            Some(last) if now_ms - last <= WHATSAPP_WINDOW_MS => {}
+            _ => {
+                return SendOutcome::Refused(
+                    "outside Messenger's 24-hour window: the customer last wrote more than 24 hours ago".to_string(),
+                )
+            }
+        }
+        let s = &self.settings;
+        let url = format!("{}/{}/messages", s.api_base, s.page_id);
+        let body = json!({"recipient": {"id": out.to}, "messaging_type": "RESPONSE", "message": {"text": out.text}});
+        let answer = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {}", s.page_token.expose()))
+            .header("Content-Type", "application/json")
+            .send(body.to_string());
+        let (status, json) = match read(answer) {
+            Ok(v) => v,
+            Err(why) => return SendOutcome::Transient(why),
+        };
+        match status {
+            200..=299 => match json["message_id"].as_str() {
+                Some(id) => SendOutcome::Accepted(id.to_string()),
+                None => SendOutcome::Refused(format!("the Send API answered {status} with no message id")),
+            },
+            429 | 500..=599 => SendOutcome::Transient(format!("{status}: {}", json["error"]["message"])),
+            _ => SendOutcome::Refused(format!("{status}: {} {}", json["error"]["code"], json["error"]["message"])),
+        }
+    }
+}
+
 /// A Telegram bot.
 pub struct Telegram {
     pub settings: TelegramSettings,

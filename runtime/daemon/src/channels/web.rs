@@ -208,16 +208,60 @@ pub async fn whatsapp_verify(
     let Some(w) = app.providers.whatsapp.clone() else {
         return refusal(404, "WhatsApp is not configured here ([whatsapp] in switchboard.toml)");
     };
+    hub_verify(w.settings.verify_token.expose(), &q)
+}
+
+/// Meta's webhook check: `hub.challenge` back when `hub.verify_token` is `ours`.
+fn hub_verify(ours: &str, q: &[(String, String)]) -> Response {
     let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
     match (get("hub.mode"), get("hub.verify_token"), get("hub.challenge")) {
-        (Some("subscribe"), Some(token), Some(challenge))
-            if super::social::same_secret(token, w.settings.verify_token.expose()) =>
-        {
+        (Some("subscribe"), Some(token), Some(challenge)) if super::social::same_secret(token, ours) => {
             ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], challenge.to_string()).into_response()
         }
         (Some("subscribe"), Some(_), Some(_)) => refusal(403, "hub.verify_token is not this webhook's"),
         _ => refusal(400, "expected hub.mode=subscribe, hub.verify_token and hub.challenge"),
     }
+}
+
+/// A Meta webhook's body, once `X-Hub-Signature-256` holds for it.
+fn hub_body(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<serde_json::Value, Box<Response>> {
+    let given = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !super::social::hub_signature_holds(secret, body, given) {
+        return Err(Box::new(refusal(403, "X-Hub-Signature-256 does not sign this body")));
+    }
+    serde_json::from_slice(body).map_err(|e| Box::new(refusal(400, format!("the body is not JSON: {e}"))))
+}
+
+/// `GET /channels/messenger`: Meta's check of the page's webhook.
+pub async fn messenger_verify(
+    Extract(app): Extract<Arc<App>>,
+    axum::extract::Query(q): axum::extract::Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(m) = app.providers.messenger.clone() else {
+        return refusal(404, "Messenger is not configured here ([messenger] in switchboard.toml)");
+    };
+    hub_verify(m.settings.verify_token.expose(), &q)
+}
+
+/// `POST /channels/messenger`: a page's messages, signed with `X-Hub-Signature-256`.
+pub async fn messenger_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(m) = app.providers.messenger.clone() else {
+        return refusal(404, "Messenger is not configured here ([messenger] in switchboard.toml)");
+    };
+    let json = match hub_body(m.settings.app_secret.expose(), &headers, &body) {
+        Ok(v) => v,
+        Err(r) => return *r,
+    };
+    let messages = match super::social::messenger_parse(&json) {
+        Ok(v) => v,
+        Err(why) => return refusal(400, why),
+    };
+    for message in messages {
+        if let Err(r) = social_inbound(&app, "messenger", message, m.settings.entry.clone(), m.settings.idle_ms).await {
+            return r;
+        }
+    }
+    axum::http::StatusCode::OK.into_response()
 }
 
 /// `POST /channels/whatsapp`: messages and statuses, signed with `X-Hub-Signature-256`
@@ -226,13 +270,9 @@ pub async fn whatsapp_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, 
     let Some(w) = app.providers.whatsapp.clone() else {
         return refusal(404, "WhatsApp is not configured here ([whatsapp] in switchboard.toml)");
     };
-    let given = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !super::social::hub_signature_holds(w.settings.app_secret.expose(), &body, given) {
-        return refusal(403, "X-Hub-Signature-256 does not sign this body");
-    }
-    let json: serde_json::Value = match serde_json::from_slice(&body) {
+    let json = match hub_body(w.settings.app_secret.expose(), &headers, &body) {
         Ok(v) => v,
-        Err(e) => return refusal(400, format!("the body is not JSON: {e}")),
+        Err(r) => return *r,
     };
     let (messages, statuses) = match super::social::whatsapp_parse(&json) {
         Ok(v) => v,
