@@ -57,7 +57,9 @@ fn fake_api() -> (String, Sent) {
                 sent.push((path.clone(), auth, body.clone()));
                 sent.len()
             };
-            let answer = if path.ends_with("/sendMessage") {
+            let answer = if path.ends_with("/comments") || path.ends_with("/replies") {
+                json!({"id": format!("reply{n}")})
+            } else if path.ends_with("/sendMessage") {
                 json!({"ok": true, "result": {"message_id": n, "chat": {"id": body["chat_id"]}, "date": 1, "text": body["text"]}})
             } else if body.get("recipient").is_some() {
                 json!({"recipient_id": body["recipient"]["id"], "message_id": format!("m_out{n}")})
@@ -131,9 +133,8 @@ fn wait_sent(sent: &Sent, what: &str, n: usize) -> Vec<(String, String, Value)> 
     }
 }
 
-#[test]
-fn whatsapp_and_telegram_messages_reach_the_agent_and_the_answers_go_back() {
-    let (api, sent) = fake_api();
+/// The acme project served with WhatsApp, Telegram and Messenger pointed at `api`.
+fn serve_apps(api: &str) -> (Daemon, tempfile::TempDir, tempfile::TempDir) {
     let project = copy_of("flows");
     let config = project.path().join("switchboard.toml");
     let mut toml = std::fs::read_to_string(&config).unwrap();
@@ -156,6 +157,7 @@ app_secret_env = "TEST_WA_SECRET"
 verify_token = "{VERIFY}"
 page_token_env = "TEST_PAGE_TOKEN"
 page_id = "1234567890"
+instagram_id = "17841400000000001"
 api_base = "http://{api}/v21.0"
 "#
     ));
@@ -168,6 +170,13 @@ api_base = "http://{api}/v21.0"
         ("TEST_PAGE_TOKEN", "page-token"),
     ];
     let d = start_with_env(project.path(), data.path(), &env);
+    (d, project, data)
+}
+
+#[test]
+fn whatsapp_and_telegram_messages_reach_the_agent_and_the_answers_go_back() {
+    let (api, sent) = fake_api();
+    let (d, _project, _data) = serve_apps(&api);
 
     // Meta's verification: the challenge back for our token, 403 for another.
     let (status, body) = http(
@@ -279,5 +288,105 @@ api_base = "http://{api}/v21.0"
         assert_eq!(got[2].2["messaging_type"], "RESPONSE");
         std::thread::sleep(Duration::from_millis(500));
         assert_eq!(sent.lock().unwrap().len(), 3, "nothing was sent twice, nor for a refused or repeated webhook");
+    });
+}
+
+/// A Facebook page feed change: a comment on one of the page's posts.
+fn page_comment(comment: &str, from: &str, name: &str, text: &str) -> Vec<u8> {
+    json!({"object": "page", "entry": [{"id": "1234567890", "time": 1749416383, "changes": [{"field": "feed",
+        "value": {"from": {"id": from, "name": name}, "item": "comment", "verb": "add", "comment_id": comment,
+                  "post_id": "1234567890_4021", "parent_id": "1234567890_4021", "created_time": 1749416383,
+                  "message": text}}]}]})
+    .to_string()
+    .into_bytes()
+}
+
+/// Social monitoring: public comments on the page's posts and on its Instagram media start
+/// `social` contacts; every comment one customer writes while their conversation is open
+/// joins it, so it stays with the agent who has it; the agent answers in public, under the
+/// comment; the page's own comments, edits, bad signatures and repeats change nothing.
+#[test]
+fn public_comments_from_one_customer_stay_with_one_agent_and_are_answered_under_the_comment() {
+    let (api, sent) = fake_api();
+    let (d, _project, _data) = serve_apps(&api);
+    let signed = |body: &[u8]| post(&d.addr, "/channels/messenger", &[("X-Hub-Signature-256", &sign(body))], body);
+    rt().block_on(async {
+        let mut ann = agent(&d.addr, "ann", "demo").await;
+        let lee = page_comment("4021_9001", "6100", "Lee Park", "@Acme my parcel is late again");
+        let (status, _) = signed(&lee);
+        assert_eq!(status, 200);
+        let (status, _) = post(
+            &d.addr,
+            "/channels/messenger",
+            &[("X-Hub-Signature-256", "sha256=00")],
+            &page_comment("4021_9002", "6100", "Lee Park", "forged"),
+        );
+        assert_eq!(status, 403);
+        let (offer, _) = until(&mut ann, "offer", None).await;
+        assert_eq!(
+            (offer["channel"].as_str(), offer["from"].as_str()),
+            (Some("social"), Some("facebook:6100")),
+            "{offer}"
+        );
+        put(&mut ann, json!({"type": "accept", "offer": offer["offer"], "ref": "a"})).await;
+        let c = offer["contact"].as_u64().unwrap();
+        until(&mut ann, "contact", None).await;
+
+        // Raj is free now too; Lee's next comment, on another post, still goes to Ann: it
+        // joins the conversation she has. The repeat of the first, the page's own answer,
+        // an edit and a like are not new words.
+        let mut raj = agent(&d.addr, "raj", "demo").await;
+        let own = page_comment("4021_9003", "1234567890", "Acme", "We're looking into it");
+        let edit = String::from_utf8(page_comment("4021_9001", "6100", "Lee Park", "edited"))
+            .unwrap()
+            .replace("\"add\"", "\"edited\"");
+        for body in [lee.clone(), own, edit.into_bytes()] {
+            let (status, said) = signed(&body);
+            assert_eq!(status, 200, "{said}");
+        }
+        let again = page_comment("5077_9010", "6100", "Lee Park", "Order 4411, still nothing");
+        assert_eq!(signed(&again).0, 200);
+        let (m, before) = until(&mut ann, "message", Some("Order 4411, still nothing")).await;
+        assert_eq!(m["contact"].as_u64(), Some(c), "{m}");
+        assert!(
+            !before.iter().any(|m| m["type"] == "offer" || m["text"] == "@Acme my parcel is late again"),
+            "{before:#?}"
+        );
+
+        // Kim comments on Instagram: a conversation of her own, offered to whoever is free.
+        let kim = json!({"object": "instagram", "entry": [{"id": "17841400000000001", "time": 1749416400, "changes": [
+            {"field": "comments", "value": {"id": "17865799348089039", "text": "Is the blue one back in stock?",
+              "from": {"id": "3021", "username": "kim.s"}, "media": {"id": "17900", "media_product_type": "FEED"}}}]}]})
+        .to_string();
+        assert_eq!(signed(kim.as_bytes()).0, 200);
+        let (who, offer) = tokio::select! {
+            (o, _) = until(&mut ann, "offer", None) => ("ann", o),
+            (o, _) = until(&mut raj, "offer", None) => ("raj", o),
+        };
+        assert_eq!(
+            offer["from"].as_str(),
+            Some("instagram:@kim.s"),
+            "the first offer after Lee's comments is Kim's: {offer}"
+        );
+        let k = offer["contact"].as_u64().unwrap();
+        assert_ne!(k, c);
+        let kims = if who == "ann" { &mut ann } else { &mut raj };
+        put(kims, json!({"type": "accept", "offer": offer["offer"], "ref": "k"})).await;
+        put(kims, json!({"type": "message", "contact": k, "id": "ig-1", "text": "Yes, since Monday!"})).await;
+        let got = wait_sent(&sent, "the answer to Kim's comment", 1);
+        assert_eq!(got[0].0, "/v21.0/17865799348089039/replies");
+        assert_eq!(
+            (got[0].1.as_str(), got[0].2["message"].as_str()),
+            ("Bearer page-token", Some("Yes, since Monday!"))
+        );
+
+        // Ann answers Lee under his newest comment.
+        put(&mut ann, json!({"type": "message", "contact": c, "id": "fb-1", "text": "Sorry Lee, it ships today."}))
+            .await;
+        let got = wait_sent(&sent, "the answer to Lee's comment", 2);
+        assert_eq!(got[1].0, "/v21.0/5077_9010/comments");
+        assert_eq!(got[1].2["message"], "Sorry Lee, it ships today.");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(sent.lock().unwrap().len(), 2, "nothing was sent twice");
     });
 }

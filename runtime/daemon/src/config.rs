@@ -191,8 +191,12 @@ pub struct MessengerFile {
     pub page_token_env: Option<String>,
     /// The page's id, which messages are sent from.
     pub page_id: Option<String>,
+    /// The Instagram professional account linked to the page, whose comments are its own.
+    pub instagram_id: Option<String>,
     pub api_base: Option<String>,
     pub entry: Option<String>,
+    /// The entry public comments start at (social monitoring), when not `entry`.
+    pub mentions_entry: Option<String>,
     pub idle: Option<String>,
 }
 
@@ -209,8 +213,10 @@ pub struct MessengerSettings {
     pub verify_token: Secret,
     pub page_token: Secret,
     pub page_id: String,
+    pub instagram_id: Option<String>,
     pub api_base: String,
     pub entry: Option<String>,
+    pub mentions_entry: Option<String>,
     pub idle_ms: i64,
 }
 
@@ -222,13 +228,20 @@ impl MessengerFile {
             Some(id) => return Err(format!("{at}: page_id `{id}` is not the page's numeric id")),
             None => return Err(format!("{at}: page_id is missing")),
         };
+        let instagram_id = match &self.instagram_id {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => Some(id.clone()),
+            Some(id) => return Err(format!("{at}: instagram_id `{id}` is not the account's numeric id")),
+            None => None,
+        };
         Ok(MessengerSettings {
             app_secret: secret_of(at, "app_secret", &self.app_secret, &self.app_secret_env, env)?,
             verify_token: secret_of(at, "verify_token", &self.verify_token, &self.verify_token_env, env)?,
             page_token: secret_of(at, "page_token", &self.page_token, &self.page_token_env, env)?,
             page_id,
+            instagram_id,
             api_base: base_url(at, "api_base", self.api_base.as_deref().unwrap_or("https://graph.facebook.com/v21.0"))?,
             entry: self.entry.clone(),
+            mentions_entry: self.mentions_entry.clone(),
             idle_ms: idle_of(at, &self.idle)?,
         })
     }

@@ -70,6 +70,11 @@ impl Providers {
                 Some(m) => m.send(out, out.last_in_ms, jiff::Timestamp::now().as_millisecond()),
                 None => SendOutcome::Refused("no messenger adapter is configured".to_string()),
             },
+            // A public comment is answered in public, under it.
+            (network @ ("facebook" | "instagram"), ..) => match &self.messenger {
+                Some(m) => m.reply_publicly(network, out),
+                None => SendOutcome::Refused(format!("no {network} adapter is configured ([messenger])")),
+            },
             ("email", ..) => match &self.email {
                 Some(e) => e.send(out),
                 None => SendOutcome::Refused("no email adapter is configured".to_string()),
@@ -185,7 +190,9 @@ async fn send_row(core: &CoreHandle, providers: &Arc<Providers>, row: Unsent) {
         text: row.text,
         last_in_ms: row.last_in_ms,
         subject: Some(row.subject).filter(|s| !s.is_empty()),
-        in_reply_to: row.reply_to_key.and_then(|k| k.strip_prefix("email:").map(str::to_string)),
+        // The customer's message it answers, by the provider's id: an email's
+        // `Message-ID`, the comment a public reply goes under.
+        in_reply_to: row.reply_to_key.and_then(|k| k.strip_prefix(&format!("{}:", row.channel)).map(str::to_string)),
         contact: Some(row.contact),
     };
     let thread = crate::core::thread_key(&row.channel, &row.address);

@@ -1,6 +1,8 @@
 //! Messaging apps: the WhatsApp Cloud API (webhooks signed with `X-Hub-Signature-256`,
 //! the Graph API's `/{phone_number_id}/messages` out) and Telegram bots (webhooks with the
-//! secret-token header, `sendMessage` out). Both start contacts on the `social` channel.
+//! secret-token header, `sendMessage` out), Messenger, and public comments on a page's
+//! posts and its Instagram media (answered in public under them). All start contacts on
+//! the `social` channel.
 
 use super::{Outgoing, SendOutcome};
 use crate::config::{TelegramSettings, WhatsAppSettings};
@@ -242,6 +244,54 @@ pub fn messenger_parse(body: &Value) -> Result<Vec<Incoming>, String> {
     Ok(out)
 }
 
+/// A public comment on the page's posts or the linked Instagram account's media: social
+/// monitoring. Each is (the network, the comment), the network being `facebook` or
+/// `instagram`; the comment's `id` is what a reply answers, and `reply_to` is who wrote
+/// it, so that every comment one customer writes joins their open conversation.
+pub fn mentions_parse(body: &Value, own: &[&str]) -> Result<Vec<(&'static str, Incoming)>, String> {
+    let network = match body["object"].as_str() {
+        Some("page") => "facebook",
+        Some("instagram") => "instagram",
+        _ => return Err("`object` is neither page nor instagram".to_string()),
+    };
+    let entries = body["entry"].as_array().ok_or("`entry` is not a list")?;
+    let mut out = Vec::new();
+    for change in entries.iter().filter_map(|e| e["changes"].as_array()).flatten() {
+        let v = &change["value"];
+        let comment = match (network, change["field"].as_str()) {
+            // A visitor's post on the page, or a comment on one of its posts; edits and
+            // removals are not new words to answer.
+            ("facebook", Some("feed")) => {
+                if !matches!(v["item"].as_str(), Some("comment" | "post")) || v["verb"] != "add" {
+                    continue;
+                }
+                let id = v["comment_id"].as_str().or(v["post_id"].as_str());
+                let (Some(id), Some(who)) = (id, v["from"]["id"].as_str()) else {
+                    return Err("a feed change without `comment_id` or `post_id`, or `from.id`".to_string());
+                };
+                let name = v["from"]["name"].as_str().map(str::to_string);
+                (id, who.to_string(), format!("facebook:{who}"), name, v["message"].as_str())
+            }
+            ("instagram", Some("comments" | "live_comments")) => {
+                let (Some(id), Some(who)) = (v["id"].as_str(), v["from"]["id"].as_str()) else {
+                    return Err("a comment without `id` or `from.id`".to_string());
+                };
+                let handle = v["from"]["username"].as_str().map(|u| format!("instagram:@{u}"));
+                (id, who.to_string(), handle.unwrap_or(format!("instagram:{who}")), None, v["text"].as_str())
+            }
+            _ => continue,
+        };
+        let (id, who, from, name, text) = comment;
+        // The page's own answers come back as comments too.
+        if own.contains(&who.as_str()) {
+            continue;
+        }
+        let text = text.unwrap_or("[attachment]").to_string();
+        out.push((network, Incoming { id: id.to_string(), from, reply_to: who, name, text }));
+    }
+    Ok(out)
+}
+
 /// A Facebook page's Messenger.
 pub struct Messenger {
     pub settings: crate::config::MessengerSettings,
@@ -287,6 +337,39 @@ impl Messenger {
             200..=299 => match json["message_id"].as_str() {
                 Some(id) => SendOutcome::Accepted(id.to_string()),
                 None => SendOutcome::Refused(format!("the Send API answered {status} with no message id")),
+            },
+            429 | 500..=599 => SendOutcome::Transient(format!("{status}: {}", json["error"]["message"])),
+            _ => SendOutcome::Refused(format!("{status}: {} {}", json["error"]["code"], json["error"]["message"])),
+        }
+    }
+
+    /// A public reply to comment `out.in_reply_to`: `POST {api_base}/{comment}/comments`
+    /// on Facebook, `POST {api_base}/{comment}/replies` on Instagram, with the page's token.
+    /// Public comments have no 24-hour window.
+    pub fn reply_publicly(&self, network: &str, out: &Outgoing) -> SendOutcome {
+        let Some(comment) = out.in_reply_to.as_deref().filter(|c| !c.is_empty()) else {
+            return SendOutcome::Refused("a public reply needs the comment it answers".to_string());
+        };
+        if !comment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return SendOutcome::Refused(format!("`{comment}` is not a comment id"));
+        }
+        let s = &self.settings;
+        let edge = if network == "instagram" { "replies" } else { "comments" };
+        let url = format!("{}/{comment}/{edge}", s.api_base);
+        let answer = self
+            .agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {}", s.page_token.expose()))
+            .header("Content-Type", "application/json")
+            .send(json!({"message": out.text}).to_string());
+        let (status, json) = match read(answer) {
+            Ok(v) => v,
+            Err(why) => return SendOutcome::Transient(why),
+        };
+        match status {
+            200..=299 => match json["id"].as_str() {
+                Some(id) => SendOutcome::Accepted(id.to_string()),
+                None => SendOutcome::Refused(format!("the Graph API answered {status} with no comment id")),
             },
             429 | 500..=599 => SendOutcome::Transient(format!("{status}: {}", json["error"]["message"])),
             _ => SendOutcome::Refused(format!("{status}: {} {}", json["error"]["code"], json["error"]["message"])),
@@ -406,5 +489,36 @@ mod tests {
         assert_eq!((id, m.from.as_str(), m.reply_to.as_str(), m.name.as_deref()), (7, "@annb", "99", Some("Ann")));
         assert_eq!(telegram_parse(&json!({"update_id": 8})).unwrap(), (8, None));
         assert!(telegram_parse(&json!({"message": {}})).is_err());
+    }
+
+    #[test]
+    fn public_comments() {
+        let page = json!({"object": "page", "entry": [{"id": "1234", "time": 1, "changes": [
+            {"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id": "55_66", "post_id": "1234_55",
+             "from": {"id": "901", "name": "Lee Park"}, "message": "@Acme my parcel is late", "created_time": 1}},
+            {"field": "feed", "value": {"item": "comment", "verb": "edited", "comment_id": "55_67",
+             "from": {"id": "901"}, "message": "edited"}},
+            {"field": "feed", "value": {"item": "reaction", "verb": "add", "from": {"id": "901"}}},
+            {"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id": "55_68",
+             "from": {"id": "1234", "name": "Acme"}, "message": "Our own answer"}}]}]});
+        let got = mentions_parse(&page, &["1234"]).unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        let (network, c) = &got[0];
+        assert_eq!(
+            (*network, c.id.as_str(), c.from.as_str(), c.reply_to.as_str()),
+            ("facebook", "55_66", "facebook:901", "901")
+        );
+        assert_eq!((c.name.as_deref(), c.text.as_str()), (Some("Lee Park"), "@Acme my parcel is late"));
+        let ig = json!({"object": "instagram", "entry": [{"id": "1784", "time": 1, "changes": [{"field": "comments",
+            "value": {"id": "17865799348089039", "text": "where is my order", "from": {"id": "3021", "username": "lee.p"},
+                      "media": {"id": "1790", "media_product_type": "FEED"}}}]}]});
+        let got = mentions_parse(&ig, &[]).unwrap();
+        assert_eq!(
+            (got[0].0, got[0].1.from.as_str(), got[0].1.text.as_str()),
+            ("instagram", "instagram:@lee.p", "where is my order")
+        );
+        assert!(mentions_parse(&json!({"object": "user"}), &[]).is_err());
+        let broken = json!({"object": "page", "entry": [{"changes": [{"field": "feed", "value": {"item": "comment", "verb": "add"}}]}]});
+        assert!(mentions_parse(&broken, &[]).is_err());
     }
 }

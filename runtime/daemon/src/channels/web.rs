@@ -243,7 +243,9 @@ pub async fn messenger_verify(
     hub_verify(m.settings.verify_token.expose(), &q)
 }
 
-/// `POST /channels/messenger`: a page's messages, signed with `X-Hub-Signature-256`.
+/// `POST /channels/messenger`: a page's messages, and public comments on the page's posts
+/// and its Instagram account's media (social monitoring), signed with `X-Hub-Signature-256`.
+/// A comment joins its author's open conversation, so one agent has all of them.
 pub async fn messenger_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(m) = app.providers.messenger.clone() else {
         return refusal(404, "Messenger is not configured here ([messenger] in switchboard.toml)");
@@ -252,12 +254,24 @@ pub async fn messenger_post(Extract(app): Extract<Arc<App>>, headers: HeaderMap,
         Ok(v) => v,
         Err(r) => return *r,
     };
-    let messages = match super::social::messenger_parse(&json) {
+    let s = &m.settings;
+    let messages = match json["object"].as_str() {
+        Some("instagram") => Ok(Vec::new()),
+        _ => super::social::messenger_parse(&json),
+    };
+    let own: Vec<&str> = std::iter::once(s.page_id.as_str()).chain(s.instagram_id.as_deref()).collect();
+    let (messages, comments) = match messages.and_then(|m| Ok((m, super::social::mentions_parse(&json, &own)?))) {
         Ok(v) => v,
         Err(why) => return refusal(400, why),
     };
     for message in messages {
-        if let Err(r) = social_inbound(&app, "messenger", message, m.settings.entry.clone(), m.settings.idle_ms).await {
+        if let Err(r) = social_inbound(&app, "messenger", message, s.entry.clone(), s.idle_ms).await {
+            return r;
+        }
+    }
+    let mentions_entry = s.mentions_entry.clone().or(s.entry.clone());
+    for (network, comment) in comments {
+        if let Err(r) = social_inbound(&app, network, comment, mentions_entry.clone(), s.idle_ms).await {
             return r;
         }
     }
