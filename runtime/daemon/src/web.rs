@@ -1232,6 +1232,8 @@ async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
                 "channel": view.as_ref().map(|v| crate::core::channel_name(v.contact.channel)),
                 "from": view.as_ref().map(|v| v.contact.from.to_string()),
                 "record": side.records.get(&contact).and_then(|r| serde_json::from_str::<Json_>(r).ok()),
+                // A retry strategy's call names the script its agent follows.
+                "script": view.as_ref().and_then(|v| v.contact.attributes.get("script").cloned()),
                 "scripts": scripts,
                 "queues": queues,
                 "replies": replies,
@@ -1241,7 +1243,7 @@ async fn contact_json(app: &Shared, contact: u64, agent: &str) -> Json_ {
         .unwrap_or_default();
     json!({"type": "contact", "contact": contact, "channel": info["channel"], "from": info["from"], "queue": queue,
            "record": info["record"], "transcript": transcript, "history": history,
-           "scripts": info["scripts"], "queues": info["queues"], "replies": info["replies"]})
+           "scripts": info["scripts"], "script": info["script"], "queues": info["queues"], "replies": info["replies"]})
 }
 
 fn agent_request(msg: &Json_) -> Result<AgentRequest, String> {

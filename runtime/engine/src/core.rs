@@ -496,6 +496,12 @@ impl<'a> Core<'a> {
                 | Completion::Failed(_)),
             ) => {
                 self.pending.remove(&command);
+                // A call placed for an agent who has taken it (a callback, a strategy's call)
+                // that no one answered: the agent's part is over, wrap-up follows.
+                let contact = ContactId(command.session.0);
+                if result != Completion::Answered && self.queued.contains_key(&contact) {
+                    self.hang_up(contact)?;
+                }
                 match (run, result.outcome()) {
                     (Some(run), Some(outcome)) if self.retries.contains_key(&run) => {
                         self.call_outcome(Some(run), outcome)
@@ -864,14 +870,13 @@ impl<'a> Core<'a> {
                 }
             }
             Effect::Outcome(name) => self.emit(id, EventKind::Outcome { name: name.into() }, origin),
-            Effect::Call { to, queue, .. } => {
+            Effect::Call { to, queue, script } => {
                 let name = prepared.names.queues[queue.index()].clone();
                 let number = Text::from(to.display());
                 self.emit(id, EventKind::Call { to: number.clone(), queue: name.clone() }, origin);
                 if let SessionKind::Retry { run, step } = s.kind {
-                    let command = self.command(id, CommandKind::Dial { to: number, queue: name, run: Some(run) });
-                    self.pending.insert(command, Pending::Dial { run: Some(run) });
-                    self.outbound(run, queue, &to.display());
+                    let script = script.map(|s| bundle.scripts[s.index()].name.clone());
+                    self.outbound_call(run, queue, &to.display(), script);
                     if let Some(r) = self.retries.get_mut(&run) {
                         r.pending_call = step.or(r.pending_call);
                     }

@@ -142,6 +142,7 @@ impl Core<'_> {
         if let Some(r) = self.retries.get_mut(&run) {
             r.stopped = true;
         }
+        self.withdraw_calls(run);
         let mine: Vec<_> = self
             .timers
             .iter()

@@ -35,6 +35,8 @@ pub struct Queued {
     /// The customer took a callback: they left, a placeholder keeps their place.
     pub callback_taken: bool,
     pub origin: Option<SourceSpan>,
+    /// The retry strategy whose `call` this is: the call's outcome is that run's.
+    pub run: Option<RetryRunId>,
 }
 
 /// A flow's `queue` statement, as the VM yielded it.
@@ -148,6 +150,7 @@ impl Core<'_> {
                 callback_offered: false,
                 callback_taken: r.callback.is_some(),
                 origin: r.origin,
+                run: None,
             },
         );
         if let Some(cb) = &r.callback {
@@ -365,9 +368,12 @@ impl Core<'_> {
             if let (Some(to), Some(q)) = (callback, self.queued_at(contact.as_str()).cloned()) {
                 let queue = self.prepared(q.bundle).names.queues[q.queue.index()].clone();
                 let to = Text::from(to);
-                self.emit(session, EventKind::Call { to: to.clone(), queue: queue.clone() }, None);
-                let command = self.command(session, CommandKind::Dial { to, queue, run: None });
-                self.pending.insert(command, Pending::Dial { run: None });
+                // A strategy's call said `call` when the strategy reached it.
+                if q.run.is_none() {
+                    self.emit(session, EventKind::Call { to: to.clone(), queue: queue.clone() }, None);
+                }
+                let command = self.command(session, CommandKind::Dial { to, queue, run: q.run });
+                self.pending.insert(command, Pending::Dial { run: q.run });
             }
         }
         self.routed(events);
@@ -393,8 +399,10 @@ impl Core<'_> {
         let key = routing_key(contact);
         let session = contact.session();
         let now = self.ms();
-        // A caller who took a callback has already left; their placeholder keeps the place.
-        if self.queued.get(&contact).is_some_and(|q| q.callback_taken) {
+        // A caller who took a callback has already left; their placeholder keeps the place
+        // until an agent takes it and the call is placed.
+        let connected = matches!(self.acd.contact_state(&key), Some(ContactState::InProgress { .. }));
+        if self.queued.get(&contact).is_some_and(|q| q.callback_taken) && !connected {
             self.end_session(session);
             self.emit(session, EventKind::HangUp, None);
             return Ok(());
@@ -505,18 +513,94 @@ impl Core<'_> {
         Ok(())
     }
 
-    /// A retry strategy's call goes to routing as outbound work (blending).
-    pub(crate) fn outbound(&mut self, run: RetryRunId, queue: QueueId, to: &str) {
-        let work_id = format!("out{}-{}", run.0, self.next_id);
-        self.next_id += 1;
-        let Some(bundle) = self.retries.get(&run).map(|r| r.bundle) else { return };
-        let queue = self.prepared(bundle).bundle.queues[queue.index()].name.clone();
-        let work = OutboundWork::new(&work_id, &queue, Channel::Voice, to);
+    /// A retry strategy's `call TO queue Q [script S]`: a contact stands for the call, and
+    /// waits in `Q` as a callback that keeps its place does, offered to its agents like any
+    /// call. The agent who takes it is connected to the customer by a `Dial` placed then
+    /// (its outcome is the strategy's `answered`, `no_answer` or `busy`), so no one is
+    /// called before someone is there to talk to them; the call's handling time, wrap-up
+    /// and transcript are that contact's, and `S` is the script its agent is shown.
+    pub(crate) fn outbound_call(&mut self, run: RetryRunId, queue: QueueId, to: &str, script: Option<String>) {
+        let Some(r) = self.retries.get(&run) else { return };
+        let bundle_ref = r.bundle;
+        let prepared = self.prepared(bundle_ref);
+        let strategy = prepared.bundle.retries[r.retry.index()].name.clone();
+        let queue_name = prepared.names.queues[queue.index()].clone();
+        let (empty, english) = (prepared.empty.clone(), prepared.english.clone());
+        let id = ContactId(self.id());
+        let mut attributes = std::collections::BTreeMap::from([("retry".to_string(), strategy.clone())]);
+        attributes.extend(script.map(|s| ("script".to_string(), s)));
+        let number: Arc<str> = Arc::from(to);
+        let contact = Box::new(Contact {
+            id: crate::contact_key(id),
+            channel: Channel::Voice,
+            from: Value::Phone(number.clone()),
+            to: empty.clone(),
+            text: empty.clone(),
+            subject: empty,
+            language: english,
+            country: Arc::from(crate::country_of(to)),
+            started_at: self.now,
+            attributes,
+        });
+        let event = EventKind::Contact {
+            channel: Text::fixed("voice"),
+            from: Text::from(to),
+            to: queue_name.clone(),
+            flow: Text::from(strategy.as_str()),
+        };
+        self.emit(id.session(), event, None);
+        self.state_mut().contacts.insert(id, crate::state::Kept::new(Some(contact), bundle_ref, Vec::new()));
+        self.queued.insert(
+            id,
+            Queued {
+                contact: id,
+                bundle: bundle_ref,
+                queue,
+                channel: Channel::Voice,
+                callback_to: Some(number),
+                callback_offered: false,
+                callback_taken: true,
+                origin: None,
+                run: Some(run),
+            },
+        );
+        let key = routing_key(id);
+        let arrival = Arrival::new(&key, &queue_name, Channel::Voice).callback(to);
         let now = self.ms();
-        if let Ok(events) = self.acd.add_outbound(&work, now) {
-            self.routed(events);
-            self.schedule_acd_tick();
+        match self.acd.arrive(&arrival, now) {
+            Ok(events) => self.routed(events),
+            Err(e) => {
+                let message = format!("routing refused the strategy's call: {e}").into();
+                self.emit(id.session(), EventKind::Error { message }, None);
+            }
         }
+        self.schedule_acd_tick();
+    }
+
+    /// A strategy that stops takes back its calls no agent has taken yet.
+    // The calls are sorted before anything is done with them.
+    #[allow(clippy::disallowed_methods)]
+    pub(crate) fn withdraw_calls(&mut self, run: RetryRunId) {
+        let mut waiting: Vec<ContactId> = self
+            .queued
+            .iter()
+            .filter(|(_, q)| q.run == Some(run))
+            .map(|(c, _)| *c)
+            .filter(|c| !matches!(self.acd.contact_state(&routing_key(*c)), Some(ContactState::InProgress { .. })))
+            .collect();
+        // In the order they were made, whatever the map's.
+        waiting.sort_unstable();
+        for contact in waiting {
+            let now = self.ms();
+            let key = routing_key(contact);
+            let events = self.acd.abandon(&key, now).unwrap_or_default();
+            self.ringing.retain(|(_, c, _)| **c != *key);
+            self.queued.remove(&contact);
+            self.emit(contact.session(), EventKind::End, None);
+            self.routed(events);
+            self.contact_ended(contact, crate::core::Ending::Finished);
+        }
+        self.schedule_acd_tick();
     }
 
     pub(crate) fn acd_tick(&mut self) {

@@ -81,6 +81,22 @@ flow chat_survey on chat {
   queue support
 }
 
+script chase_call for queue support {
+  step open {
+    say "Hello, this is {agent.name} from Acme."
+    outcome reached
+  }
+}
+
+retry chase for phone: phone {
+  immediately call phone queue support script chase_call
+  on no_answer {
+    send sms to phone "Sorry we missed you."
+    again in 1h max 2
+  }
+  on answered { stop }
+}
+
 entry voice +441632960002 -> callback_line
 entry voice +441632960003 -> goodbye
 entry chat "survey" -> chat_survey
@@ -118,6 +134,10 @@ impl Bare {
 
     fn step(&mut self, input: Input) -> Result<Option<Started>, EngineError> {
         let now = self.state.now();
+        self.step_at(now, input)
+    }
+
+    fn step_at(&mut self, now: Timestamp, input: Input) -> Result<Option<Started>, EngineError> {
         let (mut out, result) = step(&mut self.state, &self.world, now, input);
         self.events.append(&mut out.events);
         self.commands.append(&mut out.commands);
@@ -533,4 +553,84 @@ fn replies_are_rendered_for_the_contact_its_queue_agent_and_records() {
     assert_eq!(texts(&[], None), vec![pair("hello", "Hello, I'm Kim."), pair("bye", "Bye from chat.")]);
     // A call has no composer.
     assert!(replies(&state, &world, ContactId(2), Some("support"), Some("kim"), &[(*ann()).clone()]).is_empty());
+}
+
+/// The `Dial`s of the commands so far, as (command, to, run named).
+fn dials(e: &Bare) -> Vec<(CommandId, String, bool)> {
+    e.commands
+        .iter()
+        .filter_map(|c| match &c.kind {
+            CommandKind::Dial { to, run, .. } => Some((c.id, to.to_string(), run.is_some())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_strategys_call_is_placed_once_an_agent_takes_it_and_its_outcome_is_the_strategys() {
+    let mut e = Bare::new();
+    let to = Value::Phone(Arc::from("+447700900555"));
+    e.step(Input::StartRetry { retry: "chase".into(), subject: to.clone() }).unwrap();
+    let said: Vec<String> = e.events.iter().map(|ev| ev.kind.to_string()).collect();
+    assert!(said.iter().any(|s| s.starts_with("call +447700900555")), "{said:?}");
+    assert!(dials(&e).is_empty(), "no one is called before an agent is there to talk to them");
+
+    // Kim logs in: the call rings her as a call would; she takes it, and the customer is dialled.
+    e.step(kim_logs_in()).unwrap();
+    let offer = e.state.ringing_offer().expect("kim is offered the strategy's call");
+    e.step(Input::Agent(AgentAction::Accept { offer })).unwrap();
+    let placed = dials(&e);
+    assert_eq!(placed.len(), 1, "{placed:?}");
+    let (command, number, for_run) = placed[0].clone();
+    assert_eq!((number.as_str(), for_run), ("+447700900555", true));
+    let contact = ContactId(command.session.0);
+    let view = e.state.contact(contact).expect("a contact stands for the call");
+    assert_eq!(
+        (view.contact.channel, view.contact.attributes.get("script").map(String::as_str)),
+        (Channel::Voice, Some("chase_call"))
+    );
+    let calls = e.events.iter().filter(|ev| ev.kind.word() == "call").count();
+    assert_eq!(calls, 1, "the strategy said `call` once, when it reached it");
+
+    // No answer: Kim's part is over (she is free for the next), the strategy texts and
+    // calls again in an hour, through routing again.
+    e.step(Input::Completed { command, result: Completion::NoAnswer }).unwrap();
+    assert!(!e.state.is_live(contact.session()), "the unanswered call's contact ended");
+    assert!(e
+        .commands
+        .iter()
+        .any(|c| matches!(&c.kind, CommandKind::Send { text, .. } if *text == "Sorry we missed you.")));
+    let later = e.state.now().checked_add(jiff::SignedDuration::from_hours(1)).unwrap();
+    e.step_at(later, Input::Tick).unwrap();
+    let offer = e.state.ringing_offer();
+    // Kim may still be wrapping up; once she is free the second attempt rings her.
+    let offer = match offer {
+        Some(o) => o,
+        None => {
+            let free = later.checked_add(jiff::SignedDuration::from_mins(10)).unwrap();
+            e.step_at(free, Input::Tick).unwrap();
+            e.state.ringing_offer().expect("the second attempt rings kim")
+        }
+    };
+    e.step(Input::Agent(AgentAction::Accept { offer })).unwrap();
+    let (command, _, _) = dials(&e).last().cloned().unwrap();
+    assert_eq!(dials(&e).len(), 2);
+    // Answered: the strategy stops; the call is Kim's contact until she finishes it.
+    e.step(Input::Completed { command, result: Completion::Answered }).unwrap();
+    assert!(e.events.iter().any(|ev| ev.kind == EventKind::Stop), "on answered {{ stop }} ran");
+    let contact = ContactId(command.session.0);
+    assert!(e.state.contact(contact).is_some(), "the answered call is a contact with kim");
+    e.step(Input::HangUp { contact }).unwrap();
+    assert!(e.state.acd().contact_state(&routing::routing_key(contact)).is_none(), "the call is over for routing");
+}
+
+#[test]
+fn a_strategy_that_stops_takes_back_the_call_no_agent_has_taken() {
+    let mut e = Bare::new();
+    e.step(Input::StartRetry { retry: "chase".into(), subject: Value::Phone(Arc::from("+447700900556")) }).unwrap();
+    // The customer is reached another way: `answered` comes as an event, not from a dial.
+    e.step(Input::RetryEvent { run: None, event: "answered".into() }).unwrap();
+    e.step(kim_logs_in()).unwrap();
+    assert!(e.state.ringing_offer().is_none(), "the stopped strategy's call is not offered");
+    assert!(dials(&e).is_empty());
 }

@@ -162,7 +162,9 @@
     history(view, c.history || []);
     var scripts = $(".script-open select", view.panel);
     scripts.textContent = "";
-    (c.scripts || []).slice().sort(function (a, b) { return (b.queue === c.queue) - (a.queue === c.queue); }).forEach(function (s) {
+    // The script a strategy's call names first, then its queue's.
+    var rank = function (s) { return (s.name === c.script) * 2 + (s.queue === c.queue); };
+    (c.scripts || []).slice().sort(function (a, b) { return rank(b) - rank(a); }).forEach(function (s) {
       scripts.appendChild(el("option", { value: s.name }, s.name + (s.queue ? " (" + s.queue + ")" : "")));
     });
     $(".script-open", view.panel).hidden = !(c.scripts || []).length;

@@ -441,8 +441,16 @@ pub async fn status(Extract(app): Extract<Arc<App>>, headers: HeaderMap, uri: Or
             "failed" | "canceled" => Some(Completion::Failed(format!("the call {call_status}"))),
             _ => None,
         };
-        if let (Some(result), Some(command)) = (result, pending(&app, given).await) {
+        if let (Some(result), Some(command)) = (result, pending(&app, given.clone()).await) {
             if let Err(r) = app.core.ask(Request::Completed { command, result }).await {
+                return refusal(r.status, r.message);
+            }
+        }
+        // A call placed for an agent's contact (a callback, a strategy's call) is over:
+        // so is the contact, and the agent's wrap-up follows.
+        let contact = given.split('-').next().and_then(|s| s.strip_prefix('s')).and_then(|s| s.parse::<u64>().ok());
+        if let (Some(contact), "completed") = (contact, call_status) {
+            if let Err(r) = app.core.ask(Request::HangUp { contact }).await {
                 return refusal(r.status, r.message);
             }
         }

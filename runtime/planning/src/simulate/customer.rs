@@ -19,6 +19,13 @@ pub const MAX_ANSWERS_TO_ONE_PROMPT: u32 = 3;
 /// The share of callers offered a callback in a queue (`offer callback`) who take it.
 pub const CALLBACK_TAKE: f64 = 0.5;
 
+/// How likely someone a retry strategy calls is to answer.
+pub const OUTBOUND_ANSWER: f64 = 0.6;
+
+/// How long an agent spends on an answered strategy's call when the scenario gives voice
+/// no handling time of its own (3 minutes).
+pub const OUTBOUND_HANDLE_MS: f64 = 180_000.0;
+
 /// What a flow is waiting to hear.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prompt {

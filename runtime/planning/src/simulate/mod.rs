@@ -23,6 +23,9 @@
 //!   an offer after `--ring` (uniform, default 2–5 s) and finish the contact after its
 //!   handling time, drawn when the customer arrives: exponential around `--aht` (Erlang C's
 //!   assumption), or lognormal with `--handle-times lognormal`.
+//! - **People a retry strategy calls** (once an agent takes the call) answer with
+//!   probability [`customer::OUTBOUND_ANSWER`]; the agent spends a voice handling time on
+//!   an answered call and is free at once after one that is not.
 //!
 //! Each channel's arrivals are their own random stream, and each customer's choices,
 //! patience and handling time come from a stream of their own: with the same seed the same
@@ -62,7 +65,7 @@ use std::sync::Arc;
 use switchboard_acd::ContactState;
 use switchboard_bytecode::bytecode::Bundle;
 use switchboard_bytecode::types::Channel;
-use switchboard_engine::{ContactId, Event, EventKind, Reply, RoutingEvent, SessionId};
+use switchboard_engine::{Completion, ContactId, Event, EventKind, Reply, SessionId};
 use switchboard_shell::{LocalShell, Options};
 
 /// The longest the engine runs before the simulated people look at what it did.
@@ -116,7 +119,12 @@ struct Simulation<'a> {
     channels: Vec<ChannelReport>,
     waypoints: BTreeMap<String, u64>,
     errors: BTreeMap<String, u64>,
-    outbound_assigned: u64,
+    /// Retry strategies' calls waiting for an agent or with one: their handling time.
+    outbound: BTreeMap<u64, i64>,
+    /// The people those calls reach: whether they answer, how long the agent takes.
+    outbound_rng: Stream,
+    outbound_calls: u64,
+    outbound_answered: u64,
 }
 
 /// One channel's stream of customers.
@@ -204,7 +212,10 @@ impl<'a> Simulation<'a> {
             channels: Channel::ALL.into_iter().map(ChannelReport::new).collect(),
             waypoints: BTreeMap::new(),
             errors: BTreeMap::new(),
-            outbound_assigned: 0,
+            outbound: BTreeMap::new(),
+            outbound_rng: Stream::new(scenario.seed, u64::MAX),
+            outbound_calls: 0,
+            outbound_answered: 0,
         })
     }
 
@@ -296,6 +307,10 @@ impl<'a> Simulation<'a> {
                     _ => return Ok(()),
                 };
                 self.engine.accept(offer).map_err(|e| refused("pick up", contact, e))?;
+                if let Some(handle_ms) = self.outbound.get(&contact).copied() {
+                    // A strategy's call: the customer is dialled now, and answers or not.
+                    return self.dialled(contact, handle_ms);
+                }
                 let handle_ms = self.customers.get(&contact).map_or(0, |c| c.handle_ms);
                 self.schedule(self.now + handle_ms, Happening::Finish { contact });
             }
@@ -303,7 +318,28 @@ impl<'a> Simulation<'a> {
                 self.engine.finish(ContactId(contact)).map_err(|e| refused("finish", contact, e))?;
                 self.customers.remove(&contact);
                 self.listening.remove(&contact);
+                self.outbound.remove(&contact);
             }
+        }
+        Ok(())
+    }
+
+    /// The agent took a strategy's call and the customer is dialled: they answer with
+    /// probability [`customer::OUTBOUND_ANSWER`], and the strategy hears how it went. An
+    /// unanswered call ends the agent's part at once.
+    fn dialled(&mut self, contact: u64, handle_ms: i64) -> Result<(), String> {
+        self.outbound_calls += 1;
+        let state = self.engine.state();
+        let dial = state.pending_commands().filter(|c| c.session == SessionId(contact)).last();
+        let Some(command) = dial else { return Ok(()) };
+        let answered = self.outbound_rng.chance(customer::OUTBOUND_ANSWER);
+        let result = if answered { Completion::Answered } else { Completion::NoAnswer };
+        self.engine.complete(command, result).map_err(|e| refused("dial", contact, e))?;
+        if answered {
+            self.outbound_answered += 1;
+            self.schedule(self.now + handle_ms, Happening::Finish { contact });
+        } else {
+            self.outbound.remove(&contact);
         }
         Ok(())
     }
@@ -426,11 +462,27 @@ impl<'a> Simulation<'a> {
                         self.channel(session).errors += 1;
                     }
                 }
-                EventKind::Routing(RoutingEvent::OutboundAssigned { .. }) => self.outbound_assigned += 1,
+                // A retry strategy's call waits for an agent as a contact of its own.
+                EventKind::Contact { .. } if !customer && self.is_outbound(session) => {
+                    let mean = self.scenario.handle_mean(Channel::Voice).unwrap_or(customer::OUTBOUND_HANDLE_MS);
+                    let handle_ms = (self.outbound_rng.exponential(mean).round() as i64).max(1);
+                    self.outbound.insert(session, handle_ms);
+                }
+                EventKind::Offer { agent, .. } if self.outbound.contains_key(&session) => {
+                    let (low, high) = self.scenario.ring_ms;
+                    let ring = self.outbound_rng.between(low, high);
+                    self.schedule(at + ring, Happening::PickUp { contact: session, agent: agent.to_string() });
+                }
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Whether `session` is a contact standing for a retry strategy's call.
+    fn is_outbound(&self, session: u64) -> bool {
+        let contact = self.engine.state().contact(ContactId(session));
+        contact.is_some_and(|c| c.contact.attributes.contains_key("retry"))
     }
 
     /// The customer is still there and no agent has them yet (waiting, or ringing).
@@ -507,7 +559,8 @@ impl<'a> Simulation<'a> {
             channels: self.channels.iter().filter(|c| used.contains(&c.channel)).cloned().collect(),
             waypoints: self.waypoints.clone(),
             errors: self.errors.clone(),
-            outbound_assigned: self.outbound_assigned,
+            outbound_calls: self.outbound_calls,
+            outbound_answered: self.outbound_answered,
         }
     }
 }

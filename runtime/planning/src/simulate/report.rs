@@ -21,9 +21,9 @@ pub struct Report {
     pub waypoints: BTreeMap<String, u64>,
     /// Error events by message.
     pub errors: BTreeMap<String, u64>,
-    /// Outbound work (retry strategies' calls) routing handed to agents; the simulator
-    /// cannot finish it, so those agents keep it to the end.
-    pub outbound_assigned: u64,
+    /// Retry strategies' calls agents took (each dialled then), and those answered.
+    pub outbound_calls: u64,
+    pub outbound_answered: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -193,12 +193,11 @@ impl Report {
             out.push('\n');
             out.push_str(&table(&["error", "count"], "lr", &rows));
         }
-        if self.outbound_assigned > 0 {
+        if self.outbound_calls > 0 {
             let _ = writeln!(
                 out,
-                "\nnote: routing handed {} outbound calls to agents; the simulator does not play them, \
-                 so those agents stayed busy to the end",
-                self.outbound_assigned
+                "\noutbound: agents placed {} retry strategies' calls; {} were answered",
+                self.outbound_calls, self.outbound_answered
             );
         }
         out

@@ -247,3 +247,22 @@ flow inbound on voice {
     assert!(sim.engine.recorded() > 10_000, "{} inputs", sim.engine.recorded());
     sim.engine.replay().expect("the replay gives the same outputs and state");
 }
+
+#[test]
+fn strategies_calls_are_taken_by_agents_dialled_and_let_go_of() {
+    let source = format!(
+        "{}\nretry chase for p: phone {{\n  after 1m call p queue q\n  on no_answer {{\n    again in 5m max 3\n  }}\n  \
+         on answered {{ stop }}\n}}\n",
+        single_queue("  start retry chase for +447700900123\n  queue q")
+    );
+    let (bundle, dir) = project(&source);
+    let report = simulate(&bundle, &dir, &scenario(agents(6), 30.0, 3.0, 5)).unwrap();
+    let voice = &report.channels[0];
+    // Every caller starts a strategy; each calls until answered, up to three times.
+    assert!(report.outbound_calls >= voice.arrived, "{report:?}");
+    let share = report.outbound_answered as f64 / report.outbound_calls as f64;
+    assert!((share - customer::OUTBOUND_ANSWER).abs() < 0.15, "answered {share} of the calls: {report:?}");
+    // No agent is kept by a call: the callers are all answered but the last few.
+    assert!(voice.answered + 3 >= voice.arrived, "{voice:?}");
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+}
