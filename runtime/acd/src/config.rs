@@ -233,6 +233,9 @@ pub struct Arrival<'a> {
     /// A caller who took a flow's `offer callback keep place` before queuing: they have
     /// left, and the contact arrives as the placeholder that keeps their place (voice only).
     pub callback: Option<&'a str>,
+    /// With `callback`: not a caller's placeholder but a call to make (a retry strategy's),
+    /// counted apart from the queue's callers.
+    pub dialled: bool,
 }
 
 impl<'a> Arrival<'a> {
@@ -248,12 +251,22 @@ impl<'a> Arrival<'a> {
             prefer: None,
             require: Vec::new(),
             callback: None,
+            dialled: false,
         }
     }
 
     /// Arrives as a callback placeholder: call `customer` back when it reaches an agent.
     pub fn callback(mut self, customer: &'a str) -> Arrival<'a> {
         self.callback = Some(customer);
+        self
+    }
+
+    /// A call to make to `customer` for the agent who takes it: a retry strategy's. It is
+    /// offered as a kept callback is, and counts in none of the queue's figures for callers
+    /// (offered, answered, abandoned, waiting); an agent's handling of it counts as outbound.
+    pub fn dialled(mut self, customer: &'a str) -> Arrival<'a> {
+        self.callback = Some(customer);
+        self.dialled = true;
         self
     }
 

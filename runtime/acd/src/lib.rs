@@ -275,8 +275,10 @@ impl Acd {
                     arrival.id.as_str()
                 )))
             }
+            Some(customer) if arrival.dialled => Kind::Dialled { customer: customer.to_string() },
             Some(customer) => Kind::Callback { customer: customer.to_string() },
         };
+        let counted = !matches!(kind, Kind::Dialled { .. });
         let needs = self.queues[queue as usize].skills.union(extra);
         let prefer = prefer
             .filter(|&(agent, for_ms)| {
@@ -310,7 +312,9 @@ impl Acd {
             prefer_timer: None,
         });
         self.contact_index.insert(id, slot);
-        self.stats[queue as usize][channel as usize].offered += 1;
+        if counted {
+            self.stats[queue as usize][channel as usize].offered += 1;
+        }
         self.arm_overflow(slot, now);
         if let Some(prefer) = prefer {
             let timer = self.timers.set(prefer.until, Timer::PreferEnds { slot, seq });
@@ -345,7 +349,8 @@ impl Acd {
         let Status::InProgress { agent, since } = found.status else {
             return Err(AcdError::NotInProgress(contact.to_string()));
         };
-        let (queue, channel, outbound) = (found.queue, found.channel, matches!(found.kind, Kind::Outbound { .. }));
+        let outbound = matches!(found.kind, Kind::Outbound { .. } | Kind::Dialled { .. });
+        let (queue, channel) = (found.queue, found.channel);
         let wrap_up_ms = self.agents[agent as usize]
             .wrap_up_ms
             .or(self.queues[queue as usize].wrap_up_ms)
@@ -400,7 +405,7 @@ impl Acd {
             Status::InProgress { .. } | Status::Moving => return Err(AcdError::NotWaiting(contact.to_string())),
         }
         let removed = self.remove_contact(slot);
-        if !matches!(removed.kind, Kind::Outbound { .. }) {
+        if !matches!(removed.kind, Kind::Outbound { .. } | Kind::Dialled { .. }) {
             self.stats[removed.queue as usize][removed.channel as usize].record_abandon(now - removed.enqueued_at);
         }
         if let Some(agent) = freed {

@@ -21,7 +21,7 @@ impl Acd {
         contact.prefer = None;
         let timers = [contact.overflow_timer.take(), contact.prefer_timer.take()];
         let (queue, channel, waited_ms) = (contact.queue, contact.channel, now - contact.enqueued_at);
-        let outbound = matches!(contact.kind, Kind::Outbound { .. });
+        let outbound = matches!(contact.kind, Kind::Outbound { .. } | Kind::Dialled { .. });
         for timer in timers.into_iter().flatten() {
             self.timers.cancel(timer);
         }

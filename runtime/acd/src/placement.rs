@@ -5,7 +5,7 @@ use super::agent::Presence;
 use super::event::Event;
 use super::score::{self, Rank};
 use super::timers::Timer;
-use super::waiting::{Contact, Group, Status, Waiter};
+use super::waiting::{Contact, Group, Kind, Status, Waiter};
 use super::Acd;
 use switchboard_bytecode::types::Channel;
 
@@ -124,11 +124,13 @@ impl Acd {
     /// original enqueue time, and offers it there if an agent can take it.
     fn overflow(&mut self, slot: u32, now: i64, events: &mut Vec<Event>) {
         let contact = self.contact(slot);
-        let (from, channel) = (contact.queue, contact.channel);
+        let (from, channel, counted) = (contact.queue, contact.channel, !matches!(contact.kind, Kind::Dialled { .. }));
         let Some((_, to)) = self.queues[from as usize].overflow else { return };
         self.detach(slot);
-        self.stats[from as usize][channel as usize].overflowed_out += 1;
-        self.stats[to as usize][channel as usize].offered += 1;
+        if counted {
+            self.stats[from as usize][channel as usize].overflowed_out += 1;
+            self.stats[to as usize][channel as usize].offered += 1;
+        }
         let contact = self.contact_mut(slot);
         contact.queue = to;
         contact.queued_here_at = now;

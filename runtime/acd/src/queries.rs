@@ -126,7 +126,7 @@ impl Acd {
                     entry.longest_wait_ms = entry.longest_wait_ms.max(now - c.enqueued_at);
                 }
                 Kind::Callback { .. } => entry.callbacks += 1,
-                Kind::Outbound { .. } => {}
+                Kind::Outbound { .. } | Kind::Dialled { .. } => {}
             }
         }
         out.into_values().collect()

@@ -171,7 +171,7 @@ impl Acd {
         self.roster.idle_since[agent as usize] = now;
         let queue = self.queues[contact.queue as usize].name.clone();
         events.push(match &contact.kind {
-            Kind::Callback { customer } => Event::CallbackDue {
+            Kind::Callback { customer } | Kind::Dialled { customer } => Event::CallbackDue {
                 offer: OfferId(offer),
                 contact: contact.id.clone(),
                 customer: customer.clone(),

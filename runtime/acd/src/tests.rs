@@ -365,6 +365,24 @@ fn a_callback_arrives_as_a_placeholder_in_its_place() {
 }
 
 #[test]
+fn a_dialled_call_is_offered_as_a_callback_and_counts_as_outbound_not_as_a_caller() {
+    let mut acd = engine(&[billing()]);
+    acd.arrive(&Arrival::new("d1", "billing", Voice).dialled("+447700900123"), 0).unwrap();
+    let events = staff(&mut acd, biller("ann"), 30 * S);
+    assert!(matches!(&events[..], [Event::CallbackDue { customer, .. }] if customer == "+447700900123"), "{events:?}");
+    acd.accept(OfferId(0), 31 * S).unwrap();
+    acd.finish("d1", 200 * S).unwrap();
+    let stats = acd.stats("billing", Voice).unwrap();
+    assert_eq!((stats.offered, stats.answered, stats.abandoned, stats.outbound_handled), (0, 0, 0, 1));
+    // Taken back before anyone has it: no abandon either.
+    acd.arrive(&Arrival::new("d2", "billing", Voice).dialled("+447700900124"), 300 * S).unwrap();
+    let now = acd.waiting_now(301 * S);
+    assert!(now.iter().all(|w| w.waiting == 0 && w.callbacks == 0), "not a caller, nor a callback: {now:?}");
+    acd.abandon("d2", 301 * S).unwrap();
+    assert_eq!(acd.stats("billing", Voice).unwrap().abandoned, 0);
+}
+
+#[test]
 fn overflow_moves_the_contact_and_keeps_its_waited_time() {
     let queues = [billing().overflow(60 * S, "support"), QueueSpec::new("support").skill("support")];
     let mut acd = engine(&queues);

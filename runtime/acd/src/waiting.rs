@@ -22,6 +22,9 @@ pub(super) enum Kind {
     Callback { customer: String },
     /// Outbound work from the outbound list.
     Outbound { customer: String },
+    /// A retry strategy's call: offered as a kept callback is (the agent who takes it is
+    /// connected to `customer`), and counted apart from the queue's callers.
+    Dialled { customer: String },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

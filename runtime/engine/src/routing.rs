@@ -565,7 +565,7 @@ impl Core<'_> {
             },
         );
         let key = routing_key(id);
-        let arrival = Arrival::new(&key, &queue_name, Channel::Voice).callback(to);
+        let arrival = Arrival::new(&key, &queue_name, Channel::Voice).dialled(to);
         let now = self.ms();
         match self.acd.arrive(&arrival, now) {
             Ok(events) => self.routed(events),

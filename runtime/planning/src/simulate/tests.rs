@@ -262,7 +262,9 @@ fn strategies_calls_are_taken_by_agents_dialled_and_let_go_of() {
     assert!(report.outbound_calls >= voice.arrived, "{report:?}");
     let share = report.outbound_answered as f64 / report.outbound_calls as f64;
     assert!((share - customer::OUTBOUND_ANSWER).abs() < 0.15, "answered {share} of the calls: {report:?}");
-    // No agent is kept by a call: the callers are all answered but the last few.
+    // No agent is kept by a call: the callers are all answered but the last few; the calls
+    // are not callers in the queue's figures.
     assert!(voice.answered + 3 >= voice.arrived, "{voice:?}");
+    assert_eq!(report.queues[0].channels[0].offered, voice.queued, "{report:?}");
     assert!(report.errors.is_empty(), "{:?}", report.errors);
 }
