@@ -323,10 +323,16 @@ impl Messenger {
         let s = &self.settings;
         let url = format!("{}/{}/messages", s.api_base, s.page_id);
         let body = json!({"recipient": {"id": out.to}, "messaging_type": "RESPONSE", "message": {"text": out.text}});
+        self.post_as_page(&url, body, ("message_id", "the Send API answered {status} with no message id"))
+    }
+
+    /// `POST url` with the page's token; the answer's `id_field` is the provider's id for
+    /// what was sent (`missing` says so when it is not there, `{status}` standing for the status).
+    fn post_as_page(&self, url: &str, body: Value, (id_field, missing): (&str, &str)) -> SendOutcome {
         let answer = self
             .agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {}", s.page_token.expose()))
+            .post(url)
+            .header("Authorization", &format!("Bearer {}", self.settings.page_token.expose()))
             .header("Content-Type", "application/json")
             .send(body.to_string());
         let (status, json) = match read(answer) {
@@ -334,9 +340,9 @@ impl Messenger {
             Err(why) => return SendOutcome::Transient(why),
         };
         match status {
-            200..=299 => match json["message_id"].as_str() {
+            200..=299 => match json[id_field].as_str() {
                 Some(id) => SendOutcome::Accepted(id.to_string()),
-                None => SendOutcome::Refused(format!("the Send API answered {status} with no message id")),
+                None => SendOutcome::Refused(missing.replace("{status}", &status.to_string())),
             },
             429 | 500..=599 => SendOutcome::Transient(format!("{status}: {}", json["error"]["message"])),
             _ => SendOutcome::Refused(format!("{status}: {} {}", json["error"]["code"], json["error"]["message"])),
@@ -356,24 +362,11 @@ impl Messenger {
         let s = &self.settings;
         let edge = if network == "instagram" { "replies" } else { "comments" };
         let url = format!("{}/{comment}/{edge}", s.api_base);
-        let answer = self
-            .agent
-            .post(&url)
-            .header("Authorization", &format!("Bearer {}", s.page_token.expose()))
-            .header("Content-Type", "application/json")
-            .send(json!({"message": out.text}).to_string());
-        let (status, json) = match read(answer) {
-            Ok(v) => v,
-            Err(why) => return SendOutcome::Transient(why),
-        };
-        match status {
-            200..=299 => match json["id"].as_str() {
-                Some(id) => SendOutcome::Accepted(id.to_string()),
-                None => SendOutcome::Refused(format!("the Graph API answered {status} with no comment id")),
-            },
-            429 | 500..=599 => SendOutcome::Transient(format!("{status}: {}", json["error"]["message"])),
-            _ => SendOutcome::Refused(format!("{status}: {} {}", json["error"]["code"], json["error"]["message"])),
-        }
+        self.post_as_page(
+            &url,
+            json!({"message": out.text}),
+            ("id", "the Graph API answered {status} with no comment id"),
+        )
     }
 }
 
